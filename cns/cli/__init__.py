@@ -1,0 +1,1 @@
+"""The ``cns`` command line (Typer + Rich). Commands parse, call the service layer and print."""

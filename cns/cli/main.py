@@ -1,0 +1,59 @@
+"""Entry point of the ``cns`` command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cns import __version__
+from cns.cli.config_cmd import config_app
+from cns.cli.sno_cmd import sno_app
+from cns.errors import CNSError
+from cns.logging_setup import configure_logging
+
+app = typer.Typer(
+    name="cns",
+    help="CNS 2.0 — Chiral Narrative Synthesis: structure narratives, score them, find chiral pairs, synthesize.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_app, name="config")
+app.add_typer(sno_app, name="sno")
+console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cns {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[  # noqa: ARG001 - --version is handled by its eager callback
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML config file (same as CNS_CONFIG_FILE).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "WARNING",
+) -> None:
+    """Global options."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise typer.BadParameter(f"config file {config_file} does not exist", param_hint="--config")
+        os.environ["CNS_CONFIG_FILE"] = str(config_file)
+    configure_logging(level=log_level)
+
+
+def run() -> None:
+    """Console-script wrapper: CNS errors become one clear line and exit code 1."""
+    try:
+        app()
+    except CNSError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1) from None

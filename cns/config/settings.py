@@ -1,0 +1,291 @@
+"""Typed settings for every tunable of CNS.
+
+Precedence, highest first: keyword arguments > environment (``CNS_`` prefix, nested keys with
+``__``, e.g. ``CNS_MODELS__NLI``; JSON for structured values, e.g. ``CNS_CRITIC_WEIGHTS``) >
+the YAML file named by ``CNS_CONFIG_FILE`` (profiles in ``config/dev.yaml``,
+``config/prod.yaml``) > the defaults below.
+
+Every threshold lives here (spec §13 G13). Invalid values fail when the config is built, with a
+:class:`cns.errors.ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from cns.errors import ConfigError
+
+CONFIG_FILE_ENV = "CNS_CONFIG_FILE"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CriticWeights(_Section):
+    """Weights of the critic pipeline; T = Σ wᵢ sᵢ / Σ wᵢ, so they need not sum to 1 (G18)."""
+
+    grounding: float = Field(0.4, ge=0.0, description="weight of the NLI grounding critic")
+    logic: float = Field(0.3, ge=0.0, description="weight of the reasoning-graph logic critic")
+    novelty: float = Field(0.3, ge=0.0, description="weight of the novelty–parsimony critic")
+
+    @model_validator(mode="after")
+    def _positive_total(self) -> CriticWeights:
+        if self.grounding + self.logic + self.novelty <= 0:
+            raise ValueError("at least one critic weight must be positive")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {"grounding": self.grounding, "logic": self.logic, "novelty": self.novelty}
+
+
+#: Named weight presets of the guide, in (grounding, logic, novelty) order.
+CRITIC_WEIGHT_PRESETS: dict[str, CriticWeights] = {
+    "default": CriticWeights(grounding=0.4, logic=0.3, novelty=0.3),
+    "exploration": CriticWeights(grounding=0.1, logic=0.1, novelty=0.8),
+    "verification": CriticWeights(grounding=0.45, logic=0.45, novelty=0.1),
+}
+
+
+class ChiralityMethod(StrEnum):
+    """How the opposition term of chirality is computed (G2)."""
+
+    NLI = "nli"  # max(p_contra(a→b), p_contra(b→a)) — measures stance
+    EMBEDDING = "embedding"  # the blueprint's 1 − cos(H_a, H_b) — measures topic change
+    HYBRID = "hybrid"  # weighted mix of the two
+
+
+class ModelsConfig(_Section):
+    """Model backends. ``fake`` backends are deterministic and need no weights (tests, CI)."""
+
+    embedding: str = Field("sentence-transformers/all-MiniLM-L6-v2", description="embedding model id or path")
+    embedding_backend: Literal["sentence-transformers", "fake"] = Field(
+        "sentence-transformers", description="`sentence-transformers` or the deterministic `fake`"
+    )
+    nli: str = Field("roberta-large-mnli", description="MNLI-style model for the `transformers` NLI backend")
+    nli_backend: Literal["auto", "embedded", "transformers", "llm", "fake"] = Field(
+        "auto", description="`auto` = transformers if its weights are local, else the shipped `embedded` NLI"
+    )
+    synthesis: str = Field(
+        "mistralai/Mistral-7B-Instruct-v0.1", description="informational: the guide's synthesis LLM"
+    )
+    device: str = Field("cpu", description="torch device for local models")
+    num_threads: int | None = Field(None, ge=1, description="CPU threads for torch (null = torch default)")
+    batch_size: int = Field(32, ge=1, le=4096, description="batch size for embedding and NLI")
+    max_length: int = Field(256, ge=16, le=4096, description="token truncation length for NLI inputs")
+    embedding_cache: bool = Field(
+        True, description="cache embeddings by (model, sha256 of text) under data_dir"
+    )
+
+
+class LLMConfig(_Section):
+    """An OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp server)."""
+
+    backend: Literal["none", "openai", "fake"] = Field(
+        "none", description="`none` = offline synthesizer/extractor"
+    )
+    base_url: str | None = Field(None, description="e.g. http://localhost:11434/v1")
+    model: str | None = Field(None, description="model name sent to the endpoint")
+    api_key: SecretStr | None = Field(None, description="bearer key (secret; set via CNS_LLM__API_KEY)")
+    timeout_seconds: float = Field(60.0, gt=0, description="per-request timeout")
+    max_retries: int = Field(3, ge=0, le=10, description="retries on 429/5xx/timeouts (never on other 4xx)")
+    backoff_seconds: float = Field(1.0, ge=0, description="first retry delay; doubles each attempt")
+    temperature: float = Field(0.2, ge=0, le=2, description="sampling temperature")
+    max_tokens: int = Field(2048, ge=16, description="completion token limit")
+
+
+class ChiralityConfig(_Section):
+    method: ChiralityMethod = Field(
+        ChiralityMethod.NLI,
+        description="`nli` (stance, default), `embedding` (blueprint 1 − cos) or `hybrid`",
+    )
+    halve_cosine_distance: bool = Field(True, description="divide 1 − cos by 2 (the guide's [0, 1] range)")
+    hybrid_nli_weight: float = Field(0.7, ge=0, le=1, description="weight of the NLI term in `hybrid`")
+
+
+class SynthesisThresholds(_Section):
+    """Pair trigger (spec §4.4), calibrated for the NLI chirality rather than 1 − cos (G2)."""
+
+    chirality: float = Field(0.25, ge=0, le=1, description="minimum chirality of a chiral pair")
+    entanglement: float = Field(0.05, ge=0, le=1, description="minimum evidential entanglement of a pair")
+    potential: float = Field(0.1, ge=0, description="minimum synthesis potential of a pair")
+
+
+class ThresholdsConfig(_Section):
+    ingest: float = Field(
+        0.3, ge=0, le=1, description="admit an ingested SNO into the population if T > ingest"
+    )
+    synthesis: float = Field(0.5, ge=0, le=1, description="accept a synthesis if its T >= synthesis")
+    novelty_reference_trust: float = Field(
+        0.4, ge=0, le=1, description="τ_ref: SNOs with T >= this form the novelty reference set (G6)"
+    )
+
+
+class GroundingConfig(_Section):
+    include_root: bool = Field(True, description="ground the hypothesis too, not only the sub-claims (G4)")
+    top_k_evidence: int | None = Field(
+        None, ge=1, description="per claim, only the k most similar evidence items (null = all, cost |V|·|E|)"
+    )
+    quality_weighted: bool = Field(False, description="multiply entailment by the evidence item's quality")
+
+
+class LogicConfig(_Section):
+    orphan_weight: float = Field(0.5, ge=0, description="weight of the no-path-to-root term")
+    coherence_weight: float = Field(0.3, ge=0, description="weight of the out-degree term")
+    parsimony_weight: float = Field(0.2, ge=0, description="weight of the 1 − density term")
+    out_degree_scale: float = Field(3.0, gt=0, description="mean out-degree at which coherence reaches 0")
+    opposing_edge_penalty: float = Field(
+        0.15, ge=0, le=1, description="factor lost per contradicts/weakens edge into a supporting chain"
+    )
+    isolated_root_penalty: float = Field(
+        0.5, ge=0, le=1, description="factor lost when nothing argues for the root"
+    )
+
+
+class NoveltyConfig(_Section):
+    alpha: float = Field(0.7, ge=0, description="weight of the distance to the nearest trusted SNO")
+    beta: float = Field(0.3, ge=0, description="weight of the parsimony penalty")
+    parsimony_scale: float = Field(5.0, gt=0, description="|E|/|V| at which the penalty saturates")
+
+
+class PopulationConfig(_Section):
+    size_limit: int | None = Field(
+        None, ge=1, description="cap on active SNOs; lowest-trust are archived beyond it"
+    )
+    max_pairs: int = Field(10, ge=1, description="chiral pairs returned per search")
+    synthesis_cooldown_seconds: float = Field(
+        3600.0, ge=0, description="do not retry the same pair sooner (G12)"
+    )
+    max_concurrent_syntheses: int = Field(5, ge=1, description="semaphore size for syntheses")
+    max_refinements: int = Field(3, ge=0, le=10, description="LLM refinement rounds per synthesis")
+
+
+class CNSConfig(BaseSettings):
+    """All settings of a CNS deployment. Build with ``CNSConfig()`` or :meth:`load`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CNS_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_assignment=True,
+        case_sensitive=False,
+    )
+
+    profile: Literal["dev", "test", "prod"] = Field("dev", description="deployment profile")
+    embedding_dim: int = Field(
+        384, ge=1, le=65536, description="must equal the embedding model's output size"
+    )
+    critic_weights: CriticWeights = Field(
+        default_factory=CriticWeights, description="critic weights or a preset name"
+    )
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    chirality: ChiralityConfig = Field(default_factory=ChiralityConfig)
+    synthesis_thresholds: SynthesisThresholds = Field(default_factory=SynthesisThresholds)
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    grounding: GroundingConfig = Field(default_factory=GroundingConfig)
+    logic: LogicConfig = Field(default_factory=LogicConfig)
+    novelty: NoveltyConfig = Field(default_factory=NoveltyConfig)
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    data_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cns", description="store, index and caches"
+    )
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL; null = SQLite in data_dir (secret)"
+    )
+    broker_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker")
+    result_backend: str | None = Field(
+        None, description="Celery result backend (job state lives in the database)"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+    log_format: Literal["auto", "json", "console"] = Field("auto", description="`auto` = JSON when not a TTY")
+    log_text_preview_chars: int = Field(80, ge=0, description="max document characters shown in logs")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except pydantic.ValidationError as exc:
+            raise _config_error(exc) from None
+
+    @field_validator("critic_weights", mode="before")
+    @classmethod
+    def _preset_name(cls, value: Any) -> Any:
+        """Accept a preset name (``exploration``) wherever weights are expected."""
+        if isinstance(value, str) and value.strip().lower() in CRITIC_WEIGHT_PRESETS:
+            return CRITIC_WEIGHT_PRESETS[value.strip().lower()].model_dump()
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise ConfigError.for_key(CONFIG_FILE_ENV, f"file {config_file!r} does not exist")
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, config_file: str | Path | None = None, **overrides: Any) -> CNSConfig:
+        """Build the config, optionally from an explicit YAML file instead of ``CNS_CONFIG_FILE``."""
+        if config_file is None:
+            return cls(**overrides)
+        previous = os.environ.get(CONFIG_FILE_ENV)
+        os.environ[CONFIG_FILE_ENV] = str(config_file)
+        try:
+            return cls(**overrides)
+        finally:
+            if previous is None:
+                os.environ.pop(CONFIG_FILE_ENV, None)
+            else:
+                os.environ[CONFIG_FILE_ENV] = previous
+
+    def with_weights(self, weights: CriticWeights | dict[str, float] | str) -> CNSConfig:
+        """A copy with other critic weights (a preset name, a dict or a CriticWeights)."""
+        if isinstance(weights, str):
+            weights = CRITIC_WEIGHT_PRESETS[weights]
+        elif isinstance(weights, dict):
+            weights = CriticWeights(**weights)
+        return self.model_copy(update={"critic_weights": weights})
+
+
+def _config_error(exc: pydantic.ValidationError) -> ConfigError:
+    problems = []
+    keys = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "<root>"
+        keys.append(key)
+        problems.append(f"'{key}': {err['msg']} (got {err.get('input')!r})")
+    message = "invalid configuration: " + "; ".join(problems)
+    return ConfigError(message, key=keys[0] if keys else None, keys=keys)
+
+
+@lru_cache(maxsize=1)
+def get_config() -> CNSConfig:
+    """The process-wide config, built once; tests call :func:`reset_config_cache` to rebuild it."""
+    return CNSConfig()
+
+
+def reset_config_cache() -> None:
+    get_config.cache_clear()

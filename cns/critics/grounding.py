@@ -1,0 +1,89 @@
+"""Grounding critic (spec §3.2): is each claim entailed by some piece of evidence?
+
+``Score_G = mean over claims v of max over evidence e of p_entail(e ⇒ v)``, with the evidence
+content as NLI premise and the claim as hypothesis. All ``|V| · |E|`` pairs go to the NLI model
+in one batched call.
+
+Decision on G4: the root hypothesis *is* a claim to ground (``grounding.include_root``, default
+on) — a narrative whose central claim no evidence entails is not well grounded. A narrative
+without evidence scores 0 with full confidence and says so. ``grounding.top_k_evidence`` caps the
+cost by keeping, per claim, only the k evidence items most similar to it by embedding when an
+embedder is supplied; without an embedder every item is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cns.config.settings import GroundingConfig
+from cns.critics.base import CriticResult, EvaluationContext, clip01
+from cns.ports import ENTAILMENT, Embedder, NLIModel
+
+if TYPE_CHECKING:
+    from cns.core.evidence import EvidenceItem
+    from cns.core.graph import ClaimNode
+    from cns.core.sno import StructuredNarrativeObject
+
+CONFIDENCE = 0.8
+
+
+class GroundingCritic:
+    """NLI-based grounding of claims in evidence."""
+
+    name = "grounding"
+
+    def __init__(
+        self, nli: NLIModel, config: GroundingConfig | None = None, embedder: Embedder | None = None
+    ) -> None:
+        self.nli = nli
+        self.config = config or GroundingConfig()
+        self.embedder = embedder
+
+    def _candidates(self, claims: list[ClaimNode], evidence: list[EvidenceItem]) -> list[list[int]]:
+        k = self.config.top_k_evidence
+        everything = list(range(len(evidence)))
+        if k is None or k >= len(evidence) or self.embedder is None:
+            return [everything for _ in claims]
+        claim_vecs = self.embedder.encode([c.content for c in claims])
+        evidence_vecs = self.embedder.encode([e.content for e in evidence])
+        sims = claim_vecs @ evidence_vecs.T
+        return [list(np.argsort(-row)[:k]) for row in sims]
+
+    def evaluate(self, sno: StructuredNarrativeObject, context: EvaluationContext) -> CriticResult:
+        models = {"nli": f"{self.nli.name}@{self.nli.version}"}
+        claims = [c for c in sno.claims() if self.config.include_root or c.claim_id != "root"]
+        evidence = sorted(sno.evidence_set, key=lambda e: e.key)
+        if not claims or not evidence:
+            reason = "no evidence to ground the claims" if claims else "no claims to ground"
+            return CriticResult(
+                self.name, 0.0, 1.0, reason, {}, {"claims": len(claims), "evidence": len(evidence)}, models
+            )
+        candidates = self._candidates(claims, evidence)
+        pairs = [(evidence[j].content, claims[i].content) for i, idx in enumerate(candidates) for j in idx]
+        probs = self.nli.predict(pairs)[:, ENTAILMENT].astype(np.float64)
+        per_claim: dict[str, float] = {}
+        best_source: dict[str, str] = {}
+        offset = 0
+        for claim, idx in zip(claims, candidates, strict=True):
+            scores = probs[offset : offset + len(idx)]
+            if self.config.quality_weighted:
+                scores = scores * np.array([evidence[j].quality for j in idx])
+            offset += len(idx)
+            best = int(np.argmax(scores))
+            per_claim[claim.claim_id] = clip01(scores[best])
+            best_source[claim.claim_id] = evidence[idx[best]].key
+        score = clip01(float(np.mean(list(per_claim.values()))))
+        weakest = min(per_claim, key=lambda cid: per_claim[cid])
+        explanation = (
+            f"{len(claims)} claims against {len(evidence)} evidence items; mean best entailment {score:.3f}; "
+            f"weakest claim {weakest!r} ({per_claim[weakest]:.3f})"
+        )
+        details = {
+            "claims": len(claims),
+            "evidence": len(evidence),
+            "nli_pairs": len(pairs),
+            "best_evidence": best_source,
+        }
+        return CriticResult(self.name, score, CONFIDENCE, explanation, per_claim, details, models)

@@ -1,0 +1,129 @@
+"""The CNS error hierarchy.
+
+Every error CNS raises on purpose derives from :class:`CNSError`, so callers can catch one type.
+Each error carries structured context (``key``, ``component``, ``job_id`` …) in ``details`` and
+builds its message in one place, so that the CLI, the API and the logs all say the same thing::
+
+    CNSError
+    ├── ConfigError                 invalid or inconsistent configuration (names the key)
+    ├── ValidationError (ValueError) data that breaks an SNO / evidence / graph invariant
+    │   ├── GraphCycleError          adding an edge would create a cycle
+    │   ├── UnknownNodeError         an edge or lookup names a claim id that does not exist
+    │   └── EmbeddingDimensionError  a vector's length differs from the configured model's
+    ├── ModelError                  a model backend failed to load or to answer
+    │   ├── ModelUnavailableError    weights / endpoint not found or not reachable offline
+    │   └── LLMResponseError         the LLM answered something unusable (bad JSON, schema)
+    ├── StoreError                  persistence failed
+    │   └── SNONotFoundError (KeyError)
+    ├── VectorIndexError            the vector index is inconsistent or unusable
+    ├── IngestionError              a document could not be turned into an SNO
+    └── JobError                    a background job failed (carries ``job_id``)
+
+``ValidationError`` subclasses :class:`ValueError` and ``SNONotFoundError`` subclasses
+:class:`KeyError`, so code written against the builtins keeps working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CNSError(Exception):
+    """Base class of every error raised by CNS on purpose."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-safe form used by the API error body and by structured logs."""
+        return {"type": type(self).__name__, "message": self.message, "details": self.details}
+
+
+class ConfigError(CNSError):
+    """A configuration value is invalid, inconsistent or unsafe; ``details['key']`` names it."""
+
+    @classmethod
+    def for_key(cls, key: str, problem: str) -> ConfigError:
+        return cls(f"configuration key '{key}': {problem}", key=key)
+
+
+class ValidationError(CNSError, ValueError):
+    """Data violates an invariant of the SNO model."""
+
+
+class GraphCycleError(ValidationError):
+    """An edge would close a cycle in a reasoning graph, which must stay a DAG."""
+
+    @classmethod
+    def for_edge(cls, source: str, target: str) -> GraphCycleError:
+        return cls(
+            f"edge {source!r} -> {target!r} would create a cycle: {target!r} already reaches {source!r}",
+            source=source,
+            target=target,
+        )
+
+
+class UnknownNodeError(ValidationError):
+    """A claim id is not a node of the reasoning graph."""
+
+    @classmethod
+    def for_node(cls, node_id: str) -> UnknownNodeError:
+        return cls(f"unknown claim id {node_id!r}: add the claim before referring to it", node_id=node_id)
+
+
+class EmbeddingDimensionError(ValidationError):
+    """An embedding's length is not the configured ``embedding_dim``."""
+
+    @classmethod
+    def mismatch(cls, *, expected: int, actual: int, key: str = "embedding_dim") -> EmbeddingDimensionError:
+        return cls(
+            f"embedding has dimension {actual} but configuration key '{key}' is {expected}; "
+            f"set {key} (env CNS_EMBEDDING_DIM) to the model's real output dimension",
+            key=key,
+            expected=expected,
+            actual=actual,
+        )
+
+
+class ModelError(CNSError):
+    """A model backend failed."""
+
+
+class ModelUnavailableError(ModelError):
+    """Weights or an endpoint could not be found or reached (CNS never downloads implicitly)."""
+
+
+class LLMResponseError(ModelError):
+    """The LLM's answer could not be parsed or validated."""
+
+
+class StoreError(CNSError):
+    """Persistence failed."""
+
+
+class SNONotFoundError(StoreError, KeyError):
+    """No SNO has the requested id."""
+
+    @classmethod
+    def for_id(cls, sno_id: str) -> SNONotFoundError:
+        return cls(f"no SNO with id {sno_id!r}", sno_id=sno_id)
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class VectorIndexError(CNSError):
+    """The vector index is inconsistent with the store or cannot be used."""
+
+
+class IngestionError(CNSError):
+    """A document could not be turned into an SNO."""
+
+
+class JobError(CNSError):
+    """A background job failed; ``details['job_id']`` identifies it."""

@@ -1,0 +1,5 @@
+"""Vector indexes behind the :class:`cns.ports.VectorIndex` port."""
+
+from cns.index.memory import ExactVectorIndex
+
+__all__ = ["ExactVectorIndex"]

@@ -1,0 +1,101 @@
+"""One ``configure_logging()`` for the CLI, the API and the workers.
+
+* JSON lines when stderr is not a TTY, or when ``CNS_LOG_FORMAT=json`` (``console`` forces the
+  human renderer); ISO timestamps; the level; context variables merged in, so a bound
+  ``request_id`` / ``job_id`` / ``task_id`` appears on every line of that unit of work.
+* Standard-library records (uvicorn, celery, sqlalchemy) go through the same processors.
+* Tracebacks are rendered without local variables: locals may hold document text or secrets.
+* Calling it again replaces the handler instead of stacking a second one.
+
+Event names follow the guide (``sno_ingestion.started``, ``sno_evaluation.complete`` with
+``sno_id``, ``trust_score``, ``source``; ``ingestion.failed``; ``worker.cns_manager_initialized`` …).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import Processor
+
+_HANDLER_NAME = "cns-structlog"
+
+
+def _wants_json(fmt: str, stream: TextIO) -> bool:
+    fmt = os.environ.get("CNS_LOG_FORMAT", fmt).lower()
+    if fmt == "json":
+        return True
+    if fmt == "console":
+        return False
+    return not (hasattr(stream, "isatty") and stream.isatty())
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    """Configure structlog and the root stdlib logger (idempotent)."""
+    stream = stream or sys.stderr
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    if _wants_json(fmt, stream):
+        renderer: Processor = structlog.processors.JSONRenderer()
+        # show_locals=False: locals may hold document text, keys or passwords
+        shared.append(
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        )
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(stream)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if existing.get_name() == _HANDLER_NAME:
+            root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "urllib3", "filelock", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def get_logger(name: str | None = None) -> Any:
+    """A structlog logger; use key-value events: ``log.info("sno_evaluation.complete", sno_id=...)``."""
+    return structlog.stdlib.get_logger(name)
+
+
+@contextmanager
+def bound_context(**values: Any) -> Iterator[None]:
+    """Bind ``request_id`` / ``job_id`` / ``task_id`` (…) for the duration of a unit of work."""
+    tokens = structlog.contextvars.bind_contextvars(**values)
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
+def preview(text: str, limit: int = 80) -> str:
+    """A short preview of document text for logs (full text never goes to logs)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"

@@ -1,0 +1,8 @@
+"""Model backends (embeddings, NLI, LLM) and the data and metrics used to build and measure them.
+
+Public entry points: :func:`load_embedder`, :func:`load_nli`, :func:`load_llm`.
+"""
+
+from cns.models.factory import NLI_BACKENDS, load_embedder, load_llm, load_nli
+
+__all__ = ["NLI_BACKENDS", "load_embedder", "load_llm", "load_nli"]

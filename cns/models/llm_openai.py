@@ -3,7 +3,7 @@
 Why it looks the way it does:
 
 * one ``httpx.Client`` per instance, so connections are pooled and reused across calls;
-* transient failures (429, 5xx, connect errors, timeouts, dropped connections) are retried with
+* transient failures (408/409/429, 5xx, connect errors, timeouts, dropped connections) are retried with
   exponential backoff ``backoff_seconds · 2^attempt``; a ``Retry-After`` header is honoured but
   capped so a misbehaving server cannot stall a synthesis for minutes; other 4xx are the caller's
   or the operator's mistake and fail at once with the server's own message;
@@ -37,6 +37,7 @@ log = get_logger(__name__)
 _JSON_INSTRUCTION = (
     "Reply with only a JSON object (no prose, no code fences) that matches this JSON schema:\n"
 )
+_RETRYABLE_STATUS = frozenset({408, 409, 429})  # plus every 5xx; the same set the official SDK retries
 _REPAIR_INSTRUCTION = (
     "Your previous reply was not valid: {problems}. Reply again with only the corrected JSON object "
     "matching the schema."
@@ -259,7 +260,7 @@ class OpenAICompatibleLLM:
                     self._json_mode = False
                     payload = {k: v for k, v in payload.items() if k != "response_format"}
                     return self._post_with_retries(payload)
-                if status != 429 and status < 500:
+                if status not in _RETRYABLE_STATUS and status < 500:
                     raise self._client_error(status, message)
                 last_problem = f"HTTP {status}: {message}"
                 retry_after = _retry_after_seconds(response)

@@ -190,4 +190,9 @@ class LLMNLI:
         answer = self._ask(
             PAIR_TEMPLATE.format(premise=premise, hypothesis=hypothesis), PAIR_SCHEMA, max_tokens=96
         )
-        return row_from_answer(answer) if answer else None
+        if not answer:
+            return None
+        results = answer.get("results")  # some models copy the batch format even for one pair
+        if isinstance(results, list) and len(results) == 1 and isinstance(results[0], Mapping):
+            answer = dict(results[0])
+        return row_from_answer(answer)

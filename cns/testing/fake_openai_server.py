@@ -248,8 +248,8 @@ class FakeOpenAIServer:
         if self.responder is not None:
             try:
                 return _as_reply(self.responder(request))
-            except Exception as exc:
-                return FakeReply.error(500, f"FakeOpenAIServer responder raised {type(exc).__name__}: {exc}")
+            except Exception as exc:  # report the test's bug over HTTP; 400 is not retried, so it fails fast
+                return FakeReply.error(400, f"FakeOpenAIServer responder raised {type(exc).__name__}: {exc}")
         if self.default is not None:
             return _as_reply(self.default)
         return FakeReply.error(400, "FakeOpenAIServer has no scripted reply left; push() more replies")

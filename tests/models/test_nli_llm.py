@@ -52,8 +52,9 @@ def test_batch_answer_is_used_in_one_call() -> None:
 
 def test_batches_respect_batch_size() -> None:
     llm = ScriptedLLM([_results((1, 0, 0), (1, 0, 0)), _results((0, 0, 1), (0, 0, 1)), _results((0, 1, 0))])
-    out = LLMNLI(llm, batch_size=2).predict(PAIRS * 2)[:5]
+    out = LLMNLI(llm, batch_size=2).predict(PAIRS + PAIRS[:2])
     assert len(llm.calls) == 3
+    assert [c["messages"][-1]["content"].count('"premise"') for c in llm.calls] == [2, 2, 0]
     assert out.argmax(axis=1).tolist() == [0, 0, 2, 2, 1]
 
 
@@ -160,13 +161,17 @@ def test_name_version_and_config_errors() -> None:
 
 def _judge(request: RecordedRequest) -> str:
     """A tiny 'model': contradiction when the hypothesis negates, else entailment."""
-    prompt = request.messages[-1]["content"]
-    items = json.loads(prompt.split("Items:\n", 1)[1].split("\n\nReply with only", 1)[0])
+    prompt = request.messages[-1]["content"].split("\n\nReply with only", 1)[0]
+    if "Items:\n" not in prompt:  # single-pair prompt
+        contra = " not " in prompt.split("Hypothesis:", 1)[1]
+        return json.dumps({"label": "contradiction" if contra else "entailment"})
     results = []
-    for item in items:
+    for item in json.loads(prompt.split("Items:\n", 1)[1]):
         contra = " not " in f" {item['hypothesis']} "
-        results.append({"id": item["id"], "entailment": 0.1 if contra else 0.8, "neutral": 0.1,
-                        "contradiction": 0.8 if contra else 0.1})  # fmt: skip
+        row = (0.1, 0.1, 0.8) if contra else (0.8, 0.1, 0.1)
+        results.append(
+            {"id": item["id"], **dict(zip(("entailment", "neutral", "contradiction"), row, strict=True))}
+        )
     return "```json\n" + json.dumps({"results": results}) + "\n```"
 
 

@@ -40,6 +40,10 @@ def load_embedder(config: CNSConfig | None = None, *, backend: str | None = None
             expected_dim=config.embedding_dim,
         )
         embedder.warm_up()
+        if config.models.embedding_cache:
+            from cns.models.embedding_cache import CachedEmbedder
+
+            return CachedEmbedder(embedder, config.data_dir / "cache" / "embeddings.sqlite3")
         return embedder
     raise ConfigError.for_key("models.embedding_backend", f"unknown backend {chosen!r}")
 

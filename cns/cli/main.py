@@ -11,6 +11,7 @@ from rich.console import Console
 
 from cns import __version__
 from cns.cli.config_cmd import config_app
+from cns.cli.eval_cmd import eval_app
 from cns.cli.sno_cmd import sno_app
 from cns.errors import CNSError
 from cns.logging_setup import configure_logging
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 app.add_typer(sno_app, name="sno")
+app.add_typer(eval_app, name="eval")
 console = Console(stderr=True)
 
 

@@ -81,7 +81,11 @@ class SentenceTransformerEmbedder:
                 "to a local path.",
                 model=self._name,
             ) from exc
-        dim = self._model.get_sentence_embedding_dimension()
+        getter = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dim = getter()
         self._dim = int(dim) if dim else int(self._model.encode(["probe"]).shape[1])
         if self._expected_dim is not None and self._dim != self._expected_dim:
             raise EmbeddingDimensionError.mismatch(expected=self._expected_dim, actual=self._dim)

@@ -161,6 +161,20 @@ class NoveltyConfig(_Section):
     parsimony_scale: float = Field(5.0, gt=0, description="|E|/|V| at which the penalty saturates")
 
 
+class IndexConfig(_Section):
+    """The faiss vector index of hypothesis embeddings (``data_dir/index/snos.faiss``)."""
+
+    kind: Literal["flat", "hnsw"] = Field(
+        "flat", description="`flat` = exact search; `hnsw` for large populations"
+    )
+    hnsw_m: int = Field(32, ge=2, description="HNSW graph degree")
+    ef_search: int = Field(256, ge=1, description="HNSW search breadth (recall vs speed)")
+    ef_construction: int = Field(200, ge=1, description="HNSW build breadth")
+    rebuild_ratio: float = Field(
+        0.2, gt=0, le=1, description="rebuild HNSW when removed vectors exceed this share"
+    )
+
+
 class PopulationConfig(_Section):
     size_limit: int | None = Field(
         None, ge=1, description="cap on active SNOs; lowest-trust are archived beyond it"
@@ -200,6 +214,7 @@ class CNSConfig(BaseSettings):
     logic: LogicConfig = Field(default_factory=LogicConfig)
     novelty: NoveltyConfig = Field(default_factory=NoveltyConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cns", description="store, index and caches"
     )

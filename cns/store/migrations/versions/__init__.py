@@ -1,0 +1,1 @@
+"""Revision files; Alembic skips ``__init__`` when it scans this folder."""

@@ -1,0 +1,30 @@
+"""The SQL store: SQLite by default, PostgreSQL through ``CNS_DATABASE_URL`` (spec §2.4, G14)."""
+
+from cns.store.sql._documents import document_id_for
+from cns.store.sql.records import (
+    AttemptRecord,
+    DeletionReport,
+    DocumentRecord,
+    JobRecord,
+    JobState,
+    PairRecord,
+    SNOChange,
+    pair_id_for,
+)
+from cns.store.sql.store import SQLStore
+from cns.store.sql.url import database_url, normalize_url
+
+__all__ = [
+    "AttemptRecord",
+    "DeletionReport",
+    "DocumentRecord",
+    "JobRecord",
+    "JobState",
+    "PairRecord",
+    "SNOChange",
+    "SQLStore",
+    "database_url",
+    "document_id_for",
+    "normalize_url",
+    "pair_id_for",
+]

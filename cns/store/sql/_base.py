@@ -1,0 +1,121 @@
+"""Session handling shared by the parts of :class:`SQLStore`.
+
+Every public store method runs in exactly one transaction: ``_reading`` for queries,
+``_writing`` for changes (committed when the block exits, rolled back on any exception, so a
+failure never leaves half an SNO behind). Database-level failures are re-raised as
+:class:`cns.errors.StoreError` naming the operation, with the driver's message kept as the cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Table, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cns.errors import CNSError, StoreError
+from cns.store.sql.engine import writer
+from cns.store.sql.schema import Base, Counter
+
+T = TypeVar("T")
+#: Keeps IN (...) lists well below SQLite's and PostgreSQL's bind-parameter limits.
+CHUNK = 500
+SNO_SEQ = "sno_seq"
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class StoreBase:
+    """Owns the engine and hands out transactional sessions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        self._writer = sessionmaker(writer(engine), expire_on_commit=False)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def _reading(self, operation: str) -> Iterator[Session]:
+        try:
+            with self._reader() as session:
+                yield session
+        except CNSError:
+            raise
+        except SQLAlchemyError as exc:
+            raise _store_error(operation, exc) from exc
+
+    @contextmanager
+    def _writing(self, operation: str) -> Iterator[Session]:
+        try:
+            with self._writer.begin() as session:
+                yield session
+        except CNSError:
+            raise
+        except SQLAlchemyError as exc:
+            raise _store_error(operation, exc) from exc
+
+    def _next_seq(self, session: Session, count: int = 1) -> int:
+        """Reserve ``count`` sequence numbers and return the first.
+
+        The UPDATE takes a row lock (PostgreSQL) or runs under the write lock (SQLite) until the
+        transaction ends, so sequence numbers become visible in commit order: an index that has
+        synced up to ``n`` can never later see a commit with a number below ``n``.
+        """
+        stmt = (
+            update(Counter)
+            .where(Counter.name == SNO_SEQ)
+            .values(value=Counter.value + count)
+            .returning(Counter.value)
+        )
+        last = session.execute(stmt).scalar_one()
+        return int(last) - count + 1
+
+    def _upsert(
+        self,
+        session: Session,
+        model: type[Base],
+        rows: Sequence[dict[str, Any]],
+        *,
+        keys: Sequence[str],
+        update_columns: Sequence[str] | None,
+    ) -> None:
+        """INSERT … ON CONFLICT (keys) DO UPDATE/NOTHING on either backend (race-free upsert).
+
+        ``rows`` are keyed by column name; ``update_columns=None`` means DO NOTHING on conflict.
+        """
+        if not rows:
+            return
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        table = cast(Table, model.__table__)  # Core table: rows are keyed by column name, not attribute name
+        stmt = insert(table).values(list(rows))
+        if update_columns:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_={c: stmt.excluded[c] for c in update_columns}
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        session.execute(stmt)
+
+
+def _store_error(operation: str, exc: SQLAlchemyError) -> StoreError:
+    reason = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
+    reason = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
+    return StoreError(f"store {operation} failed: {reason}", operation=operation)

@@ -1,0 +1,168 @@
+"""Chiral pairs and synthesis attempts (spec §13 G12: never re-synthesise a pair blindly).
+
+A pair is stored under the stable id of its unordered SNO ids, so finding it again in the next
+cycle updates the same row instead of adding a duplicate; attempts are numbered per pair and
+carry a ``cooldown_until`` that the synthesis loop checks before trying the pair again.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from cns.errors import StoreError
+from cns.store.sql._documents import DocumentStoreMixin
+from cns.store.sql.records import AttemptRecord, PairRecord, pair_id_for
+from cns.store.sql.schema import AttemptRow, PairRow, SNORow, utcnow
+
+
+class PairStoreMixin(DocumentStoreMixin):
+    def record_pair(self, pair: PairRecord) -> PairRecord:
+        """Insert or update ``pair`` (both SNOs must be stored); returns it with ``sno_a < sno_b``."""
+        if pair.sno_a == pair.sno_b:
+            raise StoreError(f"a pair needs two different SNOs, got {pair.sno_a!r} twice", sno_id=pair.sno_a)
+        low, high = sorted((pair.sno_a, pair.sno_b))
+        row = {
+            "pair_id": pair_id_for(low, high),
+            "sno_a": low,
+            "sno_b": high,
+            "chirality": float(pair.chirality),
+            "entanglement": float(pair.entanglement),
+            "potential": float(pair.potential),
+            "shared": builtins.list(pair.shared),
+            "conflicts": builtins.list(pair.conflicts),
+            "found_at": pair.found_at or utcnow(),
+        }
+        with self._writing("record_pair") as session:
+            missing = {low, high} - set(
+                session.scalars(select(SNORow.sno_id).where(SNORow.sno_id.in_([low, high])))
+            )
+            if missing:
+                raise StoreError(
+                    f"cannot record pair: SNO(s) {sorted(missing)} are not stored", sno_ids=sorted(missing)
+                )
+            metrics = ["chirality", "entanglement", "potential", "shared", "conflicts"]
+            self._upsert(session, PairRow, [row], keys=["pair_id"], update_columns=metrics)
+            stored = session.get(PairRow, row["pair_id"], populate_existing=True)
+            assert stored is not None
+            return _pair(stored)
+
+    def get_pair(self, pair_id: str) -> PairRecord | None:
+        with self._reading("get_pair") as session:
+            row = session.get(PairRow, pair_id)
+            return None if row is None else _pair(row)
+
+    def list_pairs(
+        self, *, min_potential: float | None = None, sno_id: str | None = None, limit: int | None = None
+    ) -> builtins.list[PairRecord]:
+        """Stored pairs, highest synthesis potential first."""
+        stmt = select(PairRow).order_by(PairRow.potential.desc(), PairRow.pair_id)
+        if min_potential is not None:
+            stmt = stmt.where(PairRow.potential >= min_potential)
+        if sno_id is not None:
+            stmt = stmt.where(or_(PairRow.sno_a == sno_id, PairRow.sno_b == sno_id))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._reading("list_pairs") as session:
+            return [_pair(row) for row in session.scalars(stmt)]
+
+    def record_attempt(
+        self,
+        pair_id: str,
+        *,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        accepted: bool | None = None,
+        result_sno_id: str | None = None,
+        reasons: Sequence[Any] = (),
+        cooldown_until: datetime | None = None,
+    ) -> AttemptRecord:
+        """Append attempt number ``last + 1`` for ``pair_id`` (the pair must be stored)."""
+        with self._writing("record_attempt") as session:
+            # lock the pair row so two workers cannot both take the same attempt number
+            pair = session.scalar(select(PairRow).where(PairRow.pair_id == pair_id).with_for_update())
+            if pair is None:
+                raise StoreError(f"cannot record an attempt: no stored pair {pair_id!r}", pair_id=pair_id)
+            last = session.scalar(
+                select(func.max(AttemptRow.attempt_no)).where(AttemptRow.pair_id == pair_id)
+            )
+            row = AttemptRow(
+                pair_id=pair_id,
+                attempt_no=int(last or 0) + 1,
+                started_at=started_at or utcnow(),
+                finished_at=finished_at,
+                accepted=accepted,
+                result_sno_id=result_sno_id,
+                reasons=builtins.list(reasons),
+                cooldown_until=cooldown_until,
+            )
+            session.add(row)
+            session.flush()
+            return _attempt(row)
+
+    def finish_attempt(
+        self,
+        pair_id: str,
+        attempt_no: int,
+        *,
+        accepted: bool,
+        result_sno_id: str | None = None,
+        reasons: Sequence[Any] = (),
+        cooldown_until: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> AttemptRecord:
+        """Close an attempt recorded when it started (so a crash leaves a visible open attempt)."""
+        with self._writing("finish_attempt") as session:
+            row = session.get(AttemptRow, (pair_id, attempt_no))
+            if row is None:
+                raise StoreError(
+                    f"no attempt {attempt_no} for pair {pair_id!r}", pair_id=pair_id, attempt_no=attempt_no
+                )
+            row.finished_at = finished_at or utcnow()
+            row.accepted = accepted
+            row.result_sno_id = result_sno_id
+            row.reasons = builtins.list(reasons)
+            row.cooldown_until = cooldown_until
+            session.flush()
+            return _attempt(row)
+
+    def last_attempt(self, pair_id: str) -> AttemptRecord | None:
+        stmt = select(AttemptRow).where(AttemptRow.pair_id == pair_id).order_by(AttemptRow.attempt_no.desc())
+        with self._reading("last_attempt") as session:
+            row = session.scalars(stmt.limit(1)).first()
+            return None if row is None else _attempt(row)
+
+    def list_attempts(self, pair_id: str) -> builtins.list[AttemptRecord]:
+        stmt = select(AttemptRow).where(AttemptRow.pair_id == pair_id).order_by(AttemptRow.attempt_no)
+        with self._reading("list_attempts") as session:
+            return [_attempt(row) for row in session.scalars(stmt)]
+
+
+def _pair(row: PairRow) -> PairRecord:
+    return PairRecord(
+        sno_a=row.sno_a,
+        sno_b=row.sno_b,
+        chirality=row.chirality,
+        entanglement=row.entanglement,
+        potential=row.potential,
+        shared=builtins.list(row.shared or []),
+        conflicts=builtins.list(row.conflicts or []),
+        found_at=row.found_at,
+    )
+
+
+def _attempt(row: AttemptRow) -> AttemptRecord:
+    return AttemptRecord(
+        pair_id=row.pair_id,
+        attempt_no=row.attempt_no,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        accepted=row.accepted,
+        result_sno_id=row.result_sno_id,
+        reasons=builtins.list(row.reasons or []),
+        cooldown_until=row.cooldown_until,
+    )

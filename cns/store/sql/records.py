@@ -1,0 +1,124 @@
+"""Plain value objects returned by :class:`~cns.store.sql.store.SQLStore`.
+
+They are frozen dataclasses rather than ORM rows so that callers never hold a live database
+session, never trigger lazy loads after the session closed, and can pass them across threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from cns.core.ids import stable_id
+from cns.ports import FloatArray
+
+
+def pair_id_for(sno_a: str, sno_b: str) -> str:
+    """The stable id of the unordered pair {a, b}: the same whichever order it is found in."""
+    low, high = sorted((sno_a, sno_b))
+    return stable_id("pair", low, high)
+
+
+class SNOChange(NamedTuple):
+    """One entry of the change feed read by the vector index (latest state per SNO)."""
+
+    seq: int
+    sno_id: str
+    embedding: FloatArray | None
+    deleted: bool
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    document_id: str
+    source: str | None
+    metadata: dict[str, Any]
+    char_count: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    """A chiral pair as found by the pair search (spec §4.5); ``sno_a < sno_b`` after storing."""
+
+    sno_a: str
+    sno_b: str
+    chirality: float
+    entanglement: float
+    potential: float
+    shared: list[Any] = field(default_factory=list)
+    conflicts: list[Any] = field(default_factory=list)
+    found_at: datetime | None = None
+
+    @property
+    def pair_id(self) -> str:
+        return pair_id_for(self.sno_a, self.sno_b)
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One synthesis attempt of a pair (spec G12: the attempt record with a cooldown)."""
+
+    pair_id: str
+    attempt_no: int
+    started_at: datetime
+    finished_at: datetime | None
+    accepted: bool | None
+    result_sno_id: str | None
+    reasons: list[Any]
+    cooldown_until: datetime | None
+
+
+class JobState(StrEnum):
+    PENDING = "PENDING"
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.SUCCESS, JobState.FAILURE)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    kind: str
+    state: JobState
+    attempts: int
+    payload: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    idempotency_key: str | None
+    created_at: datetime
+    updated_at: datetime
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class DeletionReport:
+    """What :meth:`SQLStore.delete_document` removed, so the caller can drop index entries."""
+
+    document_id: str
+    document_removed: bool
+    sno_ids: list[str]
+    synthesis_ids: list[str]
+    pair_ids: list[str]
+    attempts_removed: int
+
+    @property
+    def all_sno_ids(self) -> list[str]:
+        return [*self.sno_ids, *self.synthesis_ids]
+
+
+def embedding_to_bytes(vector: np.ndarray | None) -> bytes | None:
+    return None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
+
+
+def embedding_from_bytes(raw: bytes | None) -> FloatArray | None:
+    return None if raw is None else np.frombuffer(raw, dtype="<f4").astype(np.float32)

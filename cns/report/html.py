@@ -1,0 +1,98 @@
+"""The self-contained HTML report of a run (Jinja2, autoescaped; plots inlined, no external assets).
+
+It shows the summary, the trust and per-critic distributions, the chirality-vs-entanglement
+scatter, and every chiral pair with both narratives side by side, the shared evidence, the
+conflict points and the synthesis (accepted or not, with the critics' reasons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cns import __version__
+from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.report.exports import sno_to_mermaid
+from cns.report.plots import pair_scatter, reasoning_graph_svg, trust_histograms
+
+
+@dataclass(frozen=True)
+class PairView:
+    """What the report needs to know about one chiral pair and its synthesis."""
+
+    sno_a: StructuredNarrativeObject
+    sno_b: StructuredNarrativeObject
+    chirality: float
+    entanglement: float
+    potential: float
+    shared_evidence: Sequence[str]
+    conflict_points: Sequence[dict[str, Any]]
+    synthesis: StructuredNarrativeObject | None = None
+    synthesis_accepted: bool = False
+    synthesis_reasons: Sequence[str] = ()
+    synthesis_metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows. ``scored_pairs`` are (chirality, entanglement, selected) points."""
+
+    title: str
+    snos: Sequence[StructuredNarrativeObject]
+    pairs: Sequence[PairView]
+    scored_pairs: Sequence[tuple[float, float, bool]] = ()
+    thresholds: dict[str, float] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    skipped: Sequence[tuple[str, str]] = ()
+
+
+def _critic_scores(sno: StructuredNarrativeObject) -> dict[str, float]:
+    results = (sno.evaluation or {}).get("critic_results", {})
+    return {name: float(r["score"]) for name, r in results.items()}
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("cns.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = lambda v, digits=3: "–" if v is None else f"{float(v):.{digits}f}"
+    env.globals["critic_scores"] = _critic_scores
+    env.globals["graph_svg"] = reasoning_graph_svg
+    env.globals["mermaid"] = sno_to_mermaid
+    return env
+
+
+def render_report(data: ReportData) -> str:
+    """The report as one HTML string."""
+    active = [s for s in data.snos if s.status is SNOStatus.ACTIVE]
+    archived = [s for s in data.snos if s.status is SNOStatus.ARCHIVED]
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        data=data,
+        active=active,
+        archived=archived,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        trust_plot=trust_histograms(data.snos),
+        scatter_plot=pair_scatter(
+            data.scored_pairs, data.thresholds.get("chirality", 0.0), data.thresholds.get("entanglement", 0.0)
+        ),
+        accepted=sum(1 for p in data.pairs if p.synthesis_accepted),
+    )
+
+
+def write_report(data: ReportData, path: Path) -> Path:
+    """Render and write atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(render_report(data), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+
+from cns.config import CNSConfig
+from cns.core.sno import SNOStatus
+from cns.models import load_embedder, load_nli
+from cns.report import PairView, ReportData, render_report, sno_to_mermaid, write_graph_exports, write_report
+from cns.services.evaluation import Evaluator
+from tests.conftest import make_sno
+
+
+def evaluated_pair(config: CNSConfig) -> tuple[PairView, list]:  # type: ignore[type-arg]
+    a = make_sno(
+        "Continents drift <slowly> across the mantle.",
+        ["Fossils match across oceans."],
+        [("Fossils match across oceans.", "doi:10.1038/199947a0")],
+        sno_id="a" * 32,
+    )
+    b = make_sno(
+        "Continents are fixed in place.",
+        ["Mountains rise by vertical uplift."],
+        [("Mountains rise by vertical uplift.", "doi:10.1038/199947a0")],
+        sno_id="b" * 32,
+    )
+    Evaluator(config, embedder=load_embedder(config), nli=load_nli(config=config)).evaluate_population([a, b])
+    a.status = b.status = SNOStatus.ACTIVE
+    synthesis = make_sno(
+        "Continents drift where sea floor spreads; elsewhere they look fixed.",
+        ["Fossils match across oceans."],
+    )
+    synthesis.trust_score = 0.7
+    synthesis.metadata["synthesizer"] = "extractive"
+    pair = PairView(a, b, 0.6, 0.5, 0.55, ["doi:10.1038/199947a0"],
+                    [{"claim_a": "Fossils match", "claim_b": "Mountains rise", "score": 0.8}],
+                    synthesis=synthesis, synthesis_accepted=True)  # fmt: skip
+    return pair, [a, b]
+
+
+def test_report_contains_pairs_plots_and_escapes_text(fake_config: CNSConfig, tmp_path: Path) -> None:
+    pair, snos = evaluated_pair(fake_config)
+    data = ReportData("CNS run", snos, [pair], scored_pairs=[(0.6, 0.5, True), (0.1, 0.2, False)],
+                      thresholds={"chirality": 0.25, "entanglement": 0.05}, skipped=[("empty.txt", "file is empty")])  # fmt: skip
+    html = render_report(data)
+    assert html.count("data:image/png;base64,") == 2 and "<svg" in html
+    assert 'id="pair-count">1<' in html and 'id="accepted-count">1<' in html
+    assert "Continents drift &lt;slowly&gt;" in html and "<slowly>" not in html  # autoescaped
+    assert "doi:10.1038/199947a0" in html and "Synthesis accepted" in html and "extractive" in html
+    assert "file is empty" in html
+    path = write_report(data, tmp_path / "out" / "report.html")
+    assert path.read_text(encoding="utf-8") == path.read_text(encoding="utf-8") and path.stat().st_size > 5000
+    assert snos[0].reasoning_graph.nodes["root"].keys() == {"claim"}  # drawing did not mutate the SNO
+
+
+def test_mermaid_and_graphml_exports(tmp_path: Path) -> None:
+    sno = make_sno('Light is a "wave".', ["Interference fringes appear."], sno_id="c" * 32)
+    text = sno_to_mermaid(sno)
+    assert (
+        text.startswith("flowchart BT")
+        and "n_claim_1 -->|supports| n_root" in text
+        and "#quot;wave#quot;" in text
+    )
+    assert write_graph_exports([sno], tmp_path) == 1
+    graph = nx.read_graphml(tmp_path / f"{'c' * 32}.graphml")
+    assert graph.nodes["claim_1"]["content"] == "Interference fringes appear."
+    assert graph.edges["claim_1", "root"]["relation"] == "supports"

@@ -175,6 +175,48 @@ class IndexConfig(_Section):
     )
 
 
+class ServiceConfig(_Section):
+    """The HTTP API (``cns serve``)."""
+
+    host: str = Field("127.0.0.1", description="bind address of `cns serve`")
+    port: int = Field(8000, ge=1, le=65535, description="port of `cns serve`")
+    max_body_bytes: int = Field(5_000_000, ge=1024, description="requests larger than this get 413")
+    max_text_chars: int = Field(1_000_000, ge=1, description="longest document text accepted by POST /ingest")
+    max_batch_documents: int = Field(100, ge=1, description="most documents in one batch request")
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="requests per minute per client (0 = unlimited)"
+    )
+    publish_timeout_seconds: float = Field(
+        2.0, gt=0, description="give up enqueueing after this; the API answers 503"
+    )
+
+
+class AuthConfig(_Section):
+    enabled: bool = Field(False, description="require an API key (X-API-Key) on write routes")
+
+
+class CeleryConfig(_Section):
+    """Worker reliability settings (see docs/deployment.md and engineering-anchors B.5)."""
+
+    visibility_timeout_seconds: int = Field(
+        3600, ge=10, description="Redis redelivers unacked tasks after this"
+    )
+    task_soft_time_limit_seconds: int = Field(300, ge=1, description="soft limit: the task is asked to stop")
+    task_time_limit_seconds: int = Field(360, ge=1, description="hard limit: the worker child is killed")
+    prefetch_multiplier: int = Field(
+        1, ge=1, description="tasks reserved per worker process (1 with acks_late)"
+    )
+    max_deliveries: int = Field(3, ge=1, description="poison cap: a job delivered more often is failed")
+    worker_concurrency: int = Field(1, ge=1, description="processes per `cns worker`")
+    find_pairs_interval_seconds: float = Field(
+        60.0, gt=0, description="celery beat period of the pair search"
+    )
+    reconcile_interval_seconds: float = Field(30.0, gt=0, description="period of the stuck-job reconciler")
+    job_deadline_seconds: float = Field(
+        900.0, gt=0, description="a QUEUED/RUNNING job older than this is re-enqueued"
+    )
+
+
 class PopulationConfig(_Section):
     size_limit: int | None = Field(
         None, ge=1, description="cap on active SNOs; lowest-trust are archived beyond it"
@@ -215,6 +257,9 @@ class CNSConfig(BaseSettings):
     novelty: NoveltyConfig = Field(default_factory=NoveltyConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    celery: CeleryConfig = Field(default_factory=CeleryConfig)
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cns", description="store, index and caches"
     )
@@ -234,6 +279,26 @@ class CNSConfig(BaseSettings):
             super().__init__(**values)
         except pydantic.ValidationError as exc:
             raise _config_error(exc) from None
+
+    @model_validator(mode="after")
+    def _safe_worker_limits(self) -> CNSConfig:
+        """Refuse settings that make Celery lose or duplicate work (anchors B.2, B.5)."""
+        c = self.celery
+        if c.task_time_limit_seconds >= c.visibility_timeout_seconds:
+            raise ValueError(
+                "celery.task_time_limit_seconds must be below celery.visibility_timeout_seconds, "
+                "otherwise Redis redelivers tasks that are still running"
+            )
+        if c.task_soft_time_limit_seconds >= c.task_time_limit_seconds:
+            raise ValueError(
+                "celery.task_soft_time_limit_seconds must be below celery.task_time_limit_seconds"
+            )
+        if self.profile == "prod":
+            if c.prefetch_multiplier != 1:
+                raise ValueError("celery.prefetch_multiplier must be 1 in the prod profile (acks_late is on)")
+            if not self.auth.enabled:
+                raise ValueError("auth.enabled must be true in the prod profile")
+        return self
 
     @field_validator("critic_weights", mode="before")
     @classmethod

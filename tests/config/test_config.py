@@ -118,3 +118,24 @@ def test_shipped_profiles_load(profile: str, monkeypatch: pytest.MonkeyPatch) ->
     path = Path(__file__).resolve().parents[2] / "config" / f"{profile}.yaml"
     monkeypatch.setenv("CNS_CONFIG_FILE", str(path))
     assert CNSConfig().profile == profile
+
+
+def test_unsafe_worker_limits_are_refused() -> None:
+    with pytest.raises(ConfigError, match="visibility_timeout"):
+        CNSConfig(
+            celery={
+                "visibility_timeout_seconds": 300,
+                "task_time_limit_seconds": 300,
+                "task_soft_time_limit_seconds": 200,
+            }
+        )
+    with pytest.raises(ConfigError, match="soft_time_limit"):
+        CNSConfig(celery={"task_soft_time_limit_seconds": 400, "task_time_limit_seconds": 360})
+
+
+def test_prod_profile_requires_auth_and_prefetch_one() -> None:
+    with pytest.raises(ConfigError, match="auth.enabled"):
+        CNSConfig(profile="prod")
+    with pytest.raises(ConfigError, match="prefetch"):
+        CNSConfig(profile="prod", auth={"enabled": True}, celery={"prefetch_multiplier": 4})
+    assert CNSConfig(profile="prod", auth={"enabled": True}).profile == "prod"

@@ -1,0 +1,37 @@
+"""Narrative ingestion (spec §7): documents → SNOs with claim graphs and linked evidence.
+
+Loaders read files into :class:`Document` s; an extractor (heuristic offline default, or the LLM
+with the heuristic as fallback) produces an :class:`Extraction`; :func:`build_sno` turns it into
+a :class:`~cns.core.sno.StructuredNarrativeObject`. The workflow manager
+(:mod:`cns.workflow`) adds evaluation and admission.
+"""
+
+from cns.ingestion.builder import build_sno, sno_id_for
+from cns.ingestion.document import Document, document_id_for, make_document
+from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
+from cns.ingestion.llm_extractor import LLMExtractor
+from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, SkippedFile, load_file, load_path
+from cns.ingestion.model import ExtractedClaim, ExtractedEdge, Extraction, Extractor
+from cns.ingestion.segment import Sentence, split_sentences
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Document",
+    "ExtractedClaim",
+    "ExtractedEdge",
+    "Extraction",
+    "Extractor",
+    "ExtractorSettings",
+    "HeuristicExtractor",
+    "LLMExtractor",
+    "LoadResult",
+    "Sentence",
+    "SkippedFile",
+    "build_sno",
+    "document_id_for",
+    "load_file",
+    "load_path",
+    "make_document",
+    "sno_id_for",
+    "split_sentences",
+]

@@ -1,0 +1,243 @@
+"""The offline, deterministic extractor: thesis, claims, typed edges and linked evidence.
+
+Pipeline per document (each stage timed into ``Extraction.timings_ms``):
+
+1. segment into sentences with offsets; find the reference list and parse its entries;
+2. find citations in every body sentence and resolve them against the reference list;
+3. embed the candidate sentences once (the hypothesis vector ``H`` is reused from this batch);
+4. score sentences (:mod:`cns.ingestion.scoring`) → the hypothesis and up to ``max_claims`` claims;
+5. type edges (:mod:`cns.ingestion.edges`) from connectives and NLI;
+6. ground every claim in its own sentence, its best neighbouring sentence and its citations.
+
+The same input, embedder and NLI give the same extraction, byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cns.core.evidence import EvidenceItem
+from cns.core.graph import ROOT_ID
+from cns.errors import IngestionError
+from cns.ingestion.analysis import DocumentAnalysis, analyse, citation_evidence
+from cns.ingestion.cues import ARGUMENT_MARKERS, COUNTER_CUES, count_present, leading_connective
+from cns.ingestion.document import Document
+from cns.ingestion.edges import EdgeNode, NLIPolicy, build_edges
+from cns.ingestion.evidence import citation_item, sentence_item
+from cns.ingestion.model import ExtractedClaim, Extraction, StageTimer
+from cns.ingestion.scoring import SentenceScore, hypothesis_cue, is_candidate, score_sentences
+from cns.ingestion.segment import Sentence
+from cns.ports import Embedder, NLIModel
+
+HEURISTIC_VERSION = "1.0"
+_ROLE_TYPES = {
+    "premise": "premise",
+    "conclusion": "intermediate_conclusion",
+    "contrast": "counterpoint",
+    "explains": "explanation",
+    "generalizes": "generalization",
+}
+
+
+@dataclass(frozen=True)
+class ExtractorSettings:
+    """Knobs of the heuristic extractor (defaults measured on ``data/gold``, see docs/ingestion.md)."""
+
+    max_claims: int = 12
+    min_claim_score: float = 0.25
+    min_words: int = 6
+    max_sentences: int = 400
+    neighbour_window: int = 2
+    neighbour_min_similarity: float = 0.35
+    nli: NLIPolicy = field(default_factory=NLIPolicy)
+    include_uncited_references: bool = True
+
+
+class HeuristicExtractor:
+    """Cue phrases + embedding centrality + discourse markers + NLI, no LLM."""
+
+    name = "heuristic"
+    version = HEURISTIC_VERSION
+
+    def __init__(
+        self, embedder: Embedder, nli: NLIModel | None = None, settings: ExtractorSettings | None = None
+    ) -> None:
+        self.embedder = embedder
+        self.nli = nli
+        self.settings = settings or ExtractorSettings()
+
+    def _candidates(self, analysis: DocumentAnalysis) -> list[Sentence]:
+        cfg = self.settings
+        found = [s for s in analysis.body if is_candidate(s, min_words=cfg.min_words)]
+        if not found:
+            found = [s for s in analysis.body if not s.is_heading and len(s.text.split()) >= 2]
+        if not found:
+            raise IngestionError("document has no sentence that could state a hypothesis")
+        if len(found) <= cfg.max_sentences:
+            return found
+        # Long document: embed only the sentences with the strongest cheap signals (cues, markers,
+        # citations, opening/closing position) so cost stays bounded and the conclusion is not cut off.
+        last = found[-1].start or 1
+
+        def cheap(s: Sentence) -> float:
+            rel = s.start / last
+            return (
+                hypothesis_cue(s.text)[0]
+                + 0.3 * len(count_present(s.text, ARGUMENT_MARKERS))
+                + (0.5 if analysis.citations.get(s.index) else 0.0)
+                + (0.5 if rel < 0.05 or rel > 0.95 else 0.0)
+            )
+
+        keep = sorted(range(len(found)), key=lambda i: (-cheap(found[i]), i))[: cfg.max_sentences]
+        return [found[i] for i in sorted(keep)]
+
+    def _select_claims(self, scores: list[SentenceScore], hyp: int, vectors: np.ndarray) -> list[int]:
+        cfg = self.settings
+        ranked = sorted(
+            (i for i in range(len(scores)) if i != hyp and scores[i].claim >= cfg.min_claim_score),
+            key=lambda i: (-scores[i].claim, i),
+        )
+        chosen: list[int] = []
+        for i in ranked:
+            if float(vectors[i] @ vectors[hyp]) > 0.95 or any(
+                float(vectors[i] @ vectors[j]) > 0.95 for j in chosen
+            ):
+                continue  # a near-copy of the thesis or of a chosen claim adds nothing
+            chosen.append(i)
+            if len(chosen) >= cfg.max_claims:
+                break
+        return sorted(chosen)
+
+    def _neighbours(self, i: int, candidates: list[Sentence], vectors: np.ndarray) -> list[int]:
+        cfg = self.settings
+        window = [
+            j
+            for j in range(len(candidates))
+            if j != i
+            and abs(candidates[j].index - candidates[i].index) <= cfg.neighbour_window
+            and candidates[j].paragraph == candidates[i].paragraph
+        ]
+        best = max(window, key=lambda j: (float(vectors[i] @ vectors[j]), -j), default=None)
+        if best is None or float(vectors[i] @ vectors[best]) < cfg.neighbour_min_similarity:
+            return []
+        return [best]
+
+    def extract(self, document: Document) -> Extraction:
+        timer = StageTimer()
+        with timer.stage("segment"):
+            analysis = analyse(document)
+            candidates = self._candidates(analysis)
+        with timer.stage("embed"):
+            title = document.title
+            texts = [s.text for s in candidates] + ([title] if title else [])
+            encoded = self.embedder.encode(texts)
+            vectors = encoded[: len(candidates)]
+            title_vec = encoded[len(candidates)] if title else None
+        with timer.stage("score"):
+            scores = [
+                SentenceScore(
+                    s, analysis.sections.get(s.index, ""), has_citation=bool(analysis.citations.get(s.index))
+                )
+                for s in candidates
+            ]
+            body_end = (
+                analysis.references_start if analysis.references_start is not None else len(document.text)
+            )
+            score_sentences(scores, vectors, title_vec, body_end)
+            hyp = max(range(len(scores)), key=lambda i: (scores[i].hypothesis, -i))
+            chosen = self._select_claims(scores, hyp, vectors)
+        claims, nodes = self._claims(scores, chosen, candidates[hyp])
+        with timer.stage("edges"):
+            edges, opposing, skipped = build_edges(
+                candidates[hyp].text, nodes, self.nli, policy=self.settings.nli
+            )
+        for claim in claims:
+            if claim.claim_id in opposing:
+                claim.claim_type = "counterclaim"
+        with timer.stage("evidence"):
+            evidence, grounding = self._evidence(document, analysis, candidates, vectors, hyp, chosen, claims)
+        return Extraction(
+            hypothesis=candidates[hyp].text,
+            claims=claims,
+            edges=edges,
+            evidence=evidence,
+            grounding=grounding,
+            extractor=self.name,
+            extractor_version=self.version,
+            hypothesis_span=(candidates[hyp].start, candidates[hyp].end),
+            hypothesis_vector=np.asarray(vectors[hyp], dtype=np.float32),
+            timings_ms=timer.timings,
+            notes={
+                "sentences": len(analysis.sentences),
+                "candidates": len(candidates),
+                "references": len(analysis.resolver.references),
+                "skipped_cycle_edges": skipped,
+                "hypothesis_score": round(scores[hyp].hypothesis, 4),
+                "hypothesis_cues": scores[hyp].cues,
+            },
+        )
+
+    def _claims(
+        self, scores: list[SentenceScore], chosen: list[int], hyp_sentence: Sentence
+    ) -> tuple[list[ExtractedClaim], list[EdgeNode]]:
+        claims: list[ExtractedClaim] = []
+        nodes = [EdgeNode(ROOT_ID, hyp_sentence.text, hyp_sentence.index)]
+        for k, i in enumerate(chosen, start=1):
+            s = scores[i].sentence
+            connective = leading_connective(s.text)
+            claim_id = f"claim_{k}"
+            claims.append(
+                ExtractedClaim(
+                    claim_id=claim_id,
+                    text=s.text,
+                    claim_type=_ROLE_TYPES.get(connective[1], "supporting_claim")
+                    if connective
+                    else "supporting_claim",
+                    span=(s.start, s.end),
+                    confidence=round(min(1.0, max(0.05, scores[i].claim)), 4),
+                    metadata={
+                        "sentence_index": s.index,
+                        "score": round(scores[i].claim, 4),
+                        "cues": scores[i].cues[:8],
+                        "section": scores[i].section,
+                    },
+                )
+            )
+            counter = bool(count_present(s.text, COUNTER_CUES)) or (
+                connective is not None and connective[1] == "contrast"
+            )
+            nodes.append(EdgeNode(claim_id, s.text, s.index, connective, counter))
+        nodes.sort(key=lambda n: n.index)
+        return claims, nodes
+
+    def _evidence(
+        self,
+        document: Document,
+        analysis: DocumentAnalysis,
+        candidates: list[Sentence],
+        vectors: np.ndarray,
+        hyp: int,
+        chosen: list[int],
+        claims: list[ExtractedClaim],
+    ) -> tuple[list[EvidenceItem], dict[str, list[str]]]:
+        items: list[EvidenceItem] = []
+        grounding: dict[str, list[str]] = {}
+        ids = [ROOT_ID] + [c.claim_id for c in claims]
+        for claim_id, i in zip(ids, [hyp, *chosen], strict=True):
+            own = [sentence_item(document, candidates[i], "claim_sentence")]
+            own += [
+                sentence_item(document, candidates[j], "neighbour")
+                for j in self._neighbours(i, candidates, vectors)
+            ]
+            for j in (i - 1, i, i + 1):
+                if 0 <= j < len(candidates) and abs(candidates[j].index - candidates[i].index) <= 1:
+                    own += [
+                        citation_item(document, candidates[j], c)
+                        for c in analysis.citations.get(candidates[j].index, [])
+                    ]
+            items.extend(own)
+            grounding[claim_id] = list(dict.fromkeys(item.key for item in own))
+        items.extend(citation_evidence(document, analysis, uncited=self.settings.include_uncited_references))
+        return items, grounding

@@ -1,0 +1,133 @@
+"""HTML: readable text only, through BeautifulSoup.
+
+Scripts, styles, navigation, headers, footers, forms and asides are dropped; block elements
+become paragraph breaks (so a heading does not run into the next sentence) while inline elements
+(links, emphasis) stay inside their sentence. Title, author and date come from ``<title>``,
+OpenGraph / ``article:*`` / ``citation_*`` meta tags and ``<time datetime>``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from cns.ingestion.document import Document, make_document
+from cns.ingestion.loaders.base import decode_text, require_text
+from cns.ingestion.loaders.headers import find_byline, header_lines
+
+_DROP = (
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "noscript",
+    "form",
+    "template",
+    "svg",
+    "iframe",
+    "button",
+)
+_BLOCKS = (
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "dd",
+    "dt",
+    "figcaption",
+    "hr",
+    "br",
+    "title",
+)
+_META = {
+    "title": ("og:title", "citation_title", "dc.title", "twitter:title"),
+    "author": ("author", "article:author", "citation_author", "dc.creator", "byl"),
+    "date": (
+        "article:published_time",
+        "citation_publication_date",
+        "citation_date",
+        "date",
+        "dc.date",
+        "pubdate",
+    ),
+    "url": ("og:url", "citation_doi"),
+}
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANKS = re.compile(r"\n\s*\n\s*")
+
+
+def _meta_values(soup: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        key = (tag.get("name") or tag.get("property") or "").strip().lower()
+        content = (tag.get("content") or "").strip()
+        if key and content and key not in found:
+            found[key] = content
+    return found
+
+
+def _metadata(soup: Any) -> dict[str, Any]:
+    metas = _meta_values(soup)
+    result: dict[str, Any] = {}
+    for field_name, keys in _META.items():
+        value = next((metas[k] for k in keys if k in metas), None)
+        if value:
+            result[field_name] = value
+    if "title" not in result and soup.title and soup.title.get_text(strip=True):
+        result["title"] = soup.title.get_text(strip=True)
+    if "date" not in result:
+        time_tag = soup.find("time", attrs={"datetime": True})
+        if time_tag is not None:
+            result["date"] = str(time_tag["datetime"])
+    canonical = soup.find("link", rel="canonical")
+    if "url" not in result and canonical is not None and canonical.get("href"):
+        result["url"] = str(canonical["href"])
+    return result
+
+
+def html_to_text(html: str) -> tuple[dict[str, Any], str]:
+    """``(metadata, readable text)`` of an HTML page; paragraphs separated by blank lines."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    metadata = _metadata(soup)
+    for tag in soup.find_all(_DROP):
+        tag.decompose()
+    if soup.head is not None:
+        soup.head.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")  # a line break inside a paragraph, not a new paragraph
+    for tag in soup.find_all(_BLOCKS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    raw = soup.get_text()
+    lines = [_SPACES.sub(" ", line).strip() for line in raw.split("\n")]
+    text = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    return metadata, text
+
+
+def load_html(data: bytes, path: str | Path, metadata: dict[str, Any] | None = None) -> list[Document]:
+    found, text = html_to_text(decode_text(data, path))
+    text = require_text(text, path)
+    if "author" not in found:
+        byline = find_byline(header_lines(text))
+        if byline:
+            found["author"] = byline
+    return [make_document(text, str(path), {**found, **(metadata or {}), "format": "html"})]

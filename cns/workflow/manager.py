@@ -1,0 +1,272 @@
+"""``CNSWorkflowManager``: ingest → extract → evaluate → admit or archive, synchronously.
+
+A thin orchestrator over ports: models come from :mod:`cns.models` (built lazily from config
+unless injected), SNOs go to an :class:`~cns.ports.SNOStore` (in-memory by default, SQL later),
+and the novelty reference is the set of active SNOs with ``T ≥ τ_ref`` (spec G6), kept in a vector
+index that is built from the store once and then updated as SNOs are admitted. Nothing is kept in
+module globals, so several managers (tests, workers) never share state by accident.
+
+Decisions (spec §8.3, G12, G14): an SNO with ``T > thresholds.ingest`` becomes ``active``;
+otherwise it is ``archived`` with ``metadata["archive_reason"]`` — never silently dropped. The SNO
+id is derived from the document id and the extractor, so re-ingesting the same text returns the
+stored SNO (a logged no-op) in every process.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from cns.config.settings import CNSConfig
+from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.errors import CNSError, IngestionError, SNONotFoundError
+from cns.ingestion.builder import build_sno, sno_id_for
+from cns.ingestion.document import Document, make_document
+from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
+from cns.ingestion.llm_extractor import LLMExtractor
+from cns.ingestion.loaders import DEFAULT_MAX_BYTES, load_path
+from cns.ingestion.loaders.headers import text_header_metadata
+from cns.ingestion.model import Extractor
+from cns.logging_setup import bound_context, get_logger
+from cns.ports import Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
+from cns.services.evaluation import Evaluator, build_reference_index
+from cns.store.memory import InMemorySNOStore
+from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
+
+log = get_logger(__name__)
+
+_UNSET = object()
+
+
+@runtime_checkable
+class DocumentStore(Protocol):
+    """A store that also keeps documents (the SQL store); SNOs there must reference a stored document."""
+
+    def put_document(
+        self, text: str, *, source: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> Any:
+        """Store the document whose content is ``text`` (idempotent by document id)."""
+        ...
+
+
+class CNSWorkflowManager:
+    """Ingestion and evaluation over a store; the population is the store's active SNOs."""
+
+    def __init__(
+        self,
+        config: CNSConfig | None = None,
+        *,
+        embedder: Embedder | None = None,
+        nli: NLIModel | None = None,
+        llm: LLMClient | None = None,
+        store: SNOStore | None = None,
+        extractor_settings: ExtractorSettings | None = None,
+    ) -> None:
+        self.config = config or CNSConfig()
+        self.store: SNOStore = store if store is not None else InMemorySNOStore()
+        self.extractor_settings = extractor_settings or ExtractorSettings()
+        self._embedder = embedder
+        self._nli = nli
+        self._llm: LLMClient | object | None = llm if llm is not None else _UNSET
+        self._extractor: Extractor | None = None
+        self._evaluator: Evaluator | None = None
+        self._reference: VectorIndex | None = None
+
+    # ------------------------------------------------------------------ lazily built components
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from cns.models import load_embedder
+
+            self._embedder = load_embedder(self.config)
+        return self._embedder
+
+    @property
+    def nli(self) -> NLIModel:
+        if self._nli is None:
+            from cns.models import load_nli
+
+            self._nli = load_nli(config=self.config)
+        return self._nli
+
+    @property
+    def llm(self) -> LLMClient | None:
+        if self._llm is _UNSET:
+            from cns.models import load_llm
+
+            self._llm = load_llm(self.config)
+        return self._llm  # type: ignore[return-value]
+
+    @property
+    def extractor(self) -> Extractor:
+        """The LLM extractor when an LLM is configured (heuristic fallback inside), else the heuristic."""
+        if self._extractor is None:
+            heuristic = HeuristicExtractor(self.embedder, self.nli, self.extractor_settings)
+            llm = self.llm
+            self._extractor = (
+                LLMExtractor(
+                    llm,
+                    heuristic,
+                    max_claims=self.extractor_settings.max_claims,
+                    temperature=self.config.llm.temperature,
+                    max_tokens=self.config.llm.max_tokens,
+                )
+                if llm is not None
+                else heuristic
+            )
+        return self._extractor
+
+    @property
+    def evaluator(self) -> Evaluator:
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self.config, embedder=self.embedder, nli=self.nli)
+        return self._evaluator
+
+    @property
+    def extractor_tag(self) -> str:
+        return f"{self.extractor.name}@{self.extractor.version}"
+
+    def backends(self) -> dict[str, str]:
+        found = {
+            "embedder": f"{self.embedder.name}@{self.embedder.version}",
+            "nli": f"{self.nli.name}@{self.nli.version}",
+        }
+        if self.llm is not None:
+            found["llm"] = self.llm.name
+        return found
+
+    # ------------------------------------------------------------------ population
+    def reference_index(self) -> VectorIndex:
+        """Hypothesis vectors of active SNOs with ``T ≥ τ_ref``, built from the store on first use."""
+        if self._reference is None:
+            self._reference = build_reference_index(
+                self.population(),
+                dimension=self.config.embedding_dim,
+                min_trust=self.config.thresholds.novelty_reference_trust,
+            )
+        return self._reference
+
+    def refresh(self) -> None:
+        """Forget the cached reference index (after another process changed the store)."""
+        self._reference = None
+
+    def population(self) -> list[StructuredNarrativeObject]:
+        """The active SNOs (admitted, not archived)."""
+        return self.store.list(status=SNOStatus.ACTIVE.value)
+
+    def _existing(self, sno_id: str) -> StructuredNarrativeObject | None:
+        try:
+            return self.store.get(sno_id)
+        except SNONotFoundError:
+            return None
+
+    # ------------------------------------------------------------------ ingestion
+    def ingest_and_evaluate(
+        self, document_text: str, source: str, metadata: dict[str, object] | None = None
+    ) -> StructuredNarrativeObject:
+        """Extract, evaluate and admit or archive one document; return its (stored) SNO.
+
+        Title, author ("By …") and date are read from the top of the text unless ``metadata``
+        gives them. Raises :class:`IngestionError` (after logging ``ingestion.failed``).
+        """
+        try:
+            found = text_header_metadata(document_text) if isinstance(document_text, str) else {}
+            document = make_document(document_text, source, {**found, **(metadata or {})})
+        except IngestionError as exc:
+            log.warning("ingestion.failed", source=source, reason=exc.message)
+            raise
+        return self.ingest_document(document)
+
+    def ingest_document(self, document: Document) -> StructuredNarrativeObject:
+        return self._ingest(document)[0]
+
+    def _ingest(self, document: Document) -> tuple[StructuredNarrativeObject, bool]:
+        with bound_context(document_id=document.document_id[:16]):
+            log.info("sno_ingestion.started", source=document.source, chars=document.char_count)
+            try:
+                sno_id = sno_id_for(document.document_id, self.extractor_tag)
+                existing = self._existing(sno_id)
+                if existing is not None:
+                    log.info(
+                        "sno_ingestion.duplicate",
+                        sno_id=sno_id,
+                        source=document.source,
+                        status=existing.status.value,
+                    )
+                    return existing, True
+                sno = self._build_and_evaluate(document, sno_id)
+            except IngestionError as exc:
+                log.warning("ingestion.failed", source=document.source, reason=exc.message)
+                raise
+            except (CNSError, ValueError, RuntimeError, OSError) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning("ingestion.failed", source=document.source, reason=reason[:500])
+                raise IngestionError(
+                    f"could not ingest {document.source!r}: {reason}", source=document.source
+                ) from exc
+            log.info(
+                "sno_evaluation.complete",
+                sno_id=sno.sno_id,
+                trust_score=sno.trust_score,
+                source=document.source,
+                status=sno.status.value,
+            )
+            return sno, False
+
+    def _build_and_evaluate(self, document: Document, sno_id: str) -> StructuredNarrativeObject:
+        start = time.perf_counter()
+        extraction = self.extractor.extract(document)
+        sno = build_sno(
+            document,
+            extraction,
+            sno_id=sno_id,
+            embedder=self.embedder,
+            embedding_dim=self.config.embedding_dim,
+            backends=self.backends(),
+        )
+        built = time.perf_counter()
+        self.evaluator.evaluate(sno, reference_index=self.reference_index())
+        evaluated = time.perf_counter()
+        trust = sno.trust_score if sno.trust_score is not None else 0.0
+        threshold = self.config.thresholds.ingest
+        if trust > threshold:
+            sno.status = SNOStatus.ACTIVE
+        else:
+            sno.status = SNOStatus.ARCHIVED
+            sno.metadata["archive_reason"] = (
+                f"trust score {trust:.4f} is not above the ingest threshold {threshold} (thresholds.ingest)"
+            )
+        timings = sno.metadata["timings_ms"]
+        timings["extract_total"] = round((built - start) * 1000.0, 3)
+        timings["evaluate"] = round((evaluated - built) * 1000.0, 3)
+        if isinstance(self.store, DocumentStore):
+            # SQL stores keep the document row that SNOs reference (and that `cns delete` cascades from)
+            self.store.put_document(document.text, source=document.source, metadata=document.metadata)
+        self.store.put(sno)
+        timings["total"] = round((time.perf_counter() - start) * 1000.0, 3)
+        if sno.status is SNOStatus.ACTIVE and trust >= self.config.thresholds.novelty_reference_trust:
+            assert sno.hypothesis_embedding is not None
+            self.reference_index().add([sno.sno_id], sno.hypothesis_embedding[None, :])
+        return sno
+
+    def ingest_path(self, path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
+        """Ingest a file or a folder (recursively); every input ends up in exactly one report list."""
+        loaded = load_path(path, max_bytes=max_bytes)
+        report = IngestReport(skipped=list(loaded.skipped))
+        for document in loaded.documents:
+            try:
+                sno, duplicate = self._ingest(document)
+            except IngestionError as exc:
+                report.failed.append(FailedDocument(document.source, exc.message))
+                continue
+            entry = IngestedDocument(
+                document.source, sno.sno_id, document.document_id, sno.status.value, sno.trust_score
+            )
+            (report.duplicates if duplicate else report.ingested).append(entry)
+        log.info(
+            "ingestion.batch_complete",
+            path=str(path),
+            **{k: v if isinstance(v, int) else len(v) for k, v in report.summary().items()},
+        )
+        return report

@@ -194,3 +194,20 @@ def test_html_line_break_does_not_split_a_sentence(tmp_path: Path) -> None:
         _write(tmp_path, "br.html", "<p>Plates move because<br>the mantle convects.</p>")
     ).documents[0]
     assert [s.text for s in split_sentences(doc.text)] == ["Plates move because\nthe mantle convects."]
+
+
+def test_cnsignore_excludes_files_and_reports_them(tmp_path: Path) -> None:
+    from cns.ingestion.loaders import load_path
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "README.md").write_text("# About this corpus\n\nNot a document.\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Continents drift because the sea floor spreads.\n", encoding="utf-8")
+    (tmp_path / "sub" / "notes.txt").write_text(
+        "Private notes that should not be ingested.\n", encoding="utf-8"
+    )
+    (tmp_path / ".cnsignore").write_text("# corpus meta files\nREADME.md\nsub/notes.*\n", encoding="utf-8")
+    result = load_path(tmp_path)
+    assert [d.source for d in result.documents] == [str(tmp_path / "a.txt")]
+    reasons = {Path(s.path).name: s.reason for s in result.skipped}
+    assert set(reasons) == {"README.md", "notes.txt"}
+    assert all(r.startswith("excluded by") and r.endswith(".cnsignore") for r in reasons.values())

@@ -6,6 +6,7 @@ a bad file, so a batch over a folder always completes with a summary.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,31 @@ def load_file(
         return LoadResult(skipped=[SkippedFile(str(path), f"unreadable: {type(exc).__name__}: {exc}")])
 
 
+IGNORE_FILE = ".cnsignore"
+
+
+def _ignore_patterns(root: Path) -> dict[Path, list[str]]:
+    """``.cnsignore`` files under ``root``: folder → glob patterns (one per line, ``#`` comments)."""
+    patterns: dict[Path, list[str]] = {}
+    for ignore in root.rglob(IGNORE_FILE):
+        lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        patterns[ignore.parent] = [
+            ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")
+        ]
+    return patterns
+
+
+def _ignored_by(path: Path, patterns: dict[Path, list[str]]) -> Path | None:
+    """The ``.cnsignore`` that excludes ``path`` (patterns match the relative path or the file name)."""
+    for folder, globs in patterns.items():
+        if folder not in path.parents:
+            continue
+        relative = path.relative_to(folder).as_posix()
+        if any(fnmatch.fnmatch(relative, g) or fnmatch.fnmatch(path.name, g) for g in globs):
+            return folder / IGNORE_FILE
+    return None
+
+
 def iter_files(root: Path) -> list[Path]:
     """Files under ``root`` in a stable order, skipping hidden files and folders (``.git``, ``.DS_Store``)."""
     files = [
@@ -97,6 +123,11 @@ def load_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadRe
     if path.is_file():
         return load_file(path, max_bytes=max_bytes)
     result = LoadResult()
+    patterns = _ignore_patterns(path)
     for file in iter_files(path):
+        excluded_by = _ignored_by(file, patterns)
+        if excluded_by is not None:
+            result.skipped.append(SkippedFile(str(file), f"excluded by {excluded_by}"))
+            continue
         result.extend(load_file(file, max_bytes=max_bytes))
     return result

@@ -55,12 +55,13 @@ def sync_from_store(
     since_seq: int,
     *,
     statuses: Collection[str] | None = None,
+    min_trust: float | None = None,
     page: int = SYNC_PAGE,
 ) -> int:
     """Apply the store's changes after ``since_seq`` to ``index``; return the new synced seq.
 
-    Deleted SNOs, SNOs without an embedding and (if ``statuses`` is given) SNOs whose status is
-    not in it are removed; the others are added or replaced. Embeddings of the wrong dimension
+    Deleted SNOs, SNOs without an embedding and (if ``statuses`` / ``min_trust`` are given) SNOs
+    whose status is not in it or whose trust is below it are removed; the others are added or replaced. Embeddings of the wrong dimension
     are skipped with a warning rather than aborting the whole sync.
     """
     seq = since_seq
@@ -68,18 +69,25 @@ def sync_from_store(
         changes = store.snos_since(seq, limit=page)
         if not changes:
             return seq
-        _apply(index, changes, statuses)
+        _apply(index, changes, statuses, min_trust)
         seq = changes[-1].seq
         if len(changes) < page:
             return seq
 
 
-def _apply(index: VectorIndex, changes: Sequence[SNOChange], statuses: Collection[str] | None) -> None:
+def _apply(
+    index: VectorIndex,
+    changes: Sequence[SNOChange],
+    statuses: Collection[str] | None,
+    min_trust: float | None,
+) -> None:
     add_ids: list[str] = []
     add_vectors: list[np.ndarray] = []
     drop: list[str] = []
     for change in changes:
-        wanted = statuses is None or change.status in statuses
+        wanted = (statuses is None or change.status in statuses) and (
+            min_trust is None or (change.trust is not None and change.trust >= min_trust)
+        )
         if change.deleted or change.embedding is None or not wanted:
             drop.append(change.sno_id)
         elif change.embedding.shape[0] != index.dimension:
@@ -106,10 +114,11 @@ def rebuild_from_store(
     kind: IndexKind | str = IndexKind.FLAT,
     hnsw_m: int = 32,
     statuses: Collection[str] | None = None,
+    min_trust: float | None = None,
 ) -> tuple[FaissVectorIndex, int]:
     """A fresh index holding every embedded SNO of the store; returns it and its synced seq."""
     index = FaissVectorIndex(dimension, kind, hnsw_m=hnsw_m)
-    return index, sync_from_store(index, store, 0, statuses=statuses)
+    return index, sync_from_store(index, store, 0, statuses=statuses, min_trust=min_trust)
 
 
 def save_index(index: FaissVectorIndex, path: Path, *, synced_seq: int, model_name: str) -> None:

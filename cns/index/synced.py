@@ -32,6 +32,7 @@ class SyncedIndex:
         synced_seq: int,
         model_name: str,
         statuses: Collection[str] | None = None,
+        min_trust: float | None = None,
     ) -> None:
         self.index = index
         self.store = store
@@ -39,6 +40,7 @@ class SyncedIndex:
         self.synced_seq = synced_seq
         self.model_name = model_name
         self.statuses = None if statuses is None else frozenset(statuses)
+        self.min_trust = min_trust
         self._lock = threading.Lock()
 
     @classmethod
@@ -52,6 +54,7 @@ class SyncedIndex:
         kind: IndexKind | str = IndexKind.FLAT,
         hnsw_m: int = 32,
         statuses: Collection[str] | None = None,
+        min_trust: float | None = None,
     ) -> SyncedIndex:
         """Load or rebuild the index at ``path``, then sync it with ``store``."""
         try:
@@ -63,12 +66,22 @@ class SyncedIndex:
             else:
                 log.info("index.build", path=str(path), reason="no saved index")
             index, seq = rebuild_from_store(
-                store, dimension=dimension, kind=kind, hnsw_m=hnsw_m, statuses=statuses
+                store, dimension=dimension, kind=kind, hnsw_m=hnsw_m, statuses=statuses, min_trust=min_trust
             )
-            synced = cls(index, store, path, synced_seq=seq, model_name=model_name, statuses=statuses)
+            synced = cls(
+                index,
+                store,
+                path,
+                synced_seq=seq,
+                model_name=model_name,
+                statuses=statuses,
+                min_trust=min_trust,
+            )
             synced.save()
             return synced
-        synced = cls(index, store, path, synced_seq=seq, model_name=model_name, statuses=statuses)
+        synced = cls(
+            index, store, path, synced_seq=seq, model_name=model_name, statuses=statuses, min_trust=min_trust
+        )
         synced.sync()
         return synced
 
@@ -76,7 +89,9 @@ class SyncedIndex:
         """Apply store changes since the last sync; return how far the seq advanced."""
         with self._lock:
             before = self.synced_seq
-            self.synced_seq = sync_from_store(self.index, self.store, before, statuses=self.statuses)
+            self.synced_seq = sync_from_store(
+                self.index, self.store, before, statuses=self.statuses, min_trust=self.min_trust
+            )
             return self.synced_seq - before
 
     def save(self) -> None:

@@ -167,3 +167,17 @@ def test_crash_between_the_two_replaces_is_detected(tmp_path: Path) -> None:
     sidecar_path(path).write_text(old_sidecar)
     with pytest.raises(VectorIndexError, match="checksum"):
         load_index(path, dimension=8, kind="flat", model_name=MODEL)
+
+
+def test_sync_filters_by_minimum_trust_and_follows_trust_changes(store: SQLStore) -> None:
+    snos = [sample_sno(f"h{i}", seed=i, status="active") for i in range(4)]
+    for sno, trust in zip(snos, (0.2, 0.5, 0.9, None), strict=True):
+        sno.trust_score = trust
+    store.put_many(snos)
+    index = FaissVectorIndex(8)
+    seq = sync_from_store(index, store, 0, statuses={"active"}, min_trust=0.4)
+    assert sorted(index.ids()) == sorted([snos[1].sno_id, snos[2].sno_id])
+    snos[2].trust_score = 0.1  # re-scored below the reference threshold: it must leave the index
+    store.put(snos[2])
+    sync_from_store(index, store, seq, statuses={"active"}, min_trust=0.4)
+    assert index.ids() == [snos[1].sno_id]

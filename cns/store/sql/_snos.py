@@ -117,14 +117,16 @@ class SNOStoreMixin(StoreBase):
 
         Each SNO appears at most once, in its latest state (a re-stored SNO loses its tombstone).
         """
-        live = select(SNORow.seq, SNORow.sno_id, SNORow.embedding, SNORow.status).where(SNORow.seq > seq)
+        live = select(SNORow.seq, SNORow.sno_id, SNORow.embedding, SNORow.status, SNORow.trust).where(
+            SNORow.seq > seq
+        )
         dead = select(SNOTombstone.seq, SNOTombstone.sno_id).where(SNOTombstone.seq > seq)
         if limit is not None:
             live, dead = live.order_by(SNORow.seq).limit(limit), dead.order_by(SNOTombstone.seq).limit(limit)
         with self._reading("snos_since") as session:
             changes = [
-                SNOChange(int(s), i, embedding_from_bytes(e), False, st)
-                for s, i, e, st in session.execute(live)
+                SNOChange(int(s), i, embedding_from_bytes(e), False, st, t)
+                for s, i, e, st, t in session.execute(live)
             ]
             changes += [SNOChange(int(s), i, None, True, None) for s, i in session.execute(dead)]
         changes.sort(key=lambda change: change.seq)

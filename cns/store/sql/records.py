@@ -31,6 +31,7 @@ class SNOChange(NamedTuple):
     embedding: FloatArray | None
     deleted: bool
     status: str | None = None
+    trust: float | None = None
 
 
 @dataclass(frozen=True)

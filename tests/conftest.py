@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import structlog
 
 from cns.config import CNSConfig, reset_config_cache
 from cns.core.evidence import EvidenceItem
@@ -31,6 +33,16 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     reset_config_cache()
     yield
     reset_config_cache()
+    _reset_logging()
+
+
+def _reset_logging() -> None:
+    """Undo configure_logging() of a test: its stream may be a closed StringIO."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == "cns-structlog":
+            root.removeHandler(handler)
+    structlog.reset_defaults()
 
 
 @pytest.fixture

@@ -1,17 +1,30 @@
-"""Vector indexes behind the :class:`cns.ports.VectorIndex` port (exact NumPy, faiss flat / HNSW)."""
+"""Vector indexes behind the :class:`cns.ports.VectorIndex` port (exact NumPy, faiss flat / HNSW).
 
-from cns.index.faiss_index import FaissVectorIndex, IndexKind
+The faiss-backed names are imported lazily, so importing the exact index (the novelty critic's
+default) does not pay for faiss and the SQL store.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from cns.index.memory import ExactVectorIndex
-from cns.index.persistence import load_index, rebuild_from_store, save_index, sync_from_store
-from cns.index.synced import SyncedIndex
 
-__all__ = [
-    "ExactVectorIndex",
-    "FaissVectorIndex",
-    "IndexKind",
-    "SyncedIndex",
-    "load_index",
-    "rebuild_from_store",
-    "save_index",
-    "sync_from_store",
-]
+_LAZY = {
+    "FaissVectorIndex": "cns.index.faiss_index",
+    "IndexKind": "cns.index.faiss_index",
+    "SyncedIndex": "cns.index.synced",
+    "load_index": "cns.index.persistence",
+    "rebuild_from_store": "cns.index.persistence",
+    "save_index": "cns.index.persistence",
+    "sync_from_store": "cns.index.persistence",
+}
+
+__all__ = ["ExactVectorIndex", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cns.index' has no attribute {name!r}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cns.config.settings import CNSConfig
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
@@ -33,6 +33,9 @@ from cns.ports import Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
 from cns.services.evaluation import Evaluator, build_reference_index
 from cns.store.memory import InMemorySNOStore
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
+
+if TYPE_CHECKING:
+    from cns.index.synced import SyncedIndex
 
 log = get_logger(__name__)
 
@@ -62,6 +65,7 @@ class CNSWorkflowManager:
         llm: LLMClient | None = None,
         store: SNOStore | None = None,
         extractor_settings: ExtractorSettings | None = None,
+        reference: SyncedIndex | None = None,
     ) -> None:
         self.config = config or CNSConfig()
         self.store: SNOStore = store if store is not None else InMemorySNOStore()
@@ -72,6 +76,8 @@ class CNSWorkflowManager:
         self._extractor: Extractor | None = None
         self._evaluator: Evaluator | None = None
         self._reference: VectorIndex | None = None
+        # a persisted faiss index following the store (SQL deployments); None = built in memory
+        self._synced = reference
 
     # ------------------------------------------------------------------ lazily built components
     @property
@@ -138,7 +144,15 @@ class CNSWorkflowManager:
 
     # ------------------------------------------------------------------ population
     def reference_index(self) -> VectorIndex:
-        """Hypothesis vectors of active SNOs with ``T ≥ τ_ref``, built from the store on first use."""
+        """Hypothesis vectors of active SNOs with ``T ≥ τ_ref``.
+
+        With a :class:`~cns.index.synced.SyncedIndex` the persisted faiss index is brought up to
+        date with the store's change feed (cheap, incremental) so other processes' writes count;
+        otherwise an exact index is built from the store on first use and updated on admission.
+        """
+        if self._synced is not None:
+            self._synced.sync()
+            return self._synced.index
         if self._reference is None:
             self._reference = build_reference_index(
                 self.population(),
@@ -146,6 +160,11 @@ class CNSWorkflowManager:
                 min_trust=self.config.thresholds.novelty_reference_trust,
             )
         return self._reference
+
+    def attach_reference(self, reference: SyncedIndex) -> None:
+        """Use a persisted index that follows the store as the novelty reference set."""
+        self._synced = reference
+        self._reference = None
 
     def refresh(self) -> None:
         """Forget the cached reference index (after another process changed the store)."""
@@ -245,7 +264,10 @@ class CNSWorkflowManager:
             self.store.put_document(document.text, source=document.source, metadata=document.metadata)
         self.store.put(sno)
         timings["total"] = round((time.perf_counter() - start) * 1000.0, 3)
-        if sno.status is SNOStatus.ACTIVE and trust >= self.config.thresholds.novelty_reference_trust:
+        reference_worthy = (
+            sno.status is SNOStatus.ACTIVE and trust >= self.config.thresholds.novelty_reference_trust
+        )
+        if reference_worthy and self._synced is None:
             assert sno.hypothesis_embedding is not None
             self.reference_index().add([sno.sno_id], sno.hypothesis_embedding[None, :])
         return sno

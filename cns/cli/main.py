@@ -13,6 +13,7 @@ from cns import __version__
 from cns.cli.config_cmd import config_app
 from cns.cli.eval_cmd import eval_app
 from cns.cli.sno_cmd import sno_app
+from cns.cli.store_cmd import register as register_store_commands
 from cns.errors import CNSError
 from cns.logging_setup import configure_logging
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(config_app, name="config")
 app.add_typer(sno_app, name="sno")
 app.add_typer(eval_app, name="eval")
+register_store_commands(app)
 console = Console(stderr=True)
 
 

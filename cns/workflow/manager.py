@@ -15,6 +15,7 @@ stored SNO (a logged no-op) in every process.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -25,7 +26,7 @@ from cns.ingestion.builder import build_sno, sno_id_for
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
 from cns.ingestion.llm_extractor import LLMExtractor
-from cns.ingestion.loaders import DEFAULT_MAX_BYTES, load_path
+from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, load_path
 from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
 from cns.logging_setup import bound_context, get_logger
@@ -274,21 +275,45 @@ class CNSWorkflowManager:
 
     def ingest_path(self, path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
         """Ingest a file or a folder (recursively); every input ends up in exactly one report list."""
-        loaded = load_path(path, max_bytes=max_bytes)
+        return self.ingest_paths([path], max_bytes=max_bytes)
+
+    def ingest_paths(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        on_loaded: Callable[[int], None] | None = None,
+        on_document: Callable[[IngestedDocument | FailedDocument, bool], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders; ``on_loaded(n)`` and ``on_document(entry, duplicate)`` report progress.
+
+        Each document is stored in its own transaction as soon as it is evaluated, so an
+        interrupted batch keeps everything already reported and a re-run skips it as a duplicate.
+        """
+        loaded = LoadResult()
+        for path in paths:
+            loaded.extend(load_path(path, max_bytes=max_bytes))
+        if on_loaded is not None:
+            on_loaded(len(loaded.documents))
         report = IngestReport(skipped=list(loaded.skipped))
         for document in loaded.documents:
+            entry: IngestedDocument | FailedDocument
+            duplicate = False
             try:
                 sno, duplicate = self._ingest(document)
             except IngestionError as exc:
-                report.failed.append(FailedDocument(document.source, exc.message))
-                continue
-            entry = IngestedDocument(
-                document.source, sno.sno_id, document.document_id, sno.status.value, sno.trust_score
-            )
-            (report.duplicates if duplicate else report.ingested).append(entry)
+                entry = FailedDocument(document.source, exc.message)
+                report.failed.append(entry)
+            else:
+                entry = IngestedDocument(
+                    document.source, sno.sno_id, document.document_id, sno.status.value, sno.trust_score
+                )
+                (report.duplicates if duplicate else report.ingested).append(entry)
+            if on_document is not None:
+                on_document(entry, duplicate)
         log.info(
             "ingestion.batch_complete",
-            path=str(path),
+            paths=[str(p) for p in paths],
             **{k: v if isinstance(v, int) else len(v) for k, v in report.summary().items()},
         )
         return report

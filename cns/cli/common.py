@@ -1,0 +1,55 @@
+"""Options and helpers shared by the CLI commands that work on the local store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from cns.config import CNSConfig
+from cns.services.runtime import Runtime, open_runtime
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="where the store, index and caches live (default: data_dir, ~/.cns)"),
+]
+
+
+def load_config(data_dir: Path | None) -> CNSConfig:
+    config = CNSConfig()
+    return config if data_dir is None else config.model_copy(update={"data_dir": data_dir})
+
+
+@contextmanager
+def runtime(data_dir: Path | None) -> Iterator[Runtime]:
+    """Open the local runtime for one command and always save the index and close the store."""
+    opened = open_runtime(load_config(data_dir))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def progress_bar() -> Progress:
+    """A Rich progress bar with documents per second and ETA (written to stderr)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        transient=False,
+    )

@@ -1,0 +1,166 @@
+"""``cns serve``, ``cns worker``, ``cns beat``, ``cns apikey …`` and ``cns submit``.
+
+Thin: parse options, call the service or start the server process, print. The server commands
+configure JSON logging from the config (``log_format``) so uvicorn's and Celery's own lines go
+through the same structured pipeline as CNS's.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cns.config.settings import get_config
+from cns.logging_setup import configure_logging
+
+service_app = typer.Typer(help="Run and use the CNS service (API, workers, beat).", no_args_is_help=True)
+apikey_app = typer.Typer(help="Manage API keys (stored hashed; a key is shown once).", no_args_is_help=True)
+console = Console()
+
+
+def _logging() -> None:
+    config = get_config()
+    configure_logging(level=config.log_level, fmt=config.log_format)
+    logging.captureWarnings(True)  # warnings become JSON log lines too, not raw stderr text
+
+
+@service_app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: service.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: service.port).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API (uvicorn cns.main:app)."""
+    import uvicorn
+
+    config = get_config()
+    _logging()
+    uvicorn.run(
+        "cns.main:app",
+        host=host or config.service.host,
+        port=port or config.service.port,
+        workers=workers,
+        log_config=None,  # keep the JSON handlers installed by configure_logging
+        access_log=False,  # the API logs one structured http.request line itself
+        proxy_headers=True,
+    )
+
+
+def _celery(argv: list[str]) -> None:
+    from cns.tasks import app
+
+    app.start(argv)
+
+
+@service_app.command("worker")
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Processes (default: celery.worker_concurrency).")
+    ] = None,
+    pool: Annotated[str, typer.Option(help="prefork (default) or solo.")] = "prefork",
+) -> None:
+    """Run a Celery worker consuming the cns queue."""
+    config = get_config()
+    _logging()
+    n = concurrency or config.celery.worker_concurrency
+    _celery(
+        ["--quiet", "worker", "--pool", pool, "--concurrency", str(n), "--loglevel", config.log_level,
+         "--queues", "cns", "--without-gossip", "--without-mingle"]
+    )  # fmt: skip
+
+
+@service_app.command("beat")
+def beat() -> None:
+    """Run celery beat (periodic find_pairs and reconcile_jobs); run exactly one per deployment."""
+    config = get_config()
+    _logging()
+    schedule = Path(config.data_dir) / "celerybeat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    _celery(["--quiet", "beat", "--loglevel", config.log_level, "--schedule", str(schedule)])
+
+
+@apikey_app.command("create")
+def apikey_create(name: Annotated[str, typer.Argument(help="Who or what uses the key.")]) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from cns.services.apikeys import create_api_key
+    from cns.store.sql import SQLStore
+
+    with SQLStore.open(config=get_config()) as store:
+        info, key = create_api_key(store, name=name)
+    console.print(f"created key {info.key_id} for {info.name!r}; store it now, it is not shown again:")
+    typer.echo(key)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List keys (ids and names, never secrets)."""
+    from cns.services.apikeys import list_api_keys
+    from cns.store.sql import SQLStore
+
+    with SQLStore.open(config=get_config()) as store:
+        keys = list_api_keys(store)
+    table = Table("key id", "name", "created", "revoked")
+    for k in keys:
+        table.add_row(k.key_id, k.name, k.created_at.isoformat(timespec="seconds"),
+                      k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")  # fmt: skip
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id shown by `cns apikey list`.")],
+) -> None:
+    """Revoke a key (effective on the next request)."""
+    from cns.services.apikeys import revoke_api_key
+    from cns.store.sql import SQLStore
+
+    with SQLStore.open(config=get_config()) as store:
+        info = revoke_api_key(store, key_id)
+    if info is None:
+        console.print(f"[red]no API key with id {key_id!r}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {info.key_id} ({info.name})")
+
+
+@service_app.command("submit")
+def submit(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of documents.", exists=True)],
+    api: Annotated[str, typer.Option("--api", help="Base URL of the service, e.g. http://127.0.0.1:8000")],
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="Wait for every job to finish.")
+    ] = True,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="CNS_API_KEY", help="X-API-Key for write routes.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow before giving up.")] = 3600.0,
+) -> None:
+    """Send documents to a running service and follow their jobs."""
+    from cns.services.api_client import run_via_api
+
+    report = run_via_api(paths, api, follow=follow, api_key=api_key, timeout=timeout, console=console)
+    summary = report.summary()
+    console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
+    for source, reason in report.skipped:
+        console.print(f"[yellow]skipped[/yellow] {source}: {reason}")
+    for job_id, reason in report.errors.items():
+        console.print(f"[red]failed[/red] {report.submitted.get(job_id, job_id)}: {reason}")
+    if summary["failed"] or (follow and summary["pending"]):
+        raise typer.Exit(1)
+
+
+service_app.add_typer(apikey_app, name="apikey")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve``, ``worker``, ``beat``, ``submit`` and the ``apikey`` group to the ``cns`` app."""
+    app.registered_commands.extend(service_app.registered_commands)
+    app.add_typer(apikey_app, name="apikey")
+
+
+if __name__ == "__main__":  # `python -m cns.cli.service_cmd serve` before the commands are registered
+    service_app()

@@ -1,0 +1,143 @@
+"""Commands over the local store: ``cns ingest``, ``show``, ``export``, ``delete``, ``stats``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cns.cli.common import DataDirOption, progress_bar, runtime
+from cns.cli.render import sno_panel
+from cns.cli.snofiles import write_jsonl
+from cns.errors import SNONotFoundError
+from cns.report.exports import write_graph_exports
+from cns.services.runtime import Runtime
+from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
+
+PathsArg = Annotated[list[Path], typer.Argument(exists=True, help="files or folders to ingest")]
+
+
+def ingest_with_progress(rt: Runtime, paths: list[Path], console: Console) -> IngestReport:
+    """Ingest ``paths`` into the runtime's store with a progress bar (documents/s and ETA)."""
+    with progress_bar() as progress:
+        task = progress.add_task("ingesting", total=None, rate="")
+        start = time.perf_counter()
+
+        def loaded(total: int) -> None:
+            progress.update(task, total=total)
+
+        def done(entry: IngestedDocument | FailedDocument, duplicate: bool) -> None:
+            label = (
+                "duplicate"
+                if duplicate
+                else ("failed" if isinstance(entry, FailedDocument) else entry.status)
+            )
+            progress.advance(task)
+            progress.console.print(f"  {label:9} {entry.source}", highlight=False)
+            finished = progress.tasks[0].completed
+            rate = finished / max(time.perf_counter() - start, 1e-9)
+            progress.update(task, rate=f"{rate:.2f} docs/s")
+
+        report = rt.manager.ingest_paths(paths, on_loaded=loaded, on_document=done)
+    summary = report.summary()
+    console.print(
+        f"ingested {summary['ingested']} (admitted {summary['admitted']}, archived {summary['archived']}), "
+        f"duplicates {summary['duplicates']}, skipped {len(report.skipped)}, failed {len(report.failed)}"
+    )
+    for skipped in report.skipped:
+        console.print(f"  [yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+    for failed in report.failed:
+        console.print(f"  [red]failed[/red] {failed.source}: {failed.reason}")
+    return report
+
+
+def ingest(paths: PathsArg, data_dir: DataDirOption = None) -> None:
+    """Ingest documents (txt, md, html, pdf, jsonl, folders) into the local store."""
+    console = Console(stderr=True)
+    with runtime(data_dir) as rt:
+        report = ingest_with_progress(rt, paths, console)
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+def _resolve(rt: Runtime, sno_id: str) -> str:
+    if rt.store.contains(sno_id):
+        return sno_id
+    matches = [s.sno_id for s in rt.store.list() if s.sno_id.startswith(sno_id)]
+    if len(matches) == 1:
+        return matches[0]
+    problem = "no SNO" if not matches else f"{len(matches)} SNOs"
+    raise SNONotFoundError(f"{problem} with id or prefix {sno_id!r}", sno_id=sno_id)
+
+
+def show(
+    sno_id: Annotated[str, typer.Argument(help="SNO id or unique prefix")], data_dir: DataDirOption = None
+) -> None:
+    """Print one stored SNO: reasoning graph, trust breakdown and evidence."""
+    with runtime(data_dir) as rt:
+        sno = rt.store.get(_resolve(rt, sno_id))
+    Console(width=160).print(sno_panel(sno))
+
+
+def export(
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("export"),
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write snos.jsonl, pairs.jsonl and GraphML + Mermaid graphs of every stored SNO."""
+    with runtime(data_dir) as rt:
+        snos = rt.store.list()
+        pairs = rt.store.list_pairs()
+    count = write_jsonl(out / "snos.jsonl", snos)
+    with (out / "pairs.jsonl").open("w", encoding="utf-8") as handle:
+        for pair in pairs:
+            handle.write(json.dumps({"pair_id": pair.pair_id, **_pair_dict(pair)}, default=str) + "\n")
+    graphs = write_graph_exports(snos, out / "graphs")
+    typer.echo(f"wrote {count} SNOs, {len(pairs)} pairs and {graphs} graphs to {out}")
+
+
+def _pair_dict(pair: object) -> dict[str, object]:
+    fields = ("sno_a", "sno_b", "chirality", "entanglement", "potential", "shared", "conflicts", "found_at")
+    return {name: getattr(pair, name) for name in fields}
+
+
+def delete(
+    document_id: Annotated[str, typer.Argument(help="document id (sha256 of the normalised text)")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Remove a document, its SNO, its index entries and the pairs and syntheses that depend on it."""
+    with runtime(data_dir) as rt:
+        report = rt.store.delete_document(document_id)
+        rt.reference.sync()
+    if not report.document_removed:
+        typer.echo(f"no document with id {document_id!r}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(
+        f"deleted document {document_id}: {len(report.sno_ids)} SNOs, {len(report.synthesis_ids)} syntheses, "
+        f"{len(report.pair_ids)} pairs, {report.attempts_removed} synthesis attempts"
+    )
+
+
+def stats(data_dir: DataDirOption = None) -> None:
+    """Counts of documents, SNOs by status, pairs, attempts and jobs, and the trust distribution."""
+    with runtime(data_dir) as rt:
+        counts = rt.store.counts()
+        trusts = [s.trust_score for s in rt.store.list(status="active") if s.trust_score is not None]
+        url = rt.store.url
+    table = Table(title=f"store {url}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in counts.items():
+        table.add_row(key, str(value))
+    if trusts:
+        table.add_row("mean trust (active)", f"{sum(trusts) / len(trusts):.3f}")
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (ingest, show, export, delete, stats):
+        app.command(command.__name__)(command)

@@ -76,7 +76,7 @@ class ModelsConfig(_Section):
         "sentence-transformers", description="`sentence-transformers` or the deterministic `fake`"
     )
     nli: str = Field("roberta-large-mnli", description="MNLI-style model for the `transformers` NLI backend")
-    nli_backend: Literal["auto", "embedded", "transformers", "llm", "fake"] = Field(
+    nli_backend: Literal["auto", "embedded", "transformers", "llm", "fake", "fake-slow"] = Field(
         "auto", description="`auto` = transformers if its weights are local, else the shipped `embedded` NLI"
     )
     synthesis: str = Field(

@@ -9,6 +9,7 @@ a warning that names the backend actually used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cns.config.settings import CNSConfig
@@ -18,7 +19,7 @@ from cns.ports import Embedder, LLMClient, NLIModel
 
 log = get_logger(__name__)
 
-NLI_BACKENDS = ("auto", "embedded", "transformers", "llm", "fake")
+NLI_BACKENDS = ("auto", "embedded", "transformers", "llm", "fake", "fake-slow")
 
 
 def load_embedder(config: CNSConfig | None = None, *, backend: str | None = None) -> Embedder:
@@ -66,46 +67,69 @@ def _transformers(config: CNSConfig) -> Any:
     )
 
 
+def _fake(_config: CNSConfig) -> NLIModel:
+    from cns.testing.fakes import RuleNLI
+
+    return RuleNLI()
+
+
+def _fake_slow(_config: CNSConfig) -> NLIModel:
+    """Fault-injection knob for the reliability tests (``cns.testing.slow_fakes``)."""
+    from cns.testing.slow_fakes import SlowRuleNLI
+
+    return SlowRuleNLI()
+
+
+def _transformers_loaded(config: CNSConfig) -> NLIModel:
+    model = _transformers(config)
+    model.warm_up()
+    nli: NLIModel = model
+    return nli
+
+
+def _llm_nli(config: CNSConfig) -> NLIModel:
+    from cns.models.nli_llm import LLMNLI
+
+    client = load_llm(config, required=True)
+    assert client is not None  # required=True raises instead of returning None
+    return LLMNLI(client)
+
+
+def _auto(config: CNSConfig) -> NLIModel:
+    from cns.models.nli_transformers import load_locally_available
+
+    if load_locally_available(config.models.nli):
+        log.info("nli.backend_selected", backend="transformers", model=config.models.nli)
+        return _transformers_loaded(config)
+    log.warning(
+        "nli.backend_fallback",
+        requested=config.models.nli,
+        backend="embedded",
+        reason="transformers weights are not available locally; using the shipped embedded NLI",
+    )
+    return _embedded(config)
+
+
+_NLI_BUILDERS: dict[str, Callable[[CNSConfig], NLIModel]] = {
+    "auto": _auto,
+    "embedded": _embedded,
+    "transformers": _transformers_loaded,
+    "llm": _llm_nli,
+    "fake": _fake,
+    "fake-slow": _fake_slow,
+}
+
+
 def load_nli(backend: str | None = None, config: CNSConfig | None = None) -> NLIModel:
     """The NLI backend named ``backend`` (default: ``models.nli_backend``)."""
     config = config or CNSConfig()
     chosen = (backend or config.models.nli_backend).lower()
-    if chosen == "fake":
-        from cns.testing.fakes import RuleNLI
-
-        return RuleNLI()
-    if chosen == "embedded":
-        return _embedded(config)
-    if chosen == "transformers":
-        model = _transformers(config)
-        model.warm_up()
-        nli: NLIModel = model
-        return nli
-    if chosen == "llm":
-        from cns.models.nli_llm import LLMNLI
-
-        client = load_llm(config, required=True)
-        assert client is not None  # required=True raises instead of returning None
-        return LLMNLI(client)
-    if chosen == "auto":
-        from cns.models.nli_transformers import load_locally_available
-
-        if load_locally_available(config.models.nli):
-            model = _transformers(config)
-            model.warm_up()
-            log.info("nli.backend_selected", backend="transformers", model=config.models.nli)
-            auto_nli: NLIModel = model
-            return auto_nli
-        log.warning(
-            "nli.backend_fallback",
-            requested=config.models.nli,
-            backend="embedded",
-            reason="transformers weights are not available locally; using the shipped embedded NLI",
+    builder = _NLI_BUILDERS.get(chosen)
+    if builder is None:
+        raise ConfigError.for_key(
+            "models.nli_backend", f"unknown backend {chosen!r}; expected one of {NLI_BACKENDS}"
         )
-        return _embedded(config)
-    raise ConfigError.for_key(
-        "models.nli_backend", f"unknown backend {chosen!r}; expected one of {NLI_BACKENDS}"
-    )
+    return builder(config)
 
 
 def load_llm(config: CNSConfig | None = None, *, required: bool = False) -> LLMClient | None:

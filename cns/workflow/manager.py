@@ -37,6 +37,9 @@ from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 
 if TYPE_CHECKING:
     from cns.index.synced import SyncedIndex
+    from cns.pairs import ChiralPair, PairSearchResult
+    from cns.synthesis import SynthesisEngine, SynthesisResult
+    from cns.workflow.cycle import CycleReport
 
 log = get_logger(__name__)
 
@@ -77,6 +80,7 @@ class CNSWorkflowManager:
         self._extractor: Extractor | None = None
         self._evaluator: Evaluator | None = None
         self._reference: VectorIndex | None = None
+        self._engine: SynthesisEngine | None = None
         # a persisted faiss index following the store (SQL deployments); None = built in memory
         self._synced = reference
 
@@ -129,6 +133,14 @@ class CNSWorkflowManager:
         if self._evaluator is None:
             self._evaluator = Evaluator(self.config, embedder=self.embedder, nli=self.nli)
         return self._evaluator
+
+    @property
+    def synthesis_engine(self) -> SynthesisEngine:
+        if self._engine is None:
+            from cns.workflow.cycle import build_engine
+
+            self._engine = build_engine(self)
+        return self._engine
 
     @property
     def extractor_tag(self) -> str:
@@ -317,3 +329,35 @@ class CNSWorkflowManager:
             **{k: v if isinstance(v, int) else len(v) for k, v in report.summary().items()},
         )
         return report
+
+    # ------------------------------------------------------------------ evaluation, pairs, synthesis
+    def evaluate(self, sno_id: str) -> StructuredNarrativeObject:
+        """Re-run the critics on a stored SNO against the current reference set and store it."""
+        sno = self.store.get(sno_id)
+        self.evaluator.evaluate(sno, reference_index=self.reference_index())
+        self.store.put(sno)
+        return sno
+
+    def rescore_population(self) -> int:
+        """Re-evaluate all active SNOs (novelty changes as the population grows); returns how many changed."""
+        from cns.workflow.cycle import rescore_population
+
+        return rescore_population(self)
+
+    def find_pairs(self) -> PairSearchResult:
+        """Chiral pairs of the active population, best synthesis potential first (recorded if SQL)."""
+        from cns.workflow.cycle import find_pairs
+
+        return find_pairs(self)
+
+    def synthesize_pair(self, pair: ChiralPair, *, force: bool = False) -> SynthesisResult:
+        """Synthesize one pair; the candidate is stored as active if accepted, else archived."""
+        from cns.workflow.cycle import synthesize_pair
+
+        return synthesize_pair(self, pair, force=force)
+
+    def run_cycle(self, *, rescore: bool = True, max_syntheses: int | None = None) -> CycleReport:
+        """Re-score, find pairs and synthesize those not in cooldown (spec §8 synthesis loop, G12)."""
+        from cns.workflow.cycle import run_cycle
+
+        return run_cycle(self, rescore=rescore, max_syntheses=max_syntheses)

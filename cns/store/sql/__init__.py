@@ -1,5 +1,6 @@
 """The SQL store: SQLite by default, PostgreSQL through ``CNS_DATABASE_URL`` (spec §2.4, G14)."""
 
+from cns.store.sql import _apikeys as _apikeys  # registers the api_keys model on Base.metadata
 from cns.store.sql._documents import document_id_for
 from cns.store.sql.records import (
     AttemptRecord,

@@ -1,0 +1,121 @@
+"""``POST /ingest``, ``/ingest/batch`` and ``/ingest/files``: store the document and job, then enqueue.
+
+Answers 202 with the job (poll ``GET /tasks/{task_id}``). Empty ``source``/``text`` → 400 (as in
+the guide); unknown fields, too long texts or too big batches → 422; a broker that does not
+accept the job within ``service.publish_timeout_seconds`` → 503 (the job is kept and the
+reconciler enqueues it later; retry with the same ``Idempotency-Key`` to get the same job).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+
+from cns.api.deps import IdempotencyKey, Services, ServicesDep, WriteAccess
+from cns.api.errors import ApiError
+from cns.api.schemas import IngestAccepted, IngestBatchAccepted, IngestBatchRequest, IngestRequest
+from cns.services.jobs import Submission, submit_ingestion
+from cns.services.publisher import BrokerUnavailable
+from cns.services.uploads import load_upload
+
+router = APIRouter(tags=["ingestion"])
+
+
+def accepted(submission: Submission) -> IngestAccepted:
+    job = submission.job
+    return IngestAccepted(
+        task_id=job.job_id,
+        job_id=job.job_id,
+        document_id=submission.document_id,
+        state=job.state.value,
+        created=submission.created,
+    )
+
+
+def _check_text(services: Services, text: str, loc: list[Any]) -> None:
+    limit = services.config.service.max_text_chars
+    if len(text) > limit:
+        raise ApiError(
+            422,
+            f"text is longer than {limit} characters (service.max_text_chars)",
+            details=[{"loc": loc, "msg": f"at most {limit} characters", "type": "string_too_long"}],
+        )
+
+
+def _submit(services: Services, doc: IngestRequest, key: str | None) -> Submission:
+    return submit_ingestion(
+        store=services.store,
+        publisher=services.publisher,
+        config=services.config,
+        source=doc.source,
+        text=doc.text,
+        metadata=doc.metadata,
+        idempotency_key=key,
+    )
+
+
+def _submit_all(services: Services, docs: list[IngestRequest], key: str | None) -> IngestBatchAccepted:
+    done: list[IngestAccepted] = []
+    for i, doc in enumerate(docs):
+        try:
+            done.append(accepted(_submit(services, doc, None if key is None else f"{key}:{i}")))
+        except BrokerUnavailable as exc:
+            exc.details["accepted_job_ids"] = [d.job_id for d in done]
+            raise
+    return IngestBatchAccepted(items=done)
+
+
+@router.post("/ingest", status_code=202, response_model=IngestAccepted)
+def ingest(body: IngestRequest, services: ServicesDep, _: WriteAccess, key: IdempotencyKey) -> IngestAccepted:
+    """Accept one document for ingestion."""
+    _check_text(services, body.text, ["body", "text"])
+    return accepted(_submit(services, body, key))
+
+
+@router.post("/ingest/batch", status_code=202, response_model=IngestBatchAccepted)
+def ingest_batch(
+    body: IngestBatchRequest, services: ServicesDep, _: WriteAccess, key: IdempotencyKey
+) -> IngestBatchAccepted:
+    """Accept up to ``service.max_batch_documents`` documents (each becomes its own job)."""
+    limit = services.config.service.max_batch_documents
+    if len(body.documents) > limit:
+        raise ApiError(
+            422,
+            f"a batch holds at most {limit} documents (service.max_batch_documents)",
+            details=[{"loc": ["body", "documents"], "msg": f"at most {limit} items", "type": "too_long"}],
+        )
+    for i, doc in enumerate(body.documents):
+        _check_text(services, doc.text, ["body", "documents", i, "text"])
+    for i, doc in enumerate(body.documents):
+        if not doc.source.strip() or not doc.text.strip():
+            raise ApiError(400, f"document {i}: 'source' and 'text' must not be empty")
+    return _submit_all(services, body.documents, key)
+
+
+@router.post("/ingest/files", status_code=202, response_model=IngestBatchAccepted)
+def ingest_files(
+    files: Annotated[list[UploadFile], File(description=".txt, .md, .html, .pdf or .jsonl files")],
+    services: ServicesDep,
+    _: WriteAccess,
+    key: IdempotencyKey,
+) -> IngestBatchAccepted:
+    """Upload files; each document they contain becomes a job (unusable files → 422 with reasons)."""
+    docs: list[IngestRequest] = []
+    skipped: list[dict[str, Any]] = []
+    for upload in files:
+        loaded = load_upload(upload.filename, upload.file.read())
+        skipped += [
+            {"loc": ["body", "files", s.path], "msg": s.reason, "type": "unusable_file"}
+            for s in loaded.skipped
+        ]
+        docs += [IngestRequest(source=d.source, text=d.text, metadata=d.metadata) for d in loaded.documents]
+    if skipped or not docs:
+        raise ApiError(422, "some uploaded files contain no usable document", details=skipped)
+    if len(docs) > services.config.service.max_batch_documents:
+        raise ApiError(
+            422, f"the files contain more than {services.config.service.max_batch_documents} documents"
+        )
+    for i, doc in enumerate(docs):
+        _check_text(services, doc.text, ["body", "files", i])
+    return _submit_all(services, docs, key)

@@ -1,0 +1,36 @@
+"""``GET /tasks/{id}`` (alias ``/jobs/{id}``): job state from the database, 404 for unknown ids.
+
+Celery's result backend reports any unknown or expired id as PENDING forever; the job table does
+not forget, so a finished job stays SUCCESS/FAILURE and a made-up id is a clear 404.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+
+from cns.api.deps import ServicesDep
+from cns.api.errors import ApiError
+from cns.api.schemas import TaskStatus
+from cns.services.jobs import job_view
+
+router = APIRouter(tags=["tasks"])
+
+JobId = Path(max_length=64, description="the task_id / job_id returned by a submit")
+
+
+def _status(services: ServicesDep, task_id: str) -> TaskStatus:
+    job = services.store.get_job(task_id)
+    if job is None:
+        raise ApiError(404, f"no task with id {task_id!r}")
+    return TaskStatus(**job_view(job))
+
+
+@router.get("/tasks/{task_id}", response_model=TaskStatus)
+def get_task(services: ServicesDep, task_id: str = JobId) -> TaskStatus:
+    """State of a task: PENDING, STARTED, SUCCESS (with ``sno_id``) or FAILURE (with ``error``)."""
+    return _status(services, task_id)
+
+
+@router.get("/jobs/{task_id}", response_model=TaskStatus, include_in_schema=False)
+def get_job(services: ServicesDep, task_id: str = JobId) -> TaskStatus:
+    return _status(services, task_id)

@@ -1,0 +1,33 @@
+"""ASGI entry point of the guide: ``uvicorn cns.main:app``.
+
+The app is built on first attribute access, not at import, so importing :mod:`cns.main` (for
+example by a test or a tool that lists modules) opens no database and reads no environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+_app: FastAPI | None = None
+
+
+def get_app() -> FastAPI:
+    """Build (once) the app from the process configuration, with JSON logging configured."""
+    global _app
+    if _app is None:
+        from cns.api import create_app
+        from cns.config.settings import get_config
+        from cns.logging_setup import configure_logging
+
+        config = get_config()
+        configure_logging(level=config.log_level, fmt=config.log_format)
+        _app = create_app(config)
+    return _app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return get_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,61 @@
+"""The guide's brute-force pair search (spec §4.5 step 1), kept as the reference to test against.
+
+For every ``i < j``: compute ``C`` and skip if ``C < θ_C``; compute ``E`` and skip if
+``E < θ_E``; compute ``P`` and record the pair; sort by ``P`` and keep ``max_pairs``. Model calls
+are batched (``chunk`` pairs per NLI call) — the most favourable form of the guide's loop — but
+the number of pairs scored is still ``N (N − 1) / 2``. It uses the same scoring functions as
+:func:`cns.pairs.find_chiral_pairs`, so both return identical numbers on the same input.
+It applies the same two conventions: untrusted SNOs are skipped and ``E`` must be > 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from cns.config.settings import CNSConfig
+from cns.core.sno import StructuredNarrativeObject
+from cns.metrics import chirality_batch, jaccard_from_counts, synthesis_potential
+from cns.pairs.scoring import candidate_opposition, trusts
+from cns.pairs.types import ChiralPair
+from cns.ports import Embedder, NLIModel
+
+
+def brute_force_pairs(
+    snos: Sequence[StructuredNarrativeObject],
+    config: CNSConfig,
+    *,
+    nli: NLIModel | None = None,
+    embedder: Embedder | None = None,
+    max_pairs: int | None = None,
+    chunk: int = 4096,
+) -> list[ChiralPair]:
+    """All-pairs search with the C-then-E threshold order of the guide (no conflict points)."""
+    snos = list(snos)
+    th = config.synthesis_thresholds
+    limit = max_pairs or config.population.max_pairs
+    t = trusts(snos)
+    keys = [s.evidence_keys for s in snos]
+    rows = [i for i in range(len(snos)) if not np.isnan(t[i])]
+    all_a = np.array([i for x, i in enumerate(rows) for _ in rows[x + 1 :]], dtype=np.int64)
+    all_b = np.array([j for x, _ in enumerate(rows) for j in rows[x + 1 :]], dtype=np.int64)
+    found: list[ChiralPair] = []
+    for start in range(0, all_a.size, chunk):
+        a, b = all_a[start : start + chunk], all_b[start : start + chunk]
+        opp, _ = candidate_opposition(snos, a, b, config=config.chirality, nli=nli, embedder=embedder)
+        chir = chirality_batch(opp, t[a], t[b])
+        for i, j, c, o in zip(a.tolist(), b.tolist(), chir.tolist(), opp.tolist(), strict=True):
+            if c < th.chirality:
+                continue
+            shared = keys[i] & keys[j]
+            e = float(jaccard_from_counts([len(shared)], [len(keys[i])], [len(keys[j])])[0])
+            if e < th.entanglement or e <= 0:
+                continue
+            p = float(synthesis_potential([c], [e])[0])
+            if p < th.potential or p <= 0:
+                continue
+            x, y = (snos[i], snos[j]) if snos[i].sno_id <= snos[j].sno_id else (snos[j], snos[i])
+            found.append(ChiralPair(x, y, c, e, p, shared, opposition=o))
+    found.sort(key=lambda pr: (-pr.potential, *pr.key))
+    return found[:limit]

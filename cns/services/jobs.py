@@ -1,0 +1,232 @@
+"""Jobs: the one path by which the API, the CLI and Celery tasks create and run background work.
+
+Submitting (API side) follows the outbox pattern of anchors B.1: the document and the job row
+are committed first, then only the job id is published. If the broker refuses within the publish
+deadline the job is marked overdue (``deadline = now``) so the reconciler publishes it later, and
+:class:`~cns.services.publisher.BrokerUnavailable` tells the caller to answer 503.
+
+Running (worker side) is safe under at-least-once delivery: a finished job is a logged no-op
+(``job.already_completed``), every delivery is counted (``start_job``), and a job delivered more
+than ``celery.max_deliveries`` times without finishing is failed with reason ``max_deliveries``
+instead of crashing workers forever. The task bodies themselves are idempotent (SNO ids are
+derived from the document, results are upserts), so a redelivery never duplicates data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cns.config.settings import CNSConfig
+from cns.errors import CNSError, IngestionError, JobError, SNONotFoundError, ValidationError
+from cns.logging_setup import bound_context, get_logger
+from cns.services.publisher import BrokerUnavailable, Publisher
+from cns.store.sql import JobRecord, JobState, SQLStore, document_id_for
+from cns.store.sql.schema import utcnow
+from cns.worker.celery_app import PROCESS_INGESTION
+
+log = get_logger(__name__)
+
+INGEST = "ingest"
+SYNTHESIZE = "synthesize"
+MAX_IDEMPOTENCY_KEY_CHARS = 200
+#: Errors that a retry cannot fix: the job fails at once, without another delivery.
+PERMANENT_ERRORS: tuple[type[CNSError], ...] = (IngestionError, ValidationError, SNONotFoundError, JobError)
+
+JobHandler = Callable[[JobRecord], dict[str, Any]]
+
+
+class IdempotencyKeyReused(ValidationError):
+    """An ``Idempotency-Key`` was replayed with a different request body (answered with 422)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of a submit: the job (new or replayed) and whether this call created it."""
+
+    job: JobRecord
+    created: bool
+
+    @property
+    def document_id(self) -> str | None:
+        value = self.job.payload.get("document_id")
+        return str(value) if value else None
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a request body (what an idempotency replay must match)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def submit_job(
+    *,
+    store: SQLStore,
+    publisher: Publisher,
+    config: CNSConfig,
+    kind: str,
+    task_name: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None = None,
+    before_create: Callable[[], None] | None = None,
+) -> Submission:
+    """Create (or replay) a job, commit it, then publish its id.
+
+    ``idempotency_key`` is scoped by ``kind``; a replay with the same body returns the original job
+    (re-publishing it only if its first publish failed), a replay with another body raises
+    :class:`IdempotencyKeyReused`. ``before_create`` runs after the replay check and before the
+    job row is written (the API stores the document there).
+    """
+    body_print = fingerprint(payload)
+    scoped = None if idempotency_key is None else f"{kind}:{idempotency_key}"
+    if scoped is not None:
+        existing = store.job_by_key(scoped)
+        if existing is not None:
+            return _replay(store, publisher, config, existing, body_print, task_name)
+    if before_create is not None:
+        before_create()
+    deadline = utcnow() + timedelta(seconds=config.celery.job_deadline_seconds)
+    job, created = store.create_job(
+        kind, {**payload, "fingerprint": body_print}, idempotency_key=scoped, deadline=deadline
+    )
+    if not created:  # a concurrent request with the same key won the unique constraint
+        return _replay(store, publisher, config, job, body_print, task_name)
+    log.info("job.created", job_id=job.job_id, kind=kind)
+    publish_job(store, publisher, job, task_name)
+    return Submission(job, True)
+
+
+def _replay(
+    store: SQLStore,
+    publisher: Publisher,
+    config: CNSConfig,
+    job: JobRecord,
+    body_print: str,
+    task_name: str,
+) -> Submission:
+    if job.payload.get("fingerprint") != body_print:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used with a different request body; "
+            "use a new key for a different request",
+            job_id=job.job_id,
+        )
+    log.info("job.replayed", job_id=job.job_id, state=job.state.value)
+    if job.state is JobState.PENDING and job.deadline is not None and job.deadline <= utcnow():
+        job = store.requeue_job(
+            job.job_id, deadline=utcnow() + timedelta(seconds=config.celery.job_deadline_seconds)
+        )
+        publish_job(store, publisher, job, task_name)
+    return Submission(job, False)
+
+
+def publish_job(store: SQLStore, publisher: Publisher, job: JobRecord, task_name: str) -> None:
+    """Publish ``job``'s id; on failure mark it overdue for the reconciler and re-raise."""
+    try:
+        publisher.publish(task_name, job.job_id)
+    except BrokerUnavailable as exc:
+        store.requeue_job(job.job_id, deadline=utcnow())
+        exc.details["job_id"] = job.job_id
+        raise
+    log.info("job.published", job_id=job.job_id, task=task_name)
+
+
+def submit_ingestion(
+    *,
+    store: SQLStore,
+    publisher: Publisher,
+    config: CNSConfig,
+    source: str,
+    text: str,
+    metadata: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Store the document, create an ``ingest`` job for it and publish the job id."""
+    if not source.strip():
+        raise ValidationError("'source' must not be empty", field="source")
+    if not text.strip():
+        raise ValidationError("'text' must not be empty", field="text")
+    document_id = document_id_for(text)
+    payload = {"source": source, "text": text, "metadata": dict(metadata or {}), "document_id": document_id}
+
+    def store_document() -> None:
+        store.put_document(text, source=source, metadata=metadata)
+
+    return submit_job(
+        store=store,
+        publisher=publisher,
+        config=config,
+        kind=INGEST,
+        task_name=PROCESS_INGESTION,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        before_create=store_document,
+    )
+
+
+def run_job(store: SQLStore, job_id: str, *, max_deliveries: int, handler: JobHandler) -> JobRecord:
+    """Run one delivery of ``job_id``: skip if finished, enforce the poison cap, record the outcome.
+
+    Permanent errors fail the job; anything else propagates so the task can retry (the delivery
+    was counted, so retries are bounded by the same poison cap).
+    """
+    job = store.get_job(job_id)
+    if job is None:
+        log.warning("job.unknown", job_id=job_id)
+        raise JobError(f"no job with id {job_id!r}", job_id=job_id)
+    with bound_context(job_id=job_id, job_kind=job.kind):
+        if job.state.terminal:
+            log.info("job.already_completed", state=job.state.value, attempts=job.attempts)
+            return job
+        if job.attempts >= max_deliveries:
+            log.error("job.poison", attempts=job.attempts, max_deliveries=max_deliveries)
+            return store.fail_job(
+                job_id,
+                f"max_deliveries: delivered {job.attempts} times without finishing (cap {max_deliveries})",
+            )
+        job = store.start_job(job_id)
+        log.info("job.started", attempt=job.attempts)
+        try:
+            result = handler(job)
+        except PERMANENT_ERRORS as exc:
+            if isinstance(exc, BrokerUnavailable):  # transient: let the task retry
+                raise
+            log.warning("job.failed", error=type(exc).__name__, reason=exc.message[:300])
+            return store.fail_job(job_id, f"{type(exc).__name__}: {exc.message}")
+        done = store.complete_job(job_id, result)
+        log.info("job.completed", attempt=done.attempts, **{k: v for k, v in result.items() if k == "sno_id"})
+        return done
+
+
+def fail_job(store: SQLStore, job_id: str, reason: str) -> JobRecord | None:
+    """Mark a job failed (used by tasks whose retries are exhausted); None if it does not exist."""
+    if store.get_job(job_id) is None:
+        return None
+    log.warning("job.failed", job_id=job_id, reason=reason[:300])
+    return store.fail_job(job_id, reason)
+
+
+def job_view(job: JobRecord) -> dict[str, Any]:
+    """The public JSON of a job (``GET /tasks/{id}``): never the document text or fingerprint."""
+    result = dict(job.result or {})
+    return {
+        "task_id": job.job_id,
+        "job_id": job.job_id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "document_id": job.payload.get("document_id"),
+        "pair_id": job.payload.get("pair_id"),
+        "sno_id": result.get("sno_id") if job.state is JobState.SUCCESS else None,
+        "result": result if job.state is JobState.SUCCESS else None,
+        "error": job.error if job.state is JobState.FAILURE else None,
+        "created_at": _iso(job.created_at),
+        "updated_at": _iso(job.updated_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,75 @@
+"""What one worker process holds: the store, the models and a publisher — built once per process.
+
+Models are loaded once per *process* (spec §9: "models load once per worker"), not per task and
+not at import time: :func:`get_runtime` builds the runtime lazily and rebuilds it after a fork
+(a prefork child must not reuse the parent's database connections). ``worker_process_init``
+calls it, so the first task does not pay for model loading. Nothing here is population state:
+the store is shared, and the manager's reference index is a synced cache of it (G14).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from cns.config.settings import CNSConfig, get_config
+from cns.logging_setup import get_logger
+from cns.models import load_embedder, load_llm, load_nli
+from cns.services.publisher import CeleryPublisher
+from cns.services.shared_state import SharedStateManager
+from cns.store.sql import SQLStore
+from cns.worker.celery_app import QUEUE
+
+log = get_logger(__name__)
+
+
+@dataclass
+class WorkerRuntime:
+    config: CNSConfig
+    store: SQLStore
+    manager: SharedStateManager
+    publisher: CeleryPublisher
+    pid: int
+
+    def close(self) -> None:
+        self.store.close()
+
+
+_lock = threading.Lock()
+_runtime: WorkerRuntime | None = None
+
+
+def build_runtime(config: CNSConfig) -> WorkerRuntime:
+    from cns.tasks import app  # the worker's own Celery app publishes follow-up jobs
+
+    log.info("worker.initializing_cns_manager", pid=os.getpid())
+    store = SQLStore.open(config=config)
+    manager = SharedStateManager(
+        config,
+        store=store,
+        embedder=load_embedder(config),
+        nli=load_nli(config=config),
+        llm=load_llm(config),
+    )
+    publisher = CeleryPublisher(app, deadline_seconds=config.service.publish_timeout_seconds, queue=QUEUE)
+    log.info("worker.cns_manager_initialized", pid=os.getpid(), backends=manager.backends())
+    return WorkerRuntime(config, store, manager, publisher, os.getpid())
+
+
+def get_runtime() -> WorkerRuntime:
+    """This process's runtime, built on first use (and again in a forked child)."""
+    global _runtime
+    with _lock:
+        if _runtime is None or _runtime.pid != os.getpid():
+            _runtime = build_runtime(get_config())
+        return _runtime
+
+
+def reset_runtime() -> None:
+    """Close and forget the runtime (tests, worker shutdown)."""
+    global _runtime
+    with _lock:
+        if _runtime is not None and _runtime.pid == os.getpid():
+            _runtime.close()
+        _runtime = None

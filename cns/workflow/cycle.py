@@ -1,0 +1,144 @@
+"""One synthesis cycle over the population: re-score, find chiral pairs, synthesize, store.
+
+These functions are what ``CNSWorkflowManager.find_pairs / synthesize_pair / run_cycle`` do; they
+live here to keep the manager a thin façade. With a SQL store every pair, attempt (with its
+cooldown, G12) and synthesis is persisted, so a re-run or another worker sees the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.logging_setup import get_logger
+from cns.pairs import ChiralPair, PairSearchResult, search_chiral_pairs
+from cns.synthesis import SynthesisEngine, SynthesisResult
+
+if TYPE_CHECKING:
+    from cns.workflow.manager import CNSWorkflowManager
+
+log = get_logger(__name__)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did: the pairs found and each synthesis outcome (skipped ones included)."""
+
+    search: PairSearchResult
+    results: list[tuple[ChiralPair, SynthesisResult]] = field(default_factory=list)
+    rescored: int = 0
+
+    @property
+    def accepted(self) -> list[SynthesisResult]:
+        return [r for _, r in self.results if r.accepted]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pairs": len(self.search.pairs),
+            "syntheses_attempted": sum(1 for _, r in self.results if not r.skipped),
+            "syntheses_accepted": len(self.accepted),
+            "syntheses_skipped": sum(1 for _, r in self.results if r.skipped),
+            "rescored": self.rescored,
+        }
+
+
+def build_engine(manager: CNSWorkflowManager) -> SynthesisEngine:
+    """The synthesis engine with the store-backed attempt log when the store is SQL."""
+    from cns.store.sql import SQLStore
+
+    attempt_log = None
+    if isinstance(manager.store, SQLStore):
+        from cns.workflow.attempt_log import SQLAttemptLog
+
+        attempt_log = SQLAttemptLog(manager.store, manager.config.population.synthesis_cooldown_seconds)
+    return SynthesisEngine(
+        manager.config, evaluator=manager.evaluator, llm=manager.llm, nli=manager.nli, attempt_log=attempt_log
+    )
+
+
+def rescore_population(manager: CNSWorkflowManager) -> int:
+    """Re-evaluate every active SNO against the current reference set (novelty drifts as it grows).
+
+    An SNO whose trust falls to or below the ingest threshold is archived with the reason; the
+    reference set itself is the stored trust before this pass, so the order does not matter.
+    """
+    population = manager.population()
+    reference = manager.reference_index()
+    threshold = manager.config.thresholds.ingest
+    changed: list[StructuredNarrativeObject] = []
+    for sno in population:
+        before = sno.trust_score
+        manager.evaluator.evaluate(sno, reference_index=reference)
+        trust = sno.trust_score or 0.0
+        if trust <= threshold:
+            sno.status = SNOStatus.ARCHIVED
+            sno.metadata["archive_reason"] = (
+                f"re-scored trust {trust:.4f} is not above the ingest threshold {threshold} (thresholds.ingest)"
+            )
+        if sno.trust_score != before or sno.status is not SNOStatus.ACTIVE:
+            changed.append(sno)
+    for sno in changed:
+        manager.store.put(sno)
+    log.info("population.rescored", population=len(population), changed=len(changed))
+    return len(changed)
+
+
+def find_pairs(manager: CNSWorkflowManager) -> PairSearchResult:
+    """Search the active population for chiral pairs and record them in a SQL store."""
+    result = search_chiral_pairs(
+        manager.population(), manager.config, nli=manager.nli, embedder=manager.embedder
+    )
+    record = getattr(manager.store, "record_pair", None)
+    if record is not None:
+        from cns.store.sql import PairRecord
+
+        for pair in result.pairs:
+            record(
+                PairRecord(
+                    pair.sno_a.sno_id,
+                    pair.sno_b.sno_id,
+                    pair.chirality,
+                    pair.entanglement,
+                    pair.potential,
+                    sorted(pair.shared_evidence),
+                    [c.to_dict() for c in pair.conflict_points],
+                )
+            )
+    log.info("pairs.found", population=result.stats.population, pairs=len(result.pairs))
+    return result
+
+
+def synthesize_pair(manager: CNSWorkflowManager, pair: ChiralPair, *, force: bool = False) -> SynthesisResult:
+    """Synthesize one pair against the live population; store the candidate, accepted or archived."""
+    result = manager.synthesis_engine.synthesize(pair, manager.population(), force=force)
+    if result.sno is not None:
+        sno = result.sno
+        sno.metadata.setdefault("parent_ids", [pair.sno_a.sno_id, pair.sno_b.sno_id])
+        sno.metadata.setdefault("source", "synthesis")
+        if result.accepted:
+            sno.status = SNOStatus.ACTIVE
+        else:
+            sno.status = SNOStatus.ARCHIVED
+            sno.metadata["archive_reason"] = "; ".join(result.reasons)[:2000]
+        manager.store.put(sno)
+    return result
+
+
+def run_cycle(
+    manager: CNSWorkflowManager, *, rescore: bool = True, max_syntheses: int | None = None
+) -> CycleReport:
+    """Re-score (optional), find pairs, and synthesize the pairs not in cooldown, best first."""
+    rescored = rescore_population(manager) if rescore else 0
+    search = find_pairs(manager)
+    report = CycleReport(search=search, rescored=rescored)
+    budget = max_syntheses if max_syntheses is not None else len(search.pairs)
+    for pair in search.pairs:
+        if budget <= 0:
+            break
+        result = synthesize_pair(manager, pair)
+        report.results.append((pair, result))
+        if not result.skipped:
+            budget -= 1
+    log.info("cycle.complete", **report.summary())
+    return report

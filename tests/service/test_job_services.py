@@ -1,0 +1,133 @@
+"""Job services without a broker: delivery counting, poison cap, idempotent reruns, reconciler."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import structlog
+
+from cns.config import CNSConfig
+from cns.errors import IngestionError, StoreError
+from cns.services.jobs import run_job, submit_ingestion
+from cns.services.reconcile import reconcile_jobs
+from cns.services.shared_state import SharedStateManager
+from cns.store.sql import JobState, SQLStore
+from cns.store.sql.schema import utcnow
+from cns.testing.fakes import HashEmbedder, RuleNLI
+from tests.api.api_helpers import RecordingPublisher, config_for
+
+TEXT = "Coffee improves memory in adults. A trial followed 100 people. Therefore coffee is beneficial."
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    config = config_for(tmp_path, celery={"max_deliveries": 3, "job_deadline_seconds": 60})
+    with SQLStore.open(config=config) as store:
+        yield config, store, RecordingPublisher()
+
+
+def submit(env, text: str = TEXT, source: str = "a.txt") -> str:
+    config, store, publisher = env
+    return submit_ingestion(
+        store=store, publisher=publisher, config=config, source=source, text=text
+    ).job.job_id
+
+
+def manager(config: CNSConfig, store: SQLStore) -> SharedStateManager:
+    return SharedStateManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+
+
+def test_ingest_job_runs_once_and_a_redelivery_is_a_logged_no_op(env) -> None:
+    config, store, _ = env
+    job_id = submit(env)
+    m = manager(config, store)
+    done = run_job(store, job_id, max_deliveries=3, handler=m.ingest_job)
+    assert done.state is JobState.SUCCESS and done.attempts == 1 and len(store) == 1
+    sno = store.get(done.result["sno_id"])
+    assert sno.metadata["source"] == "a.txt"
+    with structlog.testing.capture_logs() as logs:
+        again = run_job(store, job_id, max_deliveries=3, handler=m.ingest_job)
+    assert again == done and len(store) == 1
+    assert any(e["event"] == "job.already_completed" for e in logs)
+
+
+def test_crash_after_storing_the_sno_reruns_without_duplicates(env) -> None:
+    config, store, _ = env
+    job_id = submit(env)
+    m = manager(config, store)
+    store.start_job(job_id)  # delivery 1 stored the SNO, then the worker died before complete_job
+    m.ingest_job(store.get_job(job_id))
+    done = run_job(store, job_id, max_deliveries=3, handler=m.ingest_job)
+    assert done.state is JobState.SUCCESS and done.attempts == 2 and len(store) == 1
+
+
+def test_poison_cap_fails_the_job_with_reason_max_deliveries(env) -> None:
+    _, store, _ = env
+    job_id = submit(env)
+    for _ in range(3):
+        store.start_job(job_id)  # three deliveries that crashed their worker
+    calls = []
+    failed = run_job(store, job_id, max_deliveries=3, handler=lambda job: calls.append(job) or {})
+    assert failed.state is JobState.FAILURE and failed.error.startswith("max_deliveries") and calls == []
+
+
+def test_permanent_errors_fail_at_once_and_transient_ones_propagate(env) -> None:
+    _, store, _ = env
+    job_id = submit(env)
+
+    def bad_document(_job):
+        raise IngestionError("no readable text")
+
+    failed = run_job(store, job_id, max_deliveries=3, handler=bad_document)
+    assert failed.state is JobState.FAILURE and "no readable text" in failed.error
+    other = submit(env, text="Another document entirely.", source="b.txt")
+
+    def database_blip(_job):
+        raise StoreError("connection reset")
+
+    with pytest.raises(StoreError):
+        run_job(store, other, max_deliveries=3, handler=database_blip)
+    assert store.get_job(other).state is JobState.STARTED
+
+
+def test_reconciler_republishes_lost_jobs_only_when_the_queue_is_empty(env) -> None:
+    config, store, publisher = env
+    publisher.down = True
+    with pytest.raises(Exception, match="did not accept"):
+        submit(env)
+    publisher.down = False
+    lost = store.list_jobs()[0].job_id
+    publisher.sent = [("x", ("backlog",))]  # a non-empty queue: the job may still be queued
+    assert reconcile_jobs(store=store, publisher=publisher, config=config).deferred == 1
+    publisher.sent = []
+    report = reconcile_jobs(store=store, publisher=publisher, config=config)
+    assert report.requeued == [lost] and publisher.sent == [("cns.process_ingestion", (lost,))]
+    assert store.overdue_jobs() == []
+
+
+def test_reconciler_requeues_silent_started_jobs_and_fails_them_at_the_cap(env) -> None:
+    config, store, publisher = env
+    job_id = submit(env)
+    store.start_job(job_id)
+    later = utcnow() + timedelta(seconds=config.celery.job_deadline_seconds + 1)
+    assert reconcile_jobs(store=store, publisher=publisher, config=config, now=later).requeued == [job_id]
+    assert store.get_job(job_id).state is JobState.PENDING
+    store.start_job(job_id)
+    store.start_job(job_id)
+    later = utcnow() + timedelta(seconds=config.celery.job_deadline_seconds + 1)
+    report = reconcile_jobs(store=store, publisher=publisher, config=config, now=later)
+    assert report.failed == [job_id] and store.get_job(job_id).error.startswith("max_deliveries")
+
+
+def test_workers_share_the_population_through_the_store(env) -> None:
+    """G14: what one worker admitted is in another worker's novelty reference on its next task."""
+    config, store, _ = env
+    first, second = manager(config, store), manager(config, store)
+    assert len(second.reference_index()) == 0
+    sno = first.ingest_and_evaluate(TEXT, "a.txt")
+    assert sno.trust_score >= config.thresholds.novelty_reference_trust
+    assert second.reference_index().ids() == [sno.sno_id]
+    store.delete_document(sno.metadata["document_id"])
+    assert second.reference_index().ids() == []

@@ -1,0 +1,129 @@
+"""End to end through real Redis, PostgreSQL, uvicorn and Celery workers (fake models).
+
+* 50 documents through the API → exactly 50 SNOs, each with ``metadata.source`` as submitted;
+* a worker SIGKILLed in the middle of a task → after a new worker starts, every document is
+  ingested exactly once and the killed job was delivered twice;
+* every log line of the API and the workers is JSON, and job events carry task and job ids.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.service.service_harness import Stack, parse_json_lines, service_stack, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+TOPICS = ["coffee", "tea", "sleep", "exercise", "reading", "music", "walking", "fasting", "sunlight", "noise"]
+
+
+def document(i: int) -> dict[str, str]:
+    topic = TOPICS[i % len(TOPICS)]
+    text = (
+        f"Study {i} reports that {topic} improves memory in adults. "
+        f"The trial number {i} followed {100 + i} participants for {i + 2} weeks. "
+        f"Therefore {topic} is beneficial for memory, according to report {i}."
+    )
+    return {"source": f"doc-{i:03d}.txt", "text": text}
+
+
+def wait_for_jobs(stack: Stack, job_ids: list[str], timeout: float) -> dict[str, dict]:
+    states: dict[str, dict] = {}
+
+    def all_done() -> bool:
+        for job_id in job_ids:
+            if states.get(job_id, {}).get("state") in ("SUCCESS", "FAILURE"):
+                continue
+            states[job_id] = httpx.get(f"{stack.api_url}/tasks/{job_id}", timeout=5).json()
+        return all(states[j]["state"] in ("SUCCESS", "FAILURE") for j in job_ids)
+
+    wait_until(all_done, timeout, f"{len(job_ids)} jobs to finish", interval=0.5)
+    return states
+
+
+def all_snos(stack: Stack) -> dict:
+    return httpx.get(f"{stack.api_url}/snos", params={"limit": 500}, timeout=10).json()
+
+
+def test_fifty_documents_become_fifty_snos_and_logs_are_json(tmp_path: Path) -> None:
+    with service_stack(tmp_path) as stack:
+        stack.start_api()
+        stack.start_worker()
+        docs = [document(i) for i in range(50)]
+        body = httpx.post(f"{stack.api_url}/ingest/batch", json={"documents": docs[:25]}, timeout=30)
+        assert body.status_code == 202, body.text
+        job_ids = [item["job_id"] for item in body.json()["items"]]
+        for doc in docs[25:]:
+            response = httpx.post(f"{stack.api_url}/ingest", json=doc, timeout=10)
+            assert response.status_code == 202, response.text
+            job_ids.append(response.json()["task_id"])
+        states = wait_for_jobs(stack, job_ids, timeout=150)
+        assert [s["state"] for s in states.values()].count("SUCCESS") == 50, states
+        snos = all_snos(stack)
+        assert snos["total"] == 50
+        assert sorted(s["metadata"]["source"] for s in snos["items"]) == sorted(d["source"] for d in docs)
+        assert {states[j]["sno_id"] for j in job_ids} == {s["sno_id"] for s in snos["items"]}
+        assert httpx.get(f"{stack.api_url}/tasks/{'0' * 32}", timeout=5).status_code == 404
+        metrics = httpx.get(f"{stack.api_url}/metrics", timeout=10).text
+        assert 'cns_jobs{kind="ingest",state="SUCCESS"} 50.0' in metrics
+        assert 'cns_task_latency_seconds_count{kind="ingest"} 50.0' in metrics
+        ready = httpx.get(f"{stack.api_url}/readyz", timeout=15)
+        assert ready.status_code == 200, ready.text
+        stack.stop_all()
+        check_logs(stack, expected_jobs=set(job_ids))
+
+
+def check_logs(stack: Stack, expected_jobs: set[str]) -> None:
+    lines = stack.log_lines()
+    events = {name: parse_json_lines(found) for name, found in lines.items()}
+    worker_events = [e for name, evs in events.items() if name.startswith("worker") for e in evs]
+    job_events = [e for e in worker_events if str(e.get("event", "")).startswith(("job.", "sno_"))]
+    assert job_events, "the worker logged no job events"
+    missing = [e for e in job_events if not e.get("task_id") or not e.get("job_id")]
+    assert missing == [], missing[:3]
+    completed = {e["job_id"] for e in job_events if e["event"] == "job.completed"}
+    assert expected_jobs <= completed
+    assert all("timestamp" in e and "level" in e for evs in events.values() for e in evs)
+    api_requests = [e for e in events["api"] if e.get("event") == "http.request"]
+    assert api_requests and all(e.get("request_id") for e in api_requests)
+
+
+def test_worker_sigkill_mid_task_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    with service_stack(tmp_path) as stack:
+        stack.start_api()
+        stack.start_worker(
+            "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="1.0"
+        )
+        docs = [document(i) for i in range(6)]
+        response = httpx.post(f"{stack.api_url}/ingest/batch", json={"documents": docs}, timeout=30)
+        job_ids = [item["job_id"] for item in response.json()["items"]]
+
+        def some_job_started() -> bool:
+            states = [httpx.get(f"{stack.api_url}/tasks/{j}", timeout=5).json()["state"] for j in job_ids]
+            return "STARTED" in states
+
+        wait_until(some_job_started, 60, "a job to start")
+        started = [
+            j
+            for j in job_ids
+            if httpx.get(f"{stack.api_url}/tasks/{j}", timeout=5).json()["state"] == "STARTED"
+        ]
+        time.sleep(0.3)  # inside the slow task
+        stack.kill("worker-slow")  # SIGKILL the whole worker: main process and child
+        killed_at = time.monotonic()
+        at_kill = httpx.get(f"{stack.api_url}/tasks/{started[0]}", timeout=5).json()
+        assert at_kill["state"] == "STARTED" and at_kill["attempts"] == 1  # killed mid-task
+        stack.start_worker("worker-new")
+        states = wait_for_jobs(stack, job_ids, timeout=120)
+        recovery = time.monotonic() - killed_at
+        assert all(s["state"] == "SUCCESS" for s in states.values()), states
+        assert states[started[0]]["attempts"] == 2
+        snos = all_snos(stack)
+        assert snos["total"] == len(docs)
+        assert sorted(s["metadata"]["source"] for s in snos["items"]) == sorted(d["source"] for d in docs)
+        assert len({s["metadata"]["document_id"] for s in snos["items"]}) == len(docs)
+        print(f"recovered {len(docs)} jobs {recovery:.1f} s after SIGKILL")

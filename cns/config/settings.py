@@ -137,7 +137,9 @@ class ThresholdsConfig(_Section):
 class GroundingConfig(_Section):
     include_root: bool = Field(True, description="ground the hypothesis too, not only the sub-claims (G4)")
     top_k_evidence: int | None = Field(
-        None, ge=1, description="per claim, only the k most similar evidence items (null = all, cost |V|·|E|)"
+        4,
+        ge=1,
+        description="per claim, only the k evidence items most similar by embedding (null = all, cost |V|·|E|)",
     )
     quality_weighted: bool = Field(False, description="multiply entailment by the evidence item's quality")
 

@@ -132,6 +132,16 @@ class EvidenceItem:
             object.__setattr__(self, "key", canonical_key(self.source_id, self.content))
 
     @property
+    def is_source(self) -> bool:
+        """False for items that only quote the SNO's own document (``metadata["kind"] == "source_sentence"``).
+
+        Such items ground claims (the NLI premise of the grounding critic) but are not shared
+        sources, so entanglement ignores them: otherwise every document's own sentences would
+        dilute the Jaccard index of two documents citing the same paper.
+        """
+        return self.metadata.get("kind") != "source_sentence"
+
+    @property
     def doc_hash(self) -> str:
         """The guide's content fingerprint: first 16 hex chars of SHA-256 over ``content``."""
         return sha256_hex(self.content)[:16]

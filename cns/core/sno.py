@@ -188,7 +188,13 @@ class StructuredNarrativeObject:
 
     @property
     def evidence_keys(self) -> frozenset[str]:
+        """Canonical keys of every evidence item (sources and the document's own sentences)."""
         return frozenset(item.key for item in self.evidence_set)
+
+    @property
+    def source_keys(self) -> frozenset[str]:
+        """Canonical keys of the *sources* (citations, references, data); entanglement uses these."""
+        return frozenset(item.key for item in self.evidence_set if item.is_source)
 
     def get_graph_statistics(self) -> dict[str, Any]:
         """Nodes, edges, density, DAG flag, mean degrees and per-relation counts (spec §2.3)."""

@@ -8,7 +8,10 @@ Decision on G4: the root hypothesis *is* a claim to ground (``grounding.include_
 on) — a narrative whose central claim no evidence entails is not well grounded. A narrative
 without evidence scores 0 with full confidence and says so. ``grounding.top_k_evidence`` caps the
 cost by keeping, per claim, only the k evidence items most similar to it by embedding when an
-embedder is supplied; without an embedder every item is used.
+embedder is supplied; without an embedder every item is used. A claim is never tested against
+an evidence item that merely quotes that same sentence of its own document (non-source items,
+``EvidenceItem.is_source``): a sentence cannot ground itself. A citation does count — citing is
+how a document grounds a claim.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cns.config.settings import GroundingConfig
+from cns.core.ids import normalize_text
 from cns.critics.base import CriticResult, EvaluationContext, clip01
 from cns.ports import ENTAILMENT, Embedder, NLIModel
 
@@ -27,6 +31,10 @@ if TYPE_CHECKING:
     from cns.core.sno import StructuredNarrativeObject
 
 CONFIDENCE = 0.8
+
+
+def _same_text(a: str, b: str) -> bool:
+    return normalize_text(a).lower() == normalize_text(b).lower()
 
 
 class GroundingCritic:
@@ -42,14 +50,22 @@ class GroundingCritic:
         self.embedder = embedder
 
     def _candidates(self, claims: list[ClaimNode], evidence: list[EvidenceItem]) -> list[list[int]]:
+        """Per claim, the evidence indices to test: never the claim's own sentence, top-k if configured."""
+        allowed = [
+            [
+                j
+                for j, item in enumerate(evidence)
+                if item.is_source or not _same_text(item.content, claim.content)
+            ]
+            for claim in claims
+        ]
         k = self.config.top_k_evidence
-        everything = list(range(len(evidence)))
-        if k is None or k >= len(evidence) or self.embedder is None:
-            return [everything for _ in claims]
+        if k is None or self.embedder is None or all(len(idx) <= k for idx in allowed):
+            return allowed
         claim_vecs = self.embedder.encode([c.content for c in claims])
         evidence_vecs = self.embedder.encode([e.content for e in evidence])
         sims = claim_vecs @ evidence_vecs.T
-        return [list(np.argsort(-row)[:k]) for row in sims]
+        return [sorted(idx, key=lambda j: -float(sims[i, j]))[:k] for i, idx in enumerate(allowed)]
 
     def evaluate(self, sno: StructuredNarrativeObject, context: EvaluationContext) -> CriticResult:
         models = {"nli": f"{self.nli.name}@{self.nli.version}"}
@@ -62,15 +78,18 @@ class GroundingCritic:
             )
         candidates = self._candidates(claims, evidence)
         pairs = [(evidence[j].content, claims[i].content) for i, idx in enumerate(candidates) for j in idx]
-        probs = self.nli.predict(pairs)[:, ENTAILMENT].astype(np.float64)
+        probs = self.nli.predict(pairs)[:, ENTAILMENT].astype(np.float64) if pairs else np.zeros(0)
         per_claim: dict[str, float] = {}
         best_source: dict[str, str] = {}
         offset = 0
         for claim, idx in zip(claims, candidates, strict=True):
             scores = probs[offset : offset + len(idx)]
+            offset += len(idx)
+            if not idx:  # only its own sentence was on offer: a claim cannot ground itself
+                per_claim[claim.claim_id] = 0.0
+                continue
             if self.config.quality_weighted:
                 scores = scores * np.array([evidence[j].quality for j in idx])
-            offset += len(idx)
             best = int(np.argmax(scores))
             per_claim[claim.claim_id] = clip01(scores[best])
             best_source[claim.claim_id] = evidence[idx[best]].key

@@ -1,6 +1,8 @@
 """Evidential entanglement: the Jaccard index of two SNOs' evidence (spec §4.2, G7).
 
-Evidence is compared by **canonical key** (normalised DOI / arXiv id / URL, else a content
+Evidence is compared by **canonical key** over *source* items only — citations, references and
+data; an SNO's quotes of its own document ground its claims but are not sources two documents
+can share (``EvidenceItem.is_source``). Keys are (normalised DOI / arXiv id / URL, else a content
 hash), so two documents that cite the same paper in different spellings share evidence. The
 optional quality-weighted form (Ideas Paper) is ``Σ_{∩} w / Σ_{∪} w`` with each item's
 ``quality`` as its weight (the higher weight wins when both sides hold the key).
@@ -18,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def shared_evidence(sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject) -> frozenset[str]:
-    """Canonical keys present in both evidence sets."""
-    return sno_a.evidence_keys & sno_b.evidence_keys
+    """Canonical source keys present in both evidence sets."""
+    return sno_a.source_keys & sno_b.source_keys
 
 
 def entanglement_score(
@@ -27,11 +29,11 @@ def entanglement_score(
 ) -> float:
     """Jaccard over canonical evidence keys in [0, 1]; 0 when both sets are empty."""
     if not quality_weighted:
-        keys_a, keys_b = sno_a.evidence_keys, sno_b.evidence_keys
+        keys_a, keys_b = sno_a.source_keys, sno_b.source_keys
         union = len(keys_a | keys_b)
         return len(keys_a & keys_b) / union if union else 0.0
-    weights_a = {item.key: item.quality for item in sno_a.evidence_set}
-    weights_b = {item.key: item.quality for item in sno_b.evidence_set}
+    weights_a = {item.key: item.quality for item in sno_a.evidence_set if item.is_source}
+    weights_b = {item.key: item.quality for item in sno_b.evidence_set if item.is_source}
     union_keys = weights_a.keys() | weights_b.keys()
     total = sum(max(weights_a.get(k, 0.0), weights_b.get(k, 0.0)) for k in union_keys)
     shared = sum(max(weights_a[k], weights_b[k]) for k in weights_a.keys() & weights_b.keys())

@@ -51,6 +51,10 @@ class EmbeddedNLI:
 
     Columns are (entailment, neutral, contradiction); rows sum to 1.  Inputs are sorted by length
     and batched so that padding stays small, then returned in the caller's order.
+
+    The final logits are a late fusion fitted on the DEV split (see ``fusion`` in the metadata):
+    ``logits / T + cos(u, v) * w + b`` where ``cos`` is the base all-MiniLM-L6-v2 cosine of premise
+    and hypothesis.  ``use_fusion=False`` gives the bare cross-encoder (for ablations).
     """
 
     def __init__(
@@ -60,6 +64,7 @@ class EmbeddedNLI:
         base_model_path: Path | None = None,
         batch_size: int = 32,
         num_threads: int | None = None,
+        use_fusion: bool = True,
     ) -> None:
         wdir = Path(weights_dir) if weights_dir is not None else DEFAULT_WEIGHTS_DIR
         meta_path = wdir / METADATA_FILE
@@ -84,9 +89,17 @@ class EmbeddedNLI:
 
         self._tokenizer: Any = AutoTokenizer.from_pretrained(str(base))
         self._net = SplitCrossEncoder(load_base_bert(str(base)), int(self._meta["n_top"]), N_FEATURES)
+        fusion: dict[str, Any] = dict(self._meta.get("fusion") or {})
+        self._use_cosine = bool(fusion.get("cos_weights")) and use_fusion
+        if self._use_cosine:
+            self._net.enable_sentence_encoder()
         self._net.load_shipped_state(load_file(str(weights_path)))
         self._net.eval()
-        self._temperature = float(self._meta.get("temperature", 1.0))
+        self._temperature = float(fusion.get("temperature", 1.0)) if use_fusion else 1.0
+        self._cos_w = torch.tensor(fusion.get("cos_weights") or [0.0, 0.0, 0.0], dtype=torch.float32)
+        self._bias = torch.tensor(fusion.get("bias") or [0.0, 0.0, 0.0], dtype=torch.float32)
+        if not use_fusion:
+            self._bias = torch.zeros(3)
         self._batch_size = batch_size
         self._version = _sha256(weights_path)[:12]
 
@@ -107,19 +120,44 @@ class EmbeddedNLI:
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32]:
         """(n, 3) float32 probabilities (entailment, neutral, contradiction) for (premise, hypothesis)."""
+        logits, cos = self.raw(pairs)
+        fused = logits / self._temperature + cos[:, None] * self._cos_w + self._bias
+        return torch.softmax(fused, dim=-1).numpy().astype(np.float32)
+
+    def raw(self, pairs: Sequence[tuple[str, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cross-encoder logits (n, 3) and base-MiniLM cosine (n,) (zeros when fusion is off).
+
+        Exposed so the training script can fit the late-fusion parameters on the DEV split.
+        """
         n = len(pairs)
-        out = np.zeros((n, 3), dtype=np.float32)
+        logits = torch.zeros((n, 3), dtype=torch.float32)
+        cos = torch.zeros(n, dtype=torch.float32)
         if n == 0:
-            return out
-        order = sorted(range(n), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        with torch.inference_mode():
+            return logits, cos
+        clean = [(str(p), str(h)) for p, h in pairs]
+        order = sorted(range(n), key=lambda i: len(clean[i][0]) + len(clean[i][1]))
+        with torch.no_grad():
             for start in range(0, n, self._batch_size):
                 idx = order[start : start + self._batch_size]
-                batch = [(str(pairs[i][0]), str(pairs[i][1])) for i in idx]
-                out[idx] = self._predict_batch(batch)
+                logits[idx] = self._logits_batch([clean[i] for i in idx])
+            if self._use_cosine:
+                emb = self._embed_texts({t for pair in clean for t in pair})
+                cos = torch.stack([emb[p] @ emb[h] for p, h in clean]).float()
+        return logits, cos
+
+    def _embed_texts(self, texts: set[str]) -> dict[str, torch.Tensor]:
+        ordered = sorted(texts, key=len)
+        out: dict[str, torch.Tensor] = {}
+        for start in range(0, len(ordered), self._batch_size):
+            chunk = ordered[start : start + self._batch_size]
+            enc = self._tokenizer(
+                chunk, truncation=True, max_length=MAX_LENGTH, padding=True, return_tensors="pt"
+            )
+            vecs = self._net.sentence_embeddings(enc["input_ids"], enc["attention_mask"])
+            out.update(zip(chunk, vecs, strict=True))
         return out
 
-    def _predict_batch(self, batch: list[tuple[str, str]]) -> npt.NDArray[np.float32]:
+    def _logits_batch(self, batch: list[tuple[str, str]]) -> torch.Tensor:
         enc = self._tokenizer(
             [p for p, _ in batch],
             [h for _, h in batch],
@@ -130,6 +168,5 @@ class EmbeddedNLI:
         )
         feats = torch.from_numpy(batch_features(batch))
         hidden = self._net.bottom(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
-        logits = self._net.top(hidden, enc["attention_mask"], feats) / self._temperature
-        probs: npt.NDArray[np.float32] = torch.softmax(logits.float(), dim=-1).numpy().astype(np.float32)
-        return probs
+        logits: torch.Tensor = self._net.top(hidden, enc["attention_mask"], feats).float()
+        return logits

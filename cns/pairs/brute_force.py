@@ -36,7 +36,7 @@ def brute_force_pairs(
     th = config.synthesis_thresholds
     limit = max_pairs or config.population.max_pairs
     t = trusts(snos)
-    keys = [s.evidence_keys for s in snos]
+    keys = [s.source_keys for s in snos]
     rows = [i for i in range(len(snos)) if not np.isnan(t[i])]
     all_a = np.array([i for x, i in enumerate(rows) for _ in rows[x + 1 :]], dtype=np.int64)
     all_b = np.array([j for x, _ in enumerate(rows) for j in rows[x + 1 :]], dtype=np.int64)

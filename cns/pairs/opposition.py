@@ -67,7 +67,7 @@ def opposition_pairs(
     pairs = [
         (i, j)
         for i, j in _neighbour_pairs(rows, vectors, opts.opposition_neighbours)
-        if not (snos[i].evidence_keys & snos[j].evidence_keys) and omax * t0[i] * t0[j] >= theta
+        if not (snos[i].source_keys & snos[j].source_keys) and omax * t0[i] * t0[j] >= theta
     ]
     stats.opposition_candidates = len(pairs)
     if not pairs:

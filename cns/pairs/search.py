@@ -74,7 +74,7 @@ def _entangled(
     omax = opposition_upper_bound(config.chirality)
     clock = time.perf_counter()
     inc = Incidence.from_flat(
-        [item.key for s in snos for item in s.evidence_set], [len(s.evidence_set) for s in snos]
+        [key for s in snos for key in s.source_keys], [len(s.source_keys) for s in snos]
     )
     trusted = ~np.isnan(t)
     t0 = np.where(trusted, t, 0.0)
@@ -198,7 +198,7 @@ def _make_pair(
     x: StructuredNarrativeObject, y: StructuredNarrativeObject, c: float, e: float, p: float, o: float
 ) -> ChiralPair:
     a, b = (x, y) if x.sno_id <= y.sno_id else (y, x)
-    return ChiralPair(a, b, c, e, p, a.evidence_keys & b.evidence_keys, opposition=o)
+    return ChiralPair(a, b, c, e, p, a.source_keys & b.source_keys, opposition=o)
 
 
 def find_chiral_pairs(

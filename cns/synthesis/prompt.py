@@ -104,7 +104,7 @@ class EvidenceCatalog:
     def for_pair(cls, pair: ChiralPair) -> EvidenceCatalog:
         by_key = {item.key: item for item in pair.sno_b.evidence_set}
         by_key.update({item.key: item for item in pair.sno_a.evidence_set})
-        shared = pair.sno_a.evidence_keys & pair.sno_b.evidence_keys
+        shared = pair.sno_a.source_keys & pair.sno_b.source_keys
         ordered = sorted(by_key, key=lambda k: (k not in shared, k))
         items = tuple(by_key[k] for k in ordered)
         return cls(items, tuple(f"E{i + 1}" for i in range(len(items))), frozenset(shared))

@@ -45,7 +45,7 @@ def synthesis_metrics(
 ) -> dict[str, Any]:
     """Trust, per-critic scores, evidence preservation and trust gain over the better parent."""
     union = pair.sno_a.evidence_keys | pair.sno_b.evidence_keys
-    shared = pair.sno_a.evidence_keys & pair.sno_b.evidence_keys
+    shared = pair.sno_a.source_keys & pair.sno_b.source_keys
     kept = sno.evidence_keys
     parents = [t for t in (pair.sno_a.trust_score, pair.sno_b.trust_score) if t is not None]
     better = max(parents) if parents else None

@@ -164,3 +164,33 @@ def test_env_critic_weights_change_trust(monkeypatch: pytest.MonkeyPatch) -> Non
     res = build_pipeline(CNSConfig(), nli=RuleNLI()).evaluate_sno(sno)
     s = {k: r.score for k, r in res.critic_results.items()}
     assert changed == pytest.approx(0.5 * s["grounding"] + 0.25 * s["logic"] + 0.25 * s["novelty"])
+
+
+def test_a_claim_is_not_grounded_by_its_own_sentence_but_a_citation_counts() -> None:
+    sno = StructuredNarrativeObject("H")
+    c1 = sno.add_claim("Stripes are symmetric.")
+    sno.add_reasoning_edge(c1, ROOT_ID)
+    sno.add_evidence(EvidenceItem("Stripes are symmetric.", metadata={"kind": "source_sentence"}))
+    nli = TableNLI({("Stripes are symmetric.", "Stripes are symmetric."): 0.99})
+    result = GroundingCritic(nli, GroundingConfig(include_root=False)).evaluate(sno, EvaluationContext())
+    assert result.score == 0.0 and nli.pairs == []  # the self-quote was never put to the NLI model
+    sno.add_evidence(
+        EvidenceItem(
+            "Stripes are symmetric.", source_id="doi:10.1038/199947a0", metadata={"kind": "citation"}
+        )
+    )
+    cited = GroundingCritic(nli, GroundingConfig(include_root=False)).evaluate(sno, EvaluationContext())
+    assert cited.score == pytest.approx(0.99)
+
+
+def test_top_k_evidence_limits_nli_pairs_to_the_most_similar_items() -> None:
+    from cns.testing.fakes import HashEmbedder
+
+    sno = StructuredNarrativeObject("plates move apart")
+    for i, text in enumerate(["plates move apart slowly", "stars shine", "cats sleep", "plates move"]):
+        sno.add_evidence(EvidenceItem(text, source_id=f"s{i}"))
+    nli = TableNLI({})
+    GroundingCritic(nli, GroundingConfig(top_k_evidence=2), HashEmbedder(64)).evaluate(
+        sno, EvaluationContext()
+    )
+    assert sorted(p for p, _ in nli.pairs) == ["plates move", "plates move apart slowly"]

@@ -141,3 +141,18 @@ def test_synthesis_potential_formula() -> None:
     expected = math.sqrt(c * e) * (1 + 0.2 * (1 - abs(c - e)))
     assert float(synthesis_potential(c, e)) == pytest.approx(expected)
     assert synthesis_potential([0.0, -1.0, 0.5], [0.5, 0.5, 0.5]) == pytest.approx([0.0, 0.0, 0.5 * 1.2])
+
+
+def test_entanglement_ignores_the_documents_own_sentences() -> None:
+    from cns.core.evidence import EvidenceItem
+
+    def sno(sentences: list[str]) -> StructuredNarrativeObject:
+        items = [EvidenceItem(s, metadata={"kind": "source_sentence"}) for s in sentences]
+        items.append(
+            EvidenceItem("cites Vine", source_id="doi:10.1038/199947a0", metadata={"kind": "citation"})
+        )
+        return StructuredNarrativeObject("H", evidence_set=items)
+
+    a, b = sno(["a1", "a2", "a3"]), sno(["b1", "b2"])
+    assert entanglement_score(a, b) == 1.0 and shared_evidence(a, b) == frozenset({"doi:10.1038/199947a0"})
+    assert len(a.evidence_keys) == 4 and a.source_keys == frozenset({"doi:10.1038/199947a0"})

@@ -9,6 +9,7 @@ run once per training pair and cached, and each epoch only runs the top layers.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -50,6 +51,27 @@ class SplitCrossEncoder(nn.Module):
         for layer in self.top_layers():
             for p in layer.parameters():
                 p.requires_grad_(True)
+
+    def enable_sentence_encoder(self) -> None:
+        """Keep a frozen copy of the *base* top layers (call before loading fine-tuned weights).
+
+        Why: the cosine of the original all-MiniLM-L6-v2 sentence embeddings is a strong, independent
+        grounding signal (FEVER-Symmetric), and the fine-tuned top layers no longer produce it.
+        """
+        self.base_top = nn.ModuleList(copy.deepcopy(layer) for layer in self.top_layers())
+        for p in self.base_top.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def sentence_embeddings(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """L2-normalised mean-pooled embeddings of single sentences, as all-MiniLM-L6-v2 computes them."""
+        hidden = self.bottom(input_ids, attention_mask, torch.zeros_like(input_ids))
+        mask = additive_mask(attention_mask, hidden.dtype)
+        for layer in self.base_top:
+            hidden = layer(hidden, attention_mask=mask)
+        m = attention_mask.to(hidden.dtype).unsqueeze(-1)
+        mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return torch.nn.functional.normalize(mean, dim=-1)
 
     def top_layers(self) -> list[nn.Module]:
         """The fine-tuned (shipped) transformer layers."""

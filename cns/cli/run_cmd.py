@@ -1,0 +1,57 @@
+"""``cns run PATH... --out DIR``: the single-machine product, or ``--api URL`` for a running service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cns.cli.common import DataDirOption, runtime
+from cns.cli.store_cmd import ingest_with_progress
+from cns.services.runtime import Runtime
+from cns.workflow.report import IngestReport
+
+
+def run(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="files or folders of documents")],
+    out: Annotated[Path, typer.Option("--out", help="where report.html, snos.jsonl, pairs.jsonl go")] = Path(
+        "out"
+    ),
+    data_dir: DataDirOption = None,
+    max_syntheses: Annotated[int | None, typer.Option(help="synthesize at most this many pairs")] = None,
+    api: Annotated[
+        str | None, typer.Option("--api", help="send the documents to a running service instead")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="CNS_API_KEY", help="API key for --api")] = None,
+) -> None:
+    """Ingest, evaluate, find chiral pairs, synthesize and write a self-contained report."""
+    console = Console(stderr=True)
+    if api is not None:
+        from cns.services.api_client import run_via_api
+
+        submitted = run_via_api(paths, api, follow=True, api_key=api_key, console=console)
+        console.print(submitted)
+        return
+    from cns.services.run import run_pipeline
+
+    def ingest(rt: Runtime, chosen: Sequence[Path]) -> IngestReport:
+        return ingest_with_progress(rt, list(chosen), console)
+
+    with runtime(data_dir) as rt:
+        summary = run_pipeline(rt, paths, out, ingest=ingest, max_syntheses=max_syntheses)
+    facts = summary.to_dict()
+    console.print(
+        f"pairs {facts['pairs']}, syntheses attempted {facts['syntheses_attempted']}, "
+        f"accepted {facts['syntheses_accepted']}, skipped (cooldown) {facts['syntheses_skipped']}"
+    )
+    console.print(
+        f"wrote {out / 'report.html'}, {out / 'snos.jsonl'}, {out / 'pairs.jsonl'}, {out / 'graphs'}/"
+    )
+    console.print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in facts["seconds"].items()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

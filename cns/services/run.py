@@ -1,0 +1,186 @@
+"""``cns run``: from a folder of documents to a report, on one machine.
+
+Ingest everything (each document committed as soon as it is evaluated), re-score the population
+so novelty does not depend on input order, find chiral pairs, synthesize the pairs that are not
+in cooldown, and write ``report.html``, ``snos.jsonl``, ``pairs.jsonl`` and graph exports.
+Interrupting it loses nothing already stored; running it again skips what is done (documents are
+duplicates, pairs in cooldown keep their earlier synthesis), which is what makes a re-run fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cns.core.sno import StructuredNarrativeObject
+from cns.errors import SNONotFoundError
+from cns.logging_setup import get_logger
+from cns.metrics import chirality_batch, entanglement_score, opposition_scores
+from cns.pairs import ChiralPair
+from cns.report import PairView, ReportData, write_graph_exports, write_report
+from cns.services.runtime import Runtime
+from cns.store.sql import pair_id_for
+from cns.synthesis import SynthesisResult
+from cns.workflow.cycle import CycleReport
+from cns.workflow.report import IngestReport
+
+log = get_logger(__name__)
+SCATTER_LIMIT = 200
+
+
+@dataclass
+class RunSummary:
+    """What a run did and where it wrote its outputs."""
+
+    ingest: IngestReport
+    cycle: CycleReport
+    out_dir: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ingest": {k: v for k, v in self.ingest.summary().items() if isinstance(v, int)},
+            "skipped": len(self.ingest.skipped),
+            "failed": len(self.ingest.failed),
+            **self.cycle.summary(),
+            "out_dir": str(self.out_dir),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+def _earlier_synthesis(rt: Runtime, pair: ChiralPair) -> tuple[StructuredNarrativeObject | None, list[str]]:
+    """The synthesis stored by an earlier run for a pair now in cooldown (shown in the report)."""
+    last = rt.store.last_attempt(pair_id_for(pair.sno_a.sno_id, pair.sno_b.sno_id))
+    if last is None or last.result_sno_id is None:
+        return None, [str(r) for r in (last.reasons if last else [])]
+    try:
+        return rt.store.get(last.result_sno_id), [str(r) for r in last.reasons]
+    except SNONotFoundError:
+        return None, []
+
+
+def _pair_view(rt: Runtime, pair: ChiralPair, result: SynthesisResult | None) -> PairView:
+    conflicts = [
+        {"claim_a": c.text_a, "claim_b": c.text_b, "score": c.p_contra, "kind": c.kind}
+        for c in pair.conflict_points
+    ]
+    sno, reasons = (result.sno, list(result.reasons)) if result is not None else (None, [])
+    accepted = result.accepted if result is not None else False
+    if result is not None and result.skipped:
+        sno, reasons = _earlier_synthesis(rt, pair)
+        accepted = sno is not None and sno.metadata.get("accepted") is True
+    return PairView(
+        pair.sno_a,
+        pair.sno_b,
+        pair.chirality,
+        pair.entanglement,
+        pair.potential,
+        sorted(pair.shared_evidence),
+        conflicts,
+        synthesis=sno,
+        synthesis_accepted=accepted,
+        synthesis_reasons=reasons,
+        synthesis_metrics=dict(result.metrics) if result is not None else {},
+    )
+
+
+def scatter_points(
+    rt: Runtime, snos: Sequence[StructuredNarrativeObject], chosen: set[tuple[str, str]]
+) -> list[tuple[float, float, bool]]:
+    """(chirality, entanglement, selected) for the most entangled pairs, for the report's scatter plot."""
+    trusted = [s for s in snos if s.trust_score is not None]
+    candidates = [
+        (a, b, entanglement_score(a, b))
+        for a, b in itertools.combinations(trusted, 2)
+        if a.source_keys & b.source_keys
+    ]
+    candidates = sorted(candidates, key=lambda c: -c[2])[:SCATTER_LIMIT]
+    if not candidates:
+        return []
+    opposition = opposition_scores(
+        [(a.central_hypothesis, b.central_hypothesis) for a, b, _ in candidates],
+        nli=rt.manager.nli,
+        embedder=rt.manager.embedder,
+        config=rt.config.chirality,
+    )
+    chirality = chirality_batch(
+        opposition,
+        [a.trust_score or 0.0 for a, _, _ in candidates],
+        [b.trust_score or 0.0 for _, b, _ in candidates],
+    )
+    return [
+        (float(c), float(e), (min(a.sno_id, b.sno_id), max(a.sno_id, b.sno_id)) in chosen)
+        for (a, b, e), c in zip(candidates, np.asarray(chirality), strict=True)
+    ]
+
+
+def run_pipeline(
+    rt: Runtime,
+    paths: Sequence[Path],
+    out_dir: Path,
+    *,
+    ingest: Callable[[Runtime, Sequence[Path]], IngestReport] | None = None,
+    max_syntheses: int | None = None,
+) -> RunSummary:
+    """The whole single-machine job; ``ingest`` lets the CLI plug in its progress bar."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    report = ingest(rt, paths) if ingest is not None else rt.manager.ingest_paths(list(paths))
+    seconds["ingest"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    cycle = rt.manager.run_cycle(rescore=bool(report.ingested), max_syntheses=max_syntheses)
+    seconds["pairs_and_synthesis"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    snos = rt.store.list()
+    views = [_pair_view(rt, pair, result) for pair, result in cycle.results]
+    active = [s for s in snos if s.status.value == "active" and "parent_ids" not in s.metadata]
+    chosen = {p.key for p in cycle.search.pairs}
+    thresholds = rt.config.synthesis_thresholds
+    data = ReportData(
+        title="CNS run report",
+        snos=snos,
+        pairs=views,
+        scored_pairs=scatter_points(rt, active, chosen),
+        thresholds={"chirality": thresholds.chirality, "entanglement": thresholds.entanglement},
+        summary={"documents skipped": len(report.skipped), "failed": len(report.failed)},
+        skipped=[(s.path, s.reason) for s in report.skipped] + [(f.source, f.reason) for f in report.failed],
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_report(data, out_dir / "report.html")
+    _write_jsonl(out_dir / "snos.jsonl", [s.to_dict() for s in snos])
+    _write_jsonl(out_dir / "pairs.jsonl", [_pair_row(v) for v in views])
+    write_graph_exports(snos, out_dir / "graphs")
+    seconds["report"] = time.perf_counter() - clock
+    summary = RunSummary(report, cycle, out_dir, seconds)
+    log.info("run.complete", **{k: v for k, v in summary.to_dict().items() if k != "seconds"})
+    return summary
+
+
+def _pair_row(view: PairView) -> dict[str, Any]:
+    return {
+        "sno_a": view.sno_a.sno_id,
+        "sno_b": view.sno_b.sno_id,
+        "chirality": view.chirality,
+        "entanglement": view.entanglement,
+        "potential": view.potential,
+        "shared_evidence": list(view.shared_evidence),
+        "conflict_points": list(view.conflict_points),
+        "synthesis_sno_id": None if view.synthesis is None else view.synthesis.sno_id,
+        "synthesis_accepted": view.synthesis_accepted,
+        "synthesis_reasons": list(view.synthesis_reasons),
+    }
+
+
+def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    tmp.replace(path)

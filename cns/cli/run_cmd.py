@@ -53,5 +53,45 @@ def run(
     console.print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in facts["seconds"].items()))
 
 
+def loop(
+    paths: Annotated[list[Path] | None, typer.Argument(help="documents to queue first (optional)")] = None,
+    data_dir: DataDirOption = None,
+    synthesis_interval: Annotated[float, typer.Option(help="seconds between pair searches")] = 30.0,
+    metrics_interval: Annotated[float, typer.Option(help="seconds between metrics log lines")] = 300.0,
+    duration: Annotated[
+        float | None, typer.Option(help="stop after this many seconds (default: until SIGINT/SIGTERM)")
+    ] = None,
+) -> None:
+    """Run the continuous asyncio loop (ingest queue, synthesis loop, metrics) until interrupted."""
+    import asyncio
+
+    from cns.cli.common import load_config
+    from cns.ingestion.loaders import load_path
+    from cns.services.runtime import open_runtime
+    from cns.workflow.runner import AsyncRunner
+
+    rt = open_runtime(load_config(data_dir))
+    runner = AsyncRunner(
+        rt.manager,
+        synthesis_interval=synthesis_interval,
+        metrics_interval=metrics_interval,
+        on_shutdown=rt.close,
+    )
+    console = Console(stderr=True)
+    for path in paths or []:
+        loaded = load_path(path)
+        for document in loaded.documents:
+            runner.submit_document(document.text, document.source, document.metadata)
+        for skipped in loaded.skipped:
+            console.print(f"  [yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+    final = asyncio.run(runner.run(duration=duration))
+    console.print(
+        f"stopped: processed {final['processed']}, failed {final['failed']}, population {final['total_snos']}, "
+        f"syntheses accepted {final['successful_syntheses']} / rejected {final['failed_syntheses']}, "
+        f"still queued {final['queue_size']}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
+    app.command("loop")(loop)

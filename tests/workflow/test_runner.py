@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cns.config import CNSConfig
+from cns.services.runtime import open_runtime
+from cns.workflow.runner import AsyncRunner, Priority, ProcessingTask
+
+DOCS = {
+    "a.txt": "Drift. By A.\n\nWe argue that continents drift because the sea floor spreads [1].\n\nReferences\n"
+    "[1] Vine & Matthews (1963). doi:10.1038/199947a0\n",
+    "b.txt": "Fixed. By B.\n\nWe argue that continents do not drift, because no force moves them [1].\n\n"
+    "References\n[1] Vine & Matthews (1963). https://doi.org/10.1038/199947A0\n",
+}
+
+
+def test_tasks_are_ordered_by_priority_then_submission() -> None:
+    tasks = [
+        ProcessingTask(int(Priority.INGEST), 0, "i0", "ingest"),
+        ProcessingTask(int(Priority.SYNTHESIZE), 1, "s1", "synthesize"),
+        ProcessingTask(int(Priority.INGEST), 2, "i2", "ingest"),
+    ]
+    assert [t.task_id for t in sorted(tasks)] == ["s1", "i0", "i2"]
+
+
+def test_runner_ingests_queued_documents_and_shuts_down_once(tmp_path: Path, fake_config: CNSConfig) -> None:
+    rt = open_runtime(fake_config.model_copy(update={"data_dir": tmp_path}))
+    closed: list[bool] = []
+
+    def close() -> None:
+        closed.append(True)
+        rt.close()
+
+    runner = AsyncRunner(rt.manager, synthesis_interval=0.2, metrics_interval=0.2, on_shutdown=close)
+    for name, text in DOCS.items():
+        runner.submit_document(text, name)
+    final = asyncio.run(runner.run(duration=3.0, install_signal_handlers=False))
+    # the two documents, then the synthesis of the chiral pair they form (same DOI, opposite claims)
+    assert final["processed"] == 2 + final["successful_syntheses"] + final["failed_syntheses"]
+    assert final["total_snos"] >= 2 and final["failed"] == 0 and final["queue_size"] == 0
+    assert closed == [True] and (tmp_path / "index" / "reference.faiss").is_file()
+    reopened = open_runtime(fake_config.model_copy(update={"data_dir": tmp_path}))
+    try:
+        assert len([s for s in reopened.store.list() if "parent_ids" not in s.metadata]) == 2
+    finally:
+        reopened.close()
+
+
+def test_cns_loop_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    env = {**os.environ, "CNS_MODELS__EMBEDDING_BACKEND": "fake", "CNS_MODELS__NLI_BACKEND": "fake"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cns", "loop", str(folder), "--data-dir", str(tmp_path / "data"),
+         "--synthesis-interval", "0.5", "--metrics-interval", "0.5"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    index = tmp_path / "data" / "index" / "reference.faiss"
+    while time.time() < deadline and not (tmp_path / "data" / "cns.sqlite3").exists():
+        time.sleep(0.2)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("cns loop did not stop after SIGTERM")
+    assert proc.returncode == 0, err
+    text = " ".join(err.split())
+    assert "stopped: processed" in text and "population 2" in text and "still queued 0" in text
+    assert index.is_file()

@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/cns --version
-	@echo "nothing to run yet: the ingestion and workflow issues add: cns run examples/ --out out/"
+	$(BIN)/cns run examples/ --out out/ --data-dir out/data
+	@echo "open out/report.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check cns tests benchmarks scripts

@@ -119,7 +119,9 @@ class ChiralityConfig(_Section):
 class SynthesisThresholds(_Section):
     """Pair trigger (spec §4.4), calibrated for the NLI chirality rather than 1 − cos (G2)."""
 
-    chirality: float = Field(0.25, ge=0, le=1, description="minimum chirality of a chiral pair")
+    chirality: float = Field(
+        0.1, ge=0, le=1, description="minimum chirality opposition·T_a·T_b (≈ opposition 0.5 at trust 0.45)"
+    )
     entanglement: float = Field(0.05, ge=0, le=1, description="minimum evidential entanglement of a pair")
     potential: float = Field(0.1, ge=0, description="minimum synthesis potential of a pair")
 

@@ -89,6 +89,9 @@ class ModelsConfig(_Section):
     embedding_cache: bool = Field(
         True, description="cache embeddings by (model, sha256 of text) under data_dir"
     )
+    nli_cache: bool = Field(
+        True, description="cache NLI judgements by (model, sha256 of both texts) under data_dir"
+    )
 
 
 class LLMConfig(_Section):

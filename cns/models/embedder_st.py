@@ -9,6 +9,7 @@ local path is loaded as given (from the local cache when ``HF_HUB_OFFLINE=1``).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,23 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def declared_dimension(model_path: str) -> int | None:
+    """The output size a local sentence-transformers folder declares, read without loading weights.
+
+    It is the pooling layer's input size unless a Dense module changes it (then ``None``).
+    """
+    folder = Path(model_path)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        if any("Dense" in str(m.get("type", "")) for m in modules):
+            return None
+        pooling = next(m for m in modules if "Pooling" in str(m.get("type", "")))
+        config = json.loads((folder / pooling["path"] / "config.json").read_text(encoding="utf-8"))
+        return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, StopIteration, TypeError):
+        return None
+
+
 class SentenceTransformerEmbedder:
     """Normalised, batched sentence embeddings; the model loads on first use (cheap constructor)."""
 
@@ -54,6 +72,7 @@ class SentenceTransformerEmbedder:
         self._expected_dim = expected_dim
         self._model: Any = None
         self._dim: int | None = None
+        self._declared: int | None = None
 
     @property
     def name(self) -> str:
@@ -90,8 +109,18 @@ class SentenceTransformerEmbedder:
         if self._expected_dim is not None and self._dim != self._expected_dim:
             raise EmbeddingDimensionError.mismatch(expected=self._expected_dim, actual=self._dim)
 
+    def check_declared_dimension(self) -> None:
+        """Fail fast on a wrong ``embedding_dim`` without loading the model (when the folder says)."""
+        declared = declared_dimension(self._path)
+        if declared is not None and self._expected_dim is not None and declared != self._expected_dim:
+            raise EmbeddingDimensionError.mismatch(expected=self._expected_dim, actual=declared)
+        if declared is not None:
+            self._declared = declared
+
     @property
     def dimension(self) -> int:
+        if self._model is None and self._declared is not None:
+            return self._declared
         self.warm_up()
         assert self._dim is not None
         return self._dim

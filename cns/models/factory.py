@@ -10,6 +10,7 @@ a warning that names the backend actually used.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cns.config.settings import CNSConfig
@@ -40,19 +41,42 @@ def load_embedder(config: CNSConfig | None = None, *, backend: str | None = None
             num_threads=config.models.num_threads,
             expected_dim=config.embedding_dim,
         )
-        embedder.warm_up()
         if config.models.embedding_cache:
             from cns.models.embedding_cache import CachedEmbedder
 
+            # the model loads on the first cache miss; a wrong dimension still fails here when the
+            # model folder declares its size, and otherwise on first use
+            embedder.check_declared_dimension()
             return CachedEmbedder(embedder, config.data_dir / "cache" / "embeddings.sqlite3")
+        embedder.warm_up()
         return embedder
     raise ConfigError.for_key("models.embedding_backend", f"unknown backend {chosen!r}")
 
 
-def _embedded(config: CNSConfig) -> NLIModel:
-    from cns.models.nli_embedded import EmbeddedNLI
+def _nli_cache_path(config: CNSConfig) -> Path:
+    return config.data_dir / "cache" / "nli.sqlite3"
 
-    return EmbeddedNLI(batch_size=config.models.batch_size, num_threads=config.models.num_threads)
+
+def embedded_weights_version() -> str:
+    """The embedded NLI's version (sha256 prefix of its weights), computed without importing torch."""
+    from cns.models.weights_info import shipped_weights_version
+
+    return shipped_weights_version()
+
+
+def _embedded(config: CNSConfig) -> NLIModel:
+    def build() -> NLIModel:
+        from cns.models.nli_embedded import EmbeddedNLI
+
+        return EmbeddedNLI(batch_size=config.models.batch_size, num_threads=config.models.num_threads)
+
+    if not config.models.nli_cache:
+        return build()
+    from cns.models.nli_cache import CachedNLI
+
+    return CachedNLI(
+        build, name="embedded-nli", version=embedded_weights_version(), path=_nli_cache_path(config)
+    )
 
 
 def _transformers(config: CNSConfig) -> Any:
@@ -84,7 +108,11 @@ def _transformers_loaded(config: CNSConfig) -> NLIModel:
     model = _transformers(config)
     model.warm_up()
     nli: NLIModel = model
-    return nli
+    if not config.models.nli_cache:
+        return nli
+    from cns.models.nli_cache import CachedNLI
+
+    return CachedNLI(lambda: nli, name=nli.name, version=nli.version, path=_nli_cache_path(config))
 
 
 def _llm_nli(config: CNSConfig) -> NLIModel:

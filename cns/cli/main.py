@@ -12,6 +12,7 @@ from rich.console import Console
 from cns import __version__
 from cns.cli.config_cmd import config_app
 from cns.cli.eval_cmd import eval_app
+from cns.cli.pairs_cmd import register as register_pair_commands
 from cns.cli.run_cmd import register as register_run_command
 from cns.cli.service_cmd import register as register_service_commands
 from cns.cli.sno_cmd import sno_app
@@ -30,6 +31,7 @@ app.add_typer(sno_app, name="sno")
 app.add_typer(eval_app, name="eval")
 register_store_commands(app)
 register_run_command(app)
+register_pair_commands(app)
 register_service_commands(app)
 console = Console(stderr=True)
 

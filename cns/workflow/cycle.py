@@ -142,3 +142,23 @@ def run_cycle(
             budget -= 1
     log.info("cycle.complete", **report.summary())
     return report
+
+
+def stored_pair(manager: CNSWorkflowManager, pair_id: str) -> ChiralPair:
+    """Rebuild a recorded pair (``cns synthesize PAIR_ID``, ``POST /pairs/{id}/synthesize``)."""
+    from cns.errors import StoreError
+    from cns.pairs import ConflictPoint
+
+    get_pair = getattr(manager.store, "get_pair", None)
+    record = get_pair(pair_id) if get_pair is not None else None
+    if record is None:
+        raise StoreError(f"no stored pair {pair_id!r}; run `cns pairs` first", pair_id=pair_id)
+    return ChiralPair(
+        manager.store.get(record.sno_a),
+        manager.store.get(record.sno_b),
+        record.chirality,
+        record.entanglement,
+        record.potential,
+        frozenset(record.shared),
+        [ConflictPoint(**c) for c in record.conflicts],
+    )

@@ -115,3 +115,22 @@ def test_report_renders_in_headless_chromium(fake_models: None, tmp_path: Path) 
     subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1200,2000", page],
                    capture_output=True, timeout=120, check=True)  # fmt: skip
     assert shot.stat().st_size > 20_000
+
+
+def test_pairs_and_synthesize_commands(fake_models: None, tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "docs")
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert CliRunner().invoke(app, ["ingest", str(corpus), *data]).exit_code == 0
+    listed = CliRunner().invoke(app, ["pairs", *data])
+    assert listed.exit_code == 0, listed.output
+    assert "chiral pairs in a population of 4" in " ".join(listed.output.split())
+    pair_id = next(
+        line.split()[1] for line in listed.output.splitlines() if line.startswith("│") and "0." in line
+    )
+    first = CliRunner().invoke(app, ["synthesize", pair_id, *data])
+    assert first.exit_code == 0 and ("accepted" in first.output or "rejected" in first.output), first.output
+    again = CliRunner().invoke(app, ["synthesize", pair_id, *data])
+    assert "skipped" in again.output and "cooldown" in " ".join(again.output.split())
+    forced = CliRunner().invoke(app, ["synthesize", pair_id, "--force", *data])
+    assert "skipped" not in forced.output
+    assert CliRunner().invoke(app, ["synthesize", "zzzz", *data]).exit_code == 1

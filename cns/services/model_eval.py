@@ -59,6 +59,9 @@ def evaluate_backends(
     """Metrics per backend (see :func:`cns.models.evaluation.evaluate`) plus the load time."""
     from cns.models.evaluation import evaluate
 
+    # measure the models, not the caches: judgements cached by an earlier run would inflate pairs/s
+    models = config.models.model_copy(update={"nli_cache": False, "embedding_cache": False})
+    config = config.model_copy(update={"models": models})
     results: dict[str, dict[str, Any]] = {}
     for backend in backends:
         start = time.perf_counter()

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from service_stack import stack  # sibling module (benchmarks/ is run as scripts)
+from _service_stack import stack  # sibling module (benchmarks/ is run as scripts)
 
 
 def main() -> None:

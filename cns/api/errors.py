@@ -109,13 +109,21 @@ def from_cns_error(exc: CNSError) -> ApiError:
         return ApiError(503, exc.message, details=details, headers={"Retry-After": "5"})
     for cls, status, error_type in _PASS_THROUGH:
         if isinstance(exc, cls):
-            return ApiError(status, exc.message, error_type=error_type)
+            return ApiError(status, exc.message, error_type=error_type, details=_field_details(exc))
     if isinstance(exc, StoreError):
         return ApiError(503, "the database is unavailable; retry later", headers={"Retry-After": "5"})
     message = (
         "the service is misconfigured; see the server log" if isinstance(exc, ConfigError) else exc.message
     )
     return ApiError(500, message)
+
+
+def _field_details(exc: CNSError) -> list[dict[str, Any]]:
+    """``[{"loc": ["body", field], ...}]`` when a CNS validation error names the offending field."""
+    field = exc.details.get("field")
+    if not isinstance(exc, ValidationError) or not isinstance(field, str):
+        return []
+    return [{"loc": ["body", field], "msg": exc.message, "type": "value_error"}]
 
 
 def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,15 @@ from pydantic import BaseModel, SecretStr
 from cns.config.settings import CONFIG_FILE_ENV, CNSConfig
 
 REDACTED = "**********"
+
+#: ``scheme://user:password@host``: the password part of a URL-valued setting (broker_url, …).
+_URL_PASSWORD = re.compile(r"^(?P<head>[a-z][a-z0-9+.-]*://[^:/@]*:)(?P<password>[^@/]+)(?=@)", re.IGNORECASE)
+
+
+def mask_url_password(value: str) -> str:
+    """``redis://:pw@host`` → ``redis://:**********@host``: broker and result-backend URLs are plain
+    strings (Celery needs them so), yet a password inside them is the usual way to authenticate."""
+    return _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, value)
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -37,6 +47,8 @@ def redacted_config(config: CNSConfig) -> dict[str, Any]:
                 result[name] = str(value)
             elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
                 result[name] = value.value
+            elif isinstance(value, str):
+                result[name] = mask_url_password(value)
             else:
                 result[name] = value
         return result

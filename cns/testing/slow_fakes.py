@@ -1,15 +1,23 @@
-"""Fault knobs for service tests: a rule NLI that is slow on purpose (anchors B.6).
+"""Fault knobs for service tests: a rule NLI that is slow, or deadly, on purpose (anchors B.6).
 
 Reliability tests must keep the real code path and put the fault into a fake model, never into
 an ``if TESTING`` branch. :class:`SlowRuleNLI` answers exactly like
 :class:`~cns.testing.fakes.RuleNLI` after sleeping ``CNS_FAKE_NLI_DELAY_SECONDS`` per call
 (read at construction; ``0`` = no delay), which keeps a worker busy inside a task long enough to
-kill it mid-task.
+kill it mid-task. With ``CNS_FAKE_NLI_SLOW_MARKER`` set, only calls whose texts contain that
+marker are slow, so one document can overrun a time limit while the next one runs at full speed.
+
+``CNS_FAKE_NLI_CRASH_MARKER`` makes it a *poison* model: when any premise or hypothesis contains
+that marker, the process SIGKILLs itself (what an OOM kill or a segfaulting native library does
+to a prefork child). Only documents carrying the marker crash, so a test can show that one
+poison document is failed after ``celery.max_deliveries`` deliveries while the worker keeps
+serving every other job.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Sequence
 
@@ -17,18 +25,28 @@ from cns.ports import FloatArray
 from cns.testing.fakes import RuleNLI
 
 DELAY_ENV = "CNS_FAKE_NLI_DELAY_SECONDS"
+CRASH_ENV = "CNS_FAKE_NLI_CRASH_MARKER"
+SLOW_MARKER_ENV = "CNS_FAKE_NLI_SLOW_MARKER"
 
 
 class SlowRuleNLI(RuleNLI):
     name = "fake:slow-rule-nli"
 
-    def __init__(self, delay_seconds: float | None = None) -> None:
+    def __init__(self, delay_seconds: float | None = None, crash_marker: str | None = None) -> None:
         super().__init__()
         self.delay_seconds = (
             float(os.environ.get(DELAY_ENV, "0") or 0) if delay_seconds is None else delay_seconds
         )
+        self.crash_marker = (os.environ.get(CRASH_ENV) or None) if crash_marker is None else crash_marker
+        self.slow_marker = os.environ.get(SLOW_MARKER_ENV) or None
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> FloatArray:
-        if self.delay_seconds > 0:
+        if self.crash_marker and _mentions(pairs, self.crash_marker):
+            os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no exception: like the OOM killer
+        if self.delay_seconds > 0 and (self.slow_marker is None or _mentions(pairs, self.slow_marker)):
             time.sleep(self.delay_seconds)
         return super().predict(pairs)
+
+
+def _mentions(pairs: Sequence[tuple[str, str]], marker: str) -> bool:
+    return any(marker in premise or marker in hypothesis for premise, hypothesis in pairs)

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import structlog
+from billiard.util import get_logger as billiard_logger
 from celery import signals
 
 from cns.config.settings import get_config
@@ -30,6 +31,10 @@ def configure_process_logging(**_: Any) -> None:
     config = get_config()
     configure_logging(level=config.log_level, fmt=config.log_format)
     logging.captureWarnings(True)  # warnings become JSON log lines too, not raw stderr text
+    # billiard's "multiprocessing" logger neither propagates nor has a handler, so its errors (e.g.
+    # "Process 'ForkPoolWorker-1' exited with signal 9" after an OOM kill) reached stderr as raw
+    # text through logging's last-resort handler; route them through the JSON root handler.
+    billiard_logger().propagate = True
 
 
 def _warm_up(**_: Any) -> None:

@@ -139,3 +139,12 @@ def test_prod_profile_requires_auth_and_prefetch_one() -> None:
     with pytest.raises(ConfigError, match="prefetch"):
         CNSConfig(profile="prod", auth={"enabled": True}, celery={"prefetch_multiplier": 4})
     assert CNSConfig(profile="prod", auth={"enabled": True}).profile == "prod"
+
+
+def test_passwords_inside_urls_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CNS_BROKER_URL", "redis://:s3cret@redis:6379/0")
+    monkeypatch.setenv("CNS_RESULT_BACKEND", "redis://user:pa55@redis:6379/1")
+    shown = redacted_config(CNSConfig())
+    assert shown["broker_url"] == "redis://:**********@redis:6379/0"
+    assert shown["result_backend"] == "redis://user:**********@redis:6379/1"
+    assert CNSConfig().broker_url.endswith("s3cret@redis:6379/0")  # the real value is untouched

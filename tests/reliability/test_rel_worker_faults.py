@@ -1,0 +1,120 @@
+"""R12, R22: a worker child killed mid-task, and malformed task messages, against a real worker.
+
+* R12: the fake NLI sleeps so a task is in flight; its prefork child is SIGKILLed (an OOM kill).
+  ``task_reject_on_worker_lost`` puts the message back, the replacement child completes it:
+  attempts = 2, one SNO.
+* R22: messages with wrong arguments fail without retry; a pickle-encoded message is refused
+  (JSON only) and never executed; the worker keeps serving the next job.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from cns.config import CNSConfig
+from cns.services.jobs import submit_ingestion
+from cns.services.reconcile import reconcile_jobs
+from cns.store.sql import JobState
+from cns.store.sql.schema import utcnow
+from cns.worker.celery_app import PROCESS_INGESTION, make_celery
+from tests.api.api_helpers import RecordingPublisher
+from tests.reliability.rel_service import broker_counts, stack_store, task_state, wait_terminal
+from tests.reliability.reliability_support import conservation, record
+from tests.service.service_harness import REDIS_URL, service_stack, wait_until
+
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(150)]
+
+DOC = {
+    "source": "crash.txt",
+    "text": "Walking improves mood in adults. A trial followed 60 people. Therefore walk.",
+}
+
+
+def test_r12_child_killed_mid_task_is_redelivered_and_completed_once(tmp_path: Path) -> None:
+    with service_stack(tmp_path) as stack:
+        stack.start_api()
+        stack.start_worker(
+            "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="1.0"
+        )
+        job_id = httpx.post(f"{stack.api_url}/ingest", json=DOC, timeout=10).json()["job_id"]
+        wait_until(lambda: task_state(stack, job_id)["state"] == "STARTED", 60, "the job to start")
+        time.sleep(0.3)  # inside the slow NLI call
+        main = psutil.Process(stack.procs["worker-slow"].pid)
+        children = main.children()
+        assert len(children) == 1, children  # --concurrency 1: one prefork child
+        os.kill(children[0].pid, signal.SIGKILL)
+        killed = time.monotonic()
+        states = wait_terminal(stack, [job_id], timeout=30)
+        recovery = time.monotonic() - killed
+        assert states[job_id]["state"] == "SUCCESS" and states[job_id]["attempts"] == 2, states
+        assert stack.procs["worker-slow"].poll() is None  # the main process survived
+        wait_until(lambda: broker_counts(REDIS_URL) == (0, 0), 15, "queue and unacked to drain")
+        with stack_store(stack) as store:
+            tally = conservation(store, [job_id])
+            assert tally.snos == 1
+        record(
+            "R12",
+            "prefork child SIGKILLed mid-task (simulated OOM), reject_on_worker_lost on",
+            f"message redelivered, job SUCCESS {recovery:.1f} s after the kill with attempts=2; "
+            "one SNO; queue and unacked empty",
+            lost=tally.lost,
+            duplicated=tally.duplicated,
+        )
+
+
+def test_r22_malformed_and_pickled_messages_are_never_executed(tmp_path: Path) -> None:
+    with service_stack(tmp_path) as stack:
+        stack.start_api()
+        stack.start_worker()
+        config = CNSConfig(broker_url=REDIS_URL)
+        sender = make_celery(config, role="api")
+        with stack_store(stack) as store:
+            held = submit_ingestion(
+                store=store,
+                publisher=RecordingPublisher(),
+                config=config,
+                source="held.txt",
+                text=DOC["text"],
+            ).job.job_id  # a real job whose only message will be the pickled one
+        for args in ([], [{"job_id": "x"}, "extra"], ["no-such-job"], [12345]):
+            sender.send_task(PROCESS_INGESTION, args=args, ignore_result=True)
+        sender.send_task(PROCESS_INGESTION, args=[held], serializer="pickle", ignore_result=True)
+        good = httpx.post(
+            f"{stack.api_url}/ingest", json={**DOC, "text": "Sunlight helps sleep."}, timeout=10
+        )
+        good_id = good.json()["job_id"]
+        states = wait_terminal(stack, [good_id], timeout=30)
+        assert states[good_id]["state"] == "SUCCESS"
+        wait_until(lambda: broker_counts(REDIS_URL) == (0, 0), 15, "queue and unacked to drain")
+        lines = "\n".join(stack.log_lines()["worker"])
+        assert '"job.retry"' not in lines  # bad arguments are not retried
+        assert "untrusted content" in lines or "disallowed" in lines.lower(), lines[-2000:]
+        assert stack.procs["worker"].poll() is None
+        with stack_store(stack) as store:
+            job = store.get_job(held)
+            assert job is not None and job.state is JobState.PENDING and job.attempts == 0  # never ran
+            later = utcnow() + timedelta(seconds=config.celery.job_deadline_seconds + 1)
+            sweep = reconcile_jobs(
+                store=store, publisher=(swept := RecordingPublisher()), config=config, now=later
+            )
+            assert sweep.requeued == [held] and swept.sent == [(PROCESS_INGESTION, (held,))]
+            tally = conservation(store, [good_id, held], [held])  # the sweep re-published it
+            assert tally.jobs == 2 and tally.snos == 1
+        sender.close()
+        record(
+            "R22",
+            "task messages with wrong/missing/unknown-job arguments, and a pickle-encoded message",
+            "bad arguments fail without retry or side effects; pickle refused as untrusted content and "
+            "not executed (its job stays PENDING, attempts 0; the reconciler re-publishes it after its deadline); "
+            "next job SUCCESS",
+            lost=tally.lost,
+            duplicated=tally.duplicated,
+        )

@@ -22,6 +22,9 @@ def run(
     ),
     data_dir: DataDirOption = None,
     max_syntheses: Annotated[int | None, typer.Option(help="synthesize at most this many pairs")] = None,
+    include_syntheses: Annotated[
+        bool, typer.Option(help="let earlier syntheses pair up too (a new generation per run)")
+    ] = False,
     api: Annotated[
         str | None, typer.Option("--api", help="send the documents to a running service instead")
     ] = None,
@@ -41,7 +44,9 @@ def run(
         return ingest_with_progress(rt, list(chosen), console)
 
     with runtime(data_dir) as rt:
-        summary = run_pipeline(rt, paths, out, ingest=ingest, max_syntheses=max_syntheses)
+        summary = run_pipeline(
+            rt, paths, out, ingest=ingest, max_syntheses=max_syntheses, include_syntheses=include_syntheses
+        )
     facts = summary.to_dict()
     console.print(
         f"pairs {facts['pairs']}, syntheses attempted {facts['syntheses_attempted']}, "

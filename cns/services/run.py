@@ -128,14 +128,21 @@ def run_pipeline(
     *,
     ingest: Callable[[Runtime, Sequence[Path]], IngestReport] | None = None,
     max_syntheses: int | None = None,
+    include_syntheses: bool = False,
 ) -> RunSummary:
-    """The whole single-machine job; ``ingest`` lets the CLI plug in its progress bar."""
+    """The whole single-machine job; ``ingest`` lets the CLI plug in its progress bar.
+
+    Pairs are searched among the corpus's own narratives unless ``include_syntheses`` (earlier
+    accepted syntheses then take part, which grows the population by a generation per run).
+    """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     report = ingest(rt, paths) if ingest is not None else rt.manager.ingest_paths(list(paths))
     seconds["ingest"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    cycle = rt.manager.run_cycle(rescore=bool(report.ingested), max_syntheses=max_syntheses)
+    cycle = rt.manager.run_cycle(
+        rescore=bool(report.ingested), max_syntheses=max_syntheses, include_syntheses=include_syntheses
+    )
     seconds["pairs_and_synthesis"] = time.perf_counter() - clock
     clock = time.perf_counter()
     snos = rt.store.list()

@@ -84,11 +84,20 @@ def rescore_population(manager: CNSWorkflowManager) -> int:
     return len(changed)
 
 
-def find_pairs(manager: CNSWorkflowManager) -> PairSearchResult:
-    """Search the active population for chiral pairs and record them in a SQL store."""
-    result = search_chiral_pairs(
-        manager.population(), manager.config, nli=manager.nli, embedder=manager.embedder
-    )
+def is_synthesis(sno: StructuredNarrativeObject) -> bool:
+    return "parent_ids" in sno.metadata
+
+
+def find_pairs(manager: CNSWorkflowManager, *, include_syntheses: bool = True) -> PairSearchResult:
+    """Search the active population for chiral pairs and record them in a SQL store.
+
+    ``include_syntheses=False`` restricts the search to narratives that came from documents (the
+    first generation): a batch report over a corpus is then the same, and as fast, on every re-run.
+    """
+    population = manager.population()
+    if not include_syntheses:
+        population = [s for s in population if not is_synthesis(s)]
+    result = search_chiral_pairs(population, manager.config, nli=manager.nli, embedder=manager.embedder)
     record = getattr(manager.store, "record_pair", None)
     if record is not None:
         from cns.store.sql import PairRecord
@@ -126,11 +135,15 @@ def synthesize_pair(manager: CNSWorkflowManager, pair: ChiralPair, *, force: boo
 
 
 def run_cycle(
-    manager: CNSWorkflowManager, *, rescore: bool = True, max_syntheses: int | None = None
+    manager: CNSWorkflowManager,
+    *,
+    rescore: bool = True,
+    max_syntheses: int | None = None,
+    include_syntheses: bool = True,
 ) -> CycleReport:
     """Re-score (optional), find pairs, and synthesize the pairs not in cooldown, best first."""
     rescored = rescore_population(manager) if rescore else 0
-    search = find_pairs(manager)
+    search = find_pairs(manager, include_syntheses=include_syntheses)
     report = CycleReport(search=search, rescored=rescored)
     budget = max_syntheses if max_syntheses is not None else len(search.pairs)
     for pair in search.pairs:

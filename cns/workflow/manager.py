@@ -344,11 +344,11 @@ class CNSWorkflowManager:
 
         return rescore_population(self)
 
-    def find_pairs(self) -> PairSearchResult:
+    def find_pairs(self, *, include_syntheses: bool = True) -> PairSearchResult:
         """Chiral pairs of the active population, best synthesis potential first (recorded if SQL)."""
         from cns.workflow.cycle import find_pairs
 
-        return find_pairs(self)
+        return find_pairs(self, include_syntheses=include_syntheses)
 
     def synthesize_pair(self, pair: ChiralPair, *, force: bool = False) -> SynthesisResult:
         """Synthesize one pair; the candidate is stored as active if accepted, else archived."""
@@ -356,8 +356,12 @@ class CNSWorkflowManager:
 
         return synthesize_pair(self, pair, force=force)
 
-    def run_cycle(self, *, rescore: bool = True, max_syntheses: int | None = None) -> CycleReport:
+    def run_cycle(
+        self, *, rescore: bool = True, max_syntheses: int | None = None, include_syntheses: bool = True
+    ) -> CycleReport:
         """Re-score, find pairs and synthesize those not in cooldown (spec §8 synthesis loop, G12)."""
         from cns.workflow.cycle import run_cycle
 
-        return run_cycle(self, rescore=rescore, max_syntheses=max_syntheses)
+        return run_cycle(
+            self, rescore=rescore, max_syntheses=max_syntheses, include_syntheses=include_syntheses
+        )

@@ -9,25 +9,14 @@ torch weights at all.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from cns.core.ids import sha256_hex
+from cns.models.blob_cache import BlobCache
 from cns.ports import FloatArray, NLIModel
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS nli (
-    model TEXT NOT NULL,
-    pair_sha256 TEXT NOT NULL,
-    probs BLOB NOT NULL,
-    PRIMARY KEY (model, pair_sha256)
-)
-"""
-_CHUNK = 500
 
 
 def pair_digest(premise: str, hypothesis: str) -> str:
@@ -42,12 +31,7 @@ class CachedNLI:
         self._inner: NLIModel | None = None
         self._name = name
         self._version = version
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(_SCHEMA)
-        self._conn.commit()
+        self._cache = BlobCache(path, "nli_probabilities")
         self.hits = 0
         self.misses = 0
 
@@ -66,25 +50,12 @@ class CachedNLI:
             self._inner = self._factory()
         return self._inner
 
-    def _lookup(self, digests: list[str]) -> dict[str, FloatArray]:
-        key = f"{self._name}@{self._version}"
-        found: dict[str, FloatArray] = {}
-        for start in range(0, len(digests), _CHUNK):
-            chunk = digests[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT pair_sha256, probs FROM nli WHERE model = ? AND pair_sha256 IN ({marks})",
-                [key, *chunk],
-            ).fetchall()
-            found.update((digest, np.frombuffer(blob, dtype=np.float32)) for digest, blob in rows)
-        return found
-
     def predict(self, pairs: Sequence[tuple[str, str]]) -> FloatArray:
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
+        model = f"{self._name}@{self._version}"
         digests = [pair_digest(p, h) for p, h in pairs]
-        with self._lock:
-            cached = self._lookup(sorted(set(digests)))
+        cached = self._cache.get_many(model, digests)
         missing: dict[str, tuple[str, str]] = {}
         for digest, pair in zip(digests, pairs, strict=True):
             if digest not in cached:
@@ -92,18 +63,12 @@ class CachedNLI:
         if missing:
             order = sorted(missing)
             probs = np.asarray(self.inner.predict([missing[d] for d in order]), dtype=np.float32)
-            key = f"{self._name}@{self._version}"
-            with self._lock:
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO nli VALUES (?, ?, ?)",
-                    [(key, d, row.tobytes()) for d, row in zip(order, probs, strict=True)],
-                )
-                self._conn.commit()
-            cached.update(zip(order, probs, strict=True))
+            fresh = list(zip(order, probs, strict=True))
+            self._cache.put_many(model, fresh)
+            cached.update(fresh)
         self.misses += len(missing)
         self.hits += len(pairs) - len(missing)
         return np.stack([cached[d] for d in digests]).astype(np.float32)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._cache.close()

@@ -7,7 +7,7 @@ conflict points and the synthesis (accepted or not, with the critics' reasons).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +56,26 @@ def _critic_scores(sno: StructuredNarrativeObject) -> dict[str, float]:
     return {name: float(r["score"]) for name, r in results.items()}
 
 
-def _environment() -> Environment:
+def _cached_svg(cache_dir: Path | None) -> Callable[[StructuredNarrativeObject], str]:
+    """Draw a reasoning graph, reusing the SVG saved for the same graph content by an earlier run."""
+
+    def draw(sno: StructuredNarrativeObject) -> str:
+        if cache_dir is None:
+            return reasoning_graph_svg(sno)
+        path = cache_dir / f"{sno.content_hash()[:32]}.svg"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+        svg = reasoning_graph_svg(sno)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".svg.tmp")
+        tmp.write_text(svg, encoding="utf-8")
+        tmp.replace(path)
+        return svg
+
+    return draw
+
+
+def _environment(svg_cache: Path | None = None) -> Environment:
     env = Environment(
         loader=PackageLoader("cns.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -65,16 +84,16 @@ def _environment() -> Environment:
     )
     env.filters["fmt"] = lambda v, digits=3: "–" if v is None else f"{float(v):.{digits}f}"
     env.globals["critic_scores"] = _critic_scores
-    env.globals["graph_svg"] = reasoning_graph_svg
+    env.globals["graph_svg"] = _cached_svg(svg_cache)
     env.globals["mermaid"] = sno_to_mermaid
     return env
 
 
-def render_report(data: ReportData) -> str:
-    """The report as one HTML string."""
+def render_report(data: ReportData, *, svg_cache: Path | None = None) -> str:
+    """The report as one HTML string; ``svg_cache`` keeps drawn graphs for the next render."""
     active = [s for s in data.snos if s.status is SNOStatus.ACTIVE]
     archived = [s for s in data.snos if s.status is SNOStatus.ARCHIVED]
-    template = _environment().get_template("report.html.j2")
+    template = _environment(svg_cache).get_template("report.html.j2")
     return template.render(
         data=data,
         active=active,
@@ -89,10 +108,10 @@ def render_report(data: ReportData) -> str:
     )
 
 
-def write_report(data: ReportData, path: Path) -> Path:
+def write_report(data: ReportData, path: Path, *, svg_cache: Path | None = None) -> Path:
     """Render and write atomically (temporary file, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(render_report(data), encoding="utf-8")
+    tmp.write_text(render_report(data, svg_cache=svg_cache), encoding="utf-8")
     tmp.replace(path)
     return path

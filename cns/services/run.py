@@ -160,7 +160,7 @@ def run_pipeline(
         skipped=[(s.path, s.reason) for s in report.skipped] + [(f.source, f.reason) for f in report.failed],
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_report(data, out_dir / "report.html")
+    write_report(data, out_dir / "report.html", svg_cache=rt.config.data_dir / "cache" / "graphs")
     _write_jsonl(out_dir / "snos.jsonl", [s.to_dict() for s in snos])
     _write_jsonl(out_dir / "pairs.jsonl", [_pair_row(v) for v in views])
     write_graph_exports(snos, out_dir / "graphs")

@@ -66,3 +66,21 @@ def test_mermaid_and_graphml_exports(tmp_path: Path) -> None:
     graph = nx.read_graphml(tmp_path / f"{'c' * 32}.graphml")
     assert graph.nodes["claim_1"]["content"] == "Interference fringes appear."
     assert graph.edges["claim_1", "root"]["relation"] == "supports"
+
+
+def test_graph_drawings_are_reused_from_the_svg_cache(
+    fake_config: CNSConfig, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import cns.report.html as html_module
+
+    pair, snos = evaluated_pair(fake_config)
+    data = ReportData("CNS run", snos, [pair])
+    first = render_report(data, svg_cache=tmp_path / "svg")
+    assert len(list((tmp_path / "svg").glob("*.svg"))) == 3  # both parents and the synthesis
+
+    def fail(_: object) -> str:
+        raise AssertionError("a cached graph was drawn again")
+
+    monkeypatch.setattr(html_module, "reasoning_graph_svg", fail)
+    second = render_report(data, svg_cache=tmp_path / "svg")
+    assert second.count("<svg") == first.count("<svg") > 0

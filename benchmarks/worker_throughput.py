@@ -88,7 +88,7 @@ def main() -> None:
             with stack(Path(tmp) / f"w{workers}") as s:
                 s.start_api()
                 for w in range(workers):
-                    s.start_worker(f"worker{w}", 1)
+                    s.start_worker(f"worker{w}", concurrency=1, loglevel="WARNING")
                 through_service(s, documents(3, f"warm{workers}"))  # workers load and connect
                 rows.append(
                     (f"service, {workers} worker(s)", through_service(s, documents(args.docs, f"w{workers}")))

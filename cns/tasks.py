@@ -3,6 +3,8 @@
 Tasks are thin edges (anchors practice 11): deserialise the job id, call a service function,
 decide between retry and giving up. Job state lives in the database; the only argument of a job
 task is the job id (JSON, a few dozen bytes). Retries are bounded by the job's delivery counter.
+Job tasks use :class:`~cns.worker.job_request.JobRequest`, so a hard time limit or a lost worker
+whose message is not redelivered still ends the job as FAILURE (the body cannot record those).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from cns.worker.celery_app import (
     SYNTHESIZE_PAIR,
     make_celery,
 )
+from cns.worker.job_request import JobRequest
 from cns.worker.runtime import WorkerRuntime, get_runtime
 
 log = get_logger(__name__)
@@ -44,8 +47,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def task(**options: Any) -> Callable[[F], F]:
-    """``app.task`` with a typed signature (Celery ships no type hints)."""
-    return cast(Callable[[F], F], app.task(**options))
+    """``app.task`` with a typed signature (Celery ships no type hints).
+
+    ``shared=False``: the tasks belong to this app only, not to every Celery app the process
+    creates later (the API's publishing app, test apps that register their own task of a name).
+    """
+    return cast(Callable[[F], F], app.task(shared=False, **options))
 
 
 #: Longest pause between retries; must stay far below the visibility timeout (B.2: ETA caveat).
@@ -74,14 +81,14 @@ def _run(task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHandler) -
     return {"job_id": job_id, "state": job.state.value}
 
 
-@task(name=PROCESS_INGESTION, bind=True)
+@task(name=PROCESS_INGESTION, bind=True, Request=JobRequest)
 def process_ingestion(self: Task, job_id: str) -> dict[str, Any]:
     """Turn the document of an ``ingest`` job into an evaluated, stored SNO."""
     runtime = get_runtime()
     return _run(self, runtime, job_id, runtime.manager.ingest_job)
 
 
-@task(name=SYNTHESIZE_PAIR, bind=True)
+@task(name=SYNTHESIZE_PAIR, bind=True, Request=JobRequest)
 def synthesize_pair(self: Task, job_id: str) -> dict[str, Any]:
     """Synthesize the pair of a ``synthesize`` job (cooldown and attempts from the database)."""
     runtime = get_runtime()

@@ -11,7 +11,7 @@ even a 413 or 429 carries a request id and the one error shape.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -28,6 +28,7 @@ from cns.config.settings import CNSConfig, get_config
 from cns.errors import StoreError
 from cns.logging_setup import get_logger
 from cns.services.publisher import CeleryPublisher, Publisher
+from cns.services.redis_guard import check_broker, check_broker_at_startup, guard_mode
 from cns.store.sql import SQLStore
 from cns.worker.celery_app import QUEUE, make_celery
 
@@ -55,6 +56,17 @@ def default_publisher(config: CNSConfig) -> CeleryPublisher:
     )
 
 
+def broker_checks(config: CNSConfig) -> dict[str, Callable[[], None]]:
+    """``/readyz`` re-checks the broker's Redis settings when they are enforced (prod profile)."""
+    if guard_mode(config) != "enforce":
+        return {}
+
+    def broker_config() -> None:
+        check_broker(config, "api")
+
+    return {"broker_config": broker_config}
+
+
 def create_app(
     config: CNSConfig | None = None,
     *,
@@ -67,9 +79,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
-        the_store = store or open_store_with_retry(config)
-        the_publisher = publisher or default_publisher(config)
-        probe = readiness or ReadinessProbe(the_store, the_publisher)
+        if publisher is None:  # a real broker: refuse an unsafe Redis before serving (R19)
+            check_broker_at_startup(config, "api")
+        # `is None`, not `or`: an empty store is falsy (``len(store) == 0``), and `or` used to open a
+        # second, never-closed store behind an injected empty one
+        the_store = store if store is not None else open_store_with_retry(config)
+        the_publisher = publisher if publisher is not None else default_publisher(config)
+        extra = broker_checks(config) if publisher is None else {}
+        probe = (
+            readiness
+            if readiness is not None
+            else ReadinessProbe(the_store, the_publisher, extra_checks=extra)
+        )
         app.state.services = Services(config, the_store, the_publisher, probe)
         app.state.metrics_registry = build_registry(the_store, the_publisher)
         log.info("api.started", profile=config.profile, auth=config.auth.enabled, store=the_store.url)

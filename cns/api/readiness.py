@@ -1,6 +1,7 @@
 """``/readyz``: the database answers, the broker answers, and a worker completes a canary task.
 
-A PID or TCP check stays green while a worker silently stops consuming (anchors B.2, R25); a
+Deployments add their own checks (``extra_checks``: the broker's Redis settings in the prod
+profile, see :mod:`cns.services.redis_guard`). A PID or TCP check stays green while a worker silently stops consuming (anchors B.2, R25); a
 task round-trip with a deadline does not. The canary result is cached for a few seconds so a
 probe storm does not flood the queue; while the cache is fresh the last verdict is repeated.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import text
@@ -33,8 +35,10 @@ class ReadinessProbe:
         *,
         canary_timeout: float = 5.0,
         cache_seconds: float = 5.0,
+        extra_checks: Mapping[str, Callable[[], None]] | None = None,
     ) -> None:
         self.store = store
+        self.extra_checks = dict(extra_checks or {})
         self.publisher = publisher
         self.canary_timeout = canary_timeout
         self.cache_seconds = cache_seconds
@@ -56,6 +60,8 @@ class ReadinessProbe:
                     checks["worker_canary"] = _timed(lambda: self.publisher.canary(self.canary_timeout))
                 else:
                     checks["worker_canary"] = {"ok": False, "error": "skipped: broker unavailable"}
+                for name, extra in self.extra_checks.items():
+                    checks[name] = _timed(extra)
                 self._cached = (now, checks)
         ready = all(c["ok"] for c in checks.values())
         if not ready:

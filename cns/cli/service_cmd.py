@@ -1,4 +1,4 @@
-"""``cns serve``, ``cns worker``, ``cns beat``, ``cns apikey …`` and ``cns submit``.
+"""``cns serve``, ``cns worker``, ``cns probe``, ``cns beat``, ``cns apikey …`` and ``cns submit``.
 
 Thin: parse options, call the service or start the server process, print. The server commands
 configure JSON logging from the config (``log_format``) so uvicorn's and Celery's own lines go
@@ -7,6 +7,7 @@ through the same structured pipeline as CNS's.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -72,6 +73,24 @@ def worker(
         ["--quiet", "worker", "--pool", pool, "--concurrency", str(n), "--loglevel", config.log_level,
          "--queues", "cns", "--without-gossip", "--without-mingle"]
     )  # fmt: skip
+
+
+@service_app.command("probe")
+def probe(
+    deadline: Annotated[
+        float, typer.Option(min=1.0, help="Seconds for the ping and the canary together.")
+    ] = 10.0,
+    worker: Annotated[
+        str | None, typer.Option(help="Ping only this worker (celery@hostname); default: any worker.")
+    ] = None,
+) -> None:
+    """Worker liveness: control ping + canary task round-trip; exit 0 healthy, 1 unhealthy."""
+    from cns.services.probe import probe_workers
+
+    _logging()
+    result = probe_workers(get_config(), deadline=deadline, worker=worker)
+    typer.echo(json.dumps(result.to_dict(), sort_keys=True))
+    raise typer.Exit(0 if result.healthy else 1)
 
 
 @service_app.command("beat")

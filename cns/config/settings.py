@@ -222,6 +222,10 @@ class CeleryConfig(_Section):
     job_deadline_seconds: float = Field(
         900.0, gt=0, description="a QUEUED/RUNNING job older than this is re-enqueued"
     )
+    redis_safety_check: Literal["auto", "enforce", "warn", "off"] = Field(
+        "auto",
+        description="broker Redis must use noeviction + appendonly; `auto` = enforce in prod, warn elsewhere",
+    )
 
 
 class PopulationConfig(_Section):

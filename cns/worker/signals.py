@@ -1,4 +1,5 @@
-"""Celery signal handlers: JSON logging, per-process warm-up and task/job ids bound on every line.
+"""Celery signal handlers: JSON logging, the broker safety check, per-process warm-up, and
+task/job ids bound on every line.
 
 Connecting ``setup_logging`` stops Celery from installing its own handlers, so the worker's
 lines (Celery's included) go through :func:`cns.logging_setup.configure_logging`. During a task,
@@ -16,7 +17,9 @@ from billiard.util import get_logger as billiard_logger
 from celery import signals
 
 from cns.config.settings import get_config
+from cns.errors import ConfigError
 from cns.logging_setup import configure_logging, get_logger
+from cns.services.redis_guard import check_broker_at_startup
 from cns.worker.celery_app import PROCESS_INGESTION, SYNTHESIZE_PAIR
 from cns.worker.runtime import get_runtime, reset_runtime
 
@@ -35,6 +38,23 @@ def configure_process_logging(**_: Any) -> None:
     # "Process 'ForkPoolWorker-1' exited with signal 9" after an OOM kill) reached stderr as raw
     # text through logging's last-resort handler; route them through the JSON root handler.
     billiard_logger().propagate = True
+
+
+#: Exit status of a worker that refuses its configuration (``EX_CONFIG`` of sysexits.h).
+EXIT_CONFIG = 78
+
+
+def _refuse_unsafe_broker(**_: Any) -> None:
+    """Before the pool starts: refuse a broker Redis that can lose tasks (prod profile, R19).
+
+    Celery logs and swallows an ``Exception`` raised by a signal handler, so the refusal is a
+    ``SystemExit``; the ``config.redis_unsafe`` event has been logged by then.
+    """
+    try:
+        check_broker_at_startup(get_config(), "worker")
+    except ConfigError as exc:
+        log.critical("worker.refused", reason=exc.message[:500])
+        raise SystemExit(EXIT_CONFIG) from exc
 
 
 def _warm_up(**_: Any) -> None:
@@ -63,6 +83,7 @@ def _unbind(**_: Any) -> None:
 def connect() -> None:
     """Connect the handlers (idempotent: Celery signals ignore a duplicate dispatch_uid)."""
     signals.setup_logging.connect(configure_process_logging, weak=False, dispatch_uid="cns.setup_logging")
+    signals.celeryd_init.connect(_refuse_unsafe_broker, weak=False, dispatch_uid="cns.redis_guard")
     signals.worker_process_init.connect(_warm_up, weak=False, dispatch_uid="cns.warm_up")
     signals.worker_process_shutdown.connect(_shutdown, weak=False, dispatch_uid="cns.shutdown")
     signals.task_prerun.connect(_bind, weak=False, dispatch_uid="cns.bind")

@@ -20,7 +20,7 @@ import httpx
 import redis
 
 from cns.store.sql import SQLStore
-from tests.service.service_harness import Stack, wait_until
+from tests.service.service_harness import Stack, parse_json_lines, wait_until
 
 QUEUE = "cns"
 
@@ -142,3 +142,42 @@ def upload(api_url: str, headers: dict[str, str], body: Iterator[bytes], *, paus
         return RawResult(status, answer, sent, time.monotonic() - start, closed)
     finally:
         sock.close()
+
+
+def structured_log_problems(lines: dict[str, list[str]], *, document_text: str) -> list[str]:
+    """R24: every line is JSON with timestamp/level/event, job events name their job and task,
+    API access lines carry a request id, and no line holds more of the document than a preview."""
+    problems: list[str] = []
+    for name, found in lines.items():
+        for line in found:
+            if document_text[:100] in line:
+                problems.append(f"{name}: document text in log: {line[:120]}")
+        for event in parse_json_lines(found):
+            if not all(event.get(k) for k in ("timestamp", "level", "event")):
+                problems.append(f"{name}: missing timestamp/level/event: {event}")
+            kind = str(event.get("event", ""))
+            worker_job_event = kind.startswith("job.") and kind != "job.created" and name != "api"
+            if worker_job_event and not (event.get("job_id") and event.get("task_id")):
+                problems.append(f"{name}: job event without ids: {event}")
+            if kind == "http.request" and not event.get("request_id"):
+                problems.append(f"{name}: access line without request_id: {event}")
+    return problems
+
+
+def submit_with_key(stack: Stack, key: str, text: str) -> str:
+    """POST with an Idempotency-Key, retrying 503s (a retry with the key never duplicates)."""
+    answers: list[httpx.Response] = []
+
+    def accepted() -> bool:
+        answers.append(
+            httpx.post(
+                f"{stack.api_url}/ingest",
+                json={"source": f"{key}.txt", "text": text},
+                headers={"Idempotency-Key": key},
+                timeout=10,
+            )
+        )
+        return answers[-1].status_code == 202
+
+    wait_until(accepted, 20, "the API to accept a job", interval=0.5)
+    return str(answers[-1].json()["job_id"])

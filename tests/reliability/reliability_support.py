@@ -8,6 +8,7 @@ database* by :func:`conservation` (anchors B.6, "conservation invariant"), never
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -67,20 +68,23 @@ def record(test_id: str, fault: str, behaviour: str, *, lost: int, duplicated: i
     """Upsert the table row of ``test_id`` (re-running a test replaces its row)."""
     path = results_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, dict[str, object]] = {}
-    if path.exists():
-        try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            rows = {}
-    rows[test_id] = {
-        "id": test_id,
-        "fault": fault,
-        "behaviour": behaviour,
-        "lost": int(lost),
-        "duplicated": int(duplicated),
-        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(rows, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    # several pytest processes (xdist, two checkouts) may record at once: lock, then replace atomically
+    with path.with_suffix(".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows: dict[str, dict[str, object]] = {}
+        if path.exists():
+            try:
+                rows = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                rows = {}
+        rows[test_id] = {
+            "id": test_id,
+            "fault": fault,
+            "behaviour": behaviour,
+            "lost": int(lost),
+            "duplicated": int(duplicated),
+            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(rows, indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)

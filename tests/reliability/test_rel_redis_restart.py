@@ -11,11 +11,10 @@ import signal
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
-from tests.reliability.rel_service import broker_counts, stack_store, wait_terminal
+from tests.reliability.rel_service import broker_counts, stack_store, submit_with_key, wait_terminal
 from tests.reliability.reliability_support import conservation, record
 from tests.service.service_harness import Stack, free_port, service_stack, wait_until
 
@@ -37,25 +36,6 @@ def start_redis(stack: Stack, port: int, tmp: Path) -> None:
     client.close()
 
 
-def submit(stack: Stack, key: str, text: str) -> str:
-    """POST with an Idempotency-Key, retrying 503s (a retry with the key never duplicates)."""
-    answers: list[httpx.Response] = []
-
-    def accepted() -> bool:
-        answers.append(
-            httpx.post(
-                f"{stack.api_url}/ingest",
-                json={"source": f"{key}.txt", "text": text},
-                headers={"Idempotency-Key": key},
-                timeout=10,
-            )
-        )
-        return answers[-1].status_code == 202
-
-    wait_until(accepted, 20, "the API to accept a job", interval=0.5)
-    return str(answers[-1].json()["job_id"])
-
-
 def test_r16_repeated_redis_restarts_need_no_worker_or_api_restart(tmp_path: Path) -> None:
     port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
@@ -63,7 +43,7 @@ def test_r16_repeated_redis_restarts_need_no_worker_or_api_restart(tmp_path: Pat
         start_redis(stack, port, tmp_path)
         stack.start_api()
         stack.start_worker()
-        first = submit(stack, "before", "Music helps focus in students. A trial followed 40 people.")
+        first = submit_with_key(stack, "before", "Music helps focus in students. A trial followed 40 people.")
         assert wait_terminal(stack, [first], timeout=60)[first]["state"] == "SUCCESS"
         restarts_started = time.monotonic()
         for _ in range(3):
@@ -71,7 +51,9 @@ def test_r16_repeated_redis_restarts_need_no_worker_or_api_restart(tmp_path: Pat
             start_redis(stack, port, tmp_path)
         restart_seconds = time.monotonic() - restarts_started
         submitted = time.monotonic()
-        second = submit(stack, "after", "Noise harms sleep in city residents. A survey asked 500 people.")
+        second = submit_with_key(
+            stack, "after", "Noise harms sleep in city residents. A survey asked 500 people."
+        )
         states = wait_terminal(stack, [second], timeout=30)
         recovery = time.monotonic() - submitted
         assert states[second]["state"] == "SUCCESS" and states[second]["attempts"] == 1, states

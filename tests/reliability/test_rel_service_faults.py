@@ -20,9 +20,9 @@ import pytest
 import redis
 
 from cns.store.sql import JobState
-from tests.reliability.rel_service import broker_counts, stack_store, wait_terminal
+from tests.reliability.rel_service import broker_counts, stack_store, structured_log_problems, wait_terminal
 from tests.reliability.reliability_support import conservation, record
-from tests.service.service_harness import REDIS_URL, free_port, parse_json_lines, service_stack, wait_until
+from tests.service.service_harness import REDIS_URL, free_port, service_stack, wait_until
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(150)]
 
@@ -118,26 +118,6 @@ def test_r08_broker_down_is_a_fast_503_and_the_job_survives(tmp_path: Path) -> N
             lost=tally.lost,
             duplicated=tally.duplicated + queued - 2,
         )
-
-
-def structured_log_problems(lines: dict[str, list[str]], *, document_text: str) -> list[str]:
-    """R24: every line is JSON with timestamp/level/event, job events name their job and task,
-    API access lines carry a request id, and no line holds more of the document than a preview."""
-    problems: list[str] = []
-    for name, found in lines.items():
-        for line in found:
-            if document_text[:100] in line:
-                problems.append(f"{name}: document text in log: {line[:120]}")
-        for event in parse_json_lines(found):
-            if not all(event.get(k) for k in ("timestamp", "level", "event")):
-                problems.append(f"{name}: missing timestamp/level/event: {event}")
-            kind = str(event.get("event", ""))
-            worker_job_event = kind.startswith("job.") and kind != "job.created" and name != "api"
-            if worker_job_event and not (event.get("job_id") and event.get("task_id")):
-                problems.append(f"{name}: job event without ids: {event}")
-            if kind == "http.request" and not event.get("request_id"):
-                problems.append(f"{name}: access line without request_id: {event}")
-    return problems
 
 
 def _pings(client: redis.Redis) -> bool:

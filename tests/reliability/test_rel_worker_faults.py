@@ -3,6 +3,10 @@
 * R12: the fake NLI sleeps so a task is in flight; its prefork child is SIGKILLed (an OOM kill).
   ``task_reject_on_worker_lost`` puts the message back, the replacement child completes it:
   attempts = 2, one SNO.
+* R12 negative control: the same kill with ``task_reject_on_worker_lost=False``
+  (``tests/service/no_reject_worker_app.py``): Celery acks the lost message, the job ends FAILURE
+  with ``WorkerLostError`` (written by :class:`cns.worker.job_request.JobRequest` in the worker's
+  main process), is never redelivered and its document is never processed — why the flag is on.
 * R22: messages with wrong arguments fail without retry; a pickle-encoded message is refused
   (JSON only) and never executed; the worker keeps serving the next job.
 """
@@ -65,6 +69,57 @@ def test_r12_child_killed_mid_task_is_redelivered_and_completed_once(tmp_path: P
             "prefork child SIGKILLed mid-task (simulated OOM), reject_on_worker_lost on",
             f"message redelivered, job SUCCESS {recovery:.1f} s after the kill with attempts=2; "
             "one SNO; queue and unacked empty",
+            lost=tally.lost,
+            duplicated=tally.duplicated,
+        )
+
+
+def test_r12_negative_control_without_reject_on_worker_lost_fails_the_job(tmp_path: Path) -> None:
+    with service_stack(tmp_path) as stack:
+        stack.start_api()
+        stack.start_worker(
+            "worker-noreject",
+            app="tests.service.no_reject_worker_app",
+            CNS_FAKE_NLI_DELAY_SECONDS="3.0",
+            CNS_FAKE_NLI_SLOW_MARKER="LOSTDOC",
+        )
+        # the marker is in both sentences the NLI compares, so the kill lands inside a 3 s call
+        lost_doc = {"source": "lost.txt", "text": "LOSTDOC walking improves mood. Therefore walking is good."}
+        job_id = httpx.post(f"{stack.api_url}/ingest", json=lost_doc, timeout=10).json()["job_id"]
+        wait_until(lambda: task_state(stack, job_id)["state"] == "STARTED", 60, "the job to start")
+        time.sleep(0.5)  # inside the slow NLI call
+        children = psutil.Process(stack.procs["worker-noreject"].pid).children()
+        assert len(children) == 1, children
+        os.kill(children[0].pid, signal.SIGKILL)
+        killed = time.monotonic()
+        states = wait_terminal(stack, [job_id], timeout=30)
+        failed_after = time.monotonic() - killed
+        error = states[job_id]["error"]
+        assert states[job_id]["state"] == "FAILURE" and states[job_id]["attempts"] == 1, states
+        assert error.startswith("WorkerLostError: ") and "SIGKILL" in error, error
+        next_doc = {"source": "next.txt", "text": "Sunlight helps sleep. A survey asked 200 adults."}
+        next_id = httpx.post(f"{stack.api_url}/ingest", json=next_doc, timeout=10).json()["job_id"]
+        states.update(wait_terminal(stack, [next_id], timeout=30))
+        assert states[next_id]["state"] == "SUCCESS"  # the replacement child serves the next job
+        assert stack.procs["worker-noreject"].poll() is None
+        time.sleep(1.5)  # a redelivery, if any, would show up now
+        assert broker_counts(REDIS_URL) == (0, 0)  # acked: nothing queued, nothing unacked
+        log = "\n".join(stack.log_lines()["worker-noreject"])
+        assert '"job.killed"' in log and "job.completed" in log
+        with stack_store(stack) as store:
+            job = store.get_job(job_id)
+            assert job is not None and job.state is JobState.FAILURE and job.attempts == 1  # not redelivered
+            assert store.snos_of_document(str(states[job_id]["document_id"])) == []  # the work is not done
+            tally = conservation(store, [job_id, next_id])
+            assert (tally.lost, tally.duplicated, tally.jobs, tally.snos) == (0, 0, 2, 1)
+        record(
+            "R12[negative control]",
+            "prefork child SIGKILLed mid-task with task_reject_on_worker_lost=False (test-only worker app)",
+            f"Celery acks the lost message: job FAILURE '{error[:70]}' {failed_after:.1f} s after the kill "
+            "(written by the worker main process's Request.on_failure hook), attempts=1, never redelivered, "
+            "no SNO: the document is NOT processed. lost=0 only because the failure is recorded and visible "
+            "in GET /tasks/{id} (not silently lost) — the work still has to be resubmitted, which is why the "
+            "product keeps reject_on_worker_lost on (R12: redelivered, SUCCESS)",
             lost=tally.lost,
             duplicated=tally.duplicated,
         )

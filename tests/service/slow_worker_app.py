@@ -16,7 +16,7 @@ def _slow_nli(*_: Any, **__: Any) -> SlowRuleNLI:
     return SlowRuleNLI()
 
 
-runtime.load_nli = _slow_nli  # type: ignore[assignment]
+runtime.load_nli = _slow_nli  # type: ignore[attr-defined]
 
 from cns.tasks import app  # noqa: E402
 

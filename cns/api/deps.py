@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 
 from cns.api.errors import ApiError
 from cns.api.readiness import ReadinessProbe
+from cns.api.stored import NOT_BLANK
 from cns.config.settings import CNSConfig
 from cns.logging_setup import get_logger
 from cns.services.apikeys import ApiKeyInfo, verify_api_key
@@ -64,6 +65,7 @@ def idempotency_key(
         Header(
             alias="Idempotency-Key",
             max_length=MAX_IDEMPOTENCY_KEY_CHARS,
+            json_schema_extra=NOT_BLANK,  # a blank key is a 400 (documented, not a 422)
             description="replaying the same key and body returns the same job; another body → 422",
         ),
     ] = None,

@@ -72,7 +72,12 @@ def current_request_id() -> str | None:
 
 
 def error_body(
-    status: int, message: str, *, details: list[dict[str, Any]] | None = None, error_type: str | None = None
+    status: int,
+    message: str,
+    *,
+    details: list[dict[str, Any]] | None = None,
+    error_type: str | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     return {
         "error": {
@@ -80,7 +85,7 @@ def error_body(
             "type": error_type or TYPES.get(status, "error"),
             "message": message,
             "details": details or [],
-            "request_id": current_request_id(),
+            "request_id": request_id or current_request_id(),
         }
     }
 
@@ -157,6 +162,11 @@ def install(app: FastAPI) -> None:
         return _response(error)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.error("api.unhandled_error", error=type(exc).__name__, exc_info=exc)
-        return _response(ApiError(500, "internal server error"))
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette runs this handler outermost, after the request-context middleware has unbound
+        # the request id; that middleware leaves the id in the request state for exactly this case.
+        request_id = getattr(request.state, "request_id", None)
+        log.error("api.unhandled_error", error=type(exc).__name__, request_id=request_id, exc_info=exc)
+        body = error_body(500, "internal server error", request_id=request_id)
+        headers = {"X-Request-ID": request_id} if request_id else None
+        return JSONResponse(body, status_code=500, headers=headers)

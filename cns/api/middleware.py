@@ -62,6 +62,7 @@ class RequestContextMiddleware:
             return
         given = _header(scope, b"x-request-id")
         request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id  # for the outermost 500 handler
         status = 500
         start = time.perf_counter()
 

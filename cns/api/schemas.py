@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+
+from cns.api.stored import STORED_TEXT, StoredMetadata, metadata_problem
+from cns.core.storable import text_problem
 
 MAX_SOURCE_CHARS = 2000
+#: Largest page offset: the 64-bit signed integer SQLite and PostgreSQL bind for OFFSET. A larger
+#: one is a 422 here instead of an OverflowError (a 500) inside the database driver.
+MAX_OFFSET = 2**63 - 1
 
 
 class _Strict(BaseModel):
@@ -21,9 +27,33 @@ class _Strict(BaseModel):
 class IngestRequest(_Strict):
     """One document: ``source`` names where it came from (kept as ``metadata.source`` of its SNO)."""
 
-    source: StrictStr = Field(max_length=MAX_SOURCE_CHARS, description="where the text came from")
-    text: StrictStr = Field(description="the document text (at most service.max_text_chars)")
-    metadata: dict[str, Any] | None = Field(None, description="optional title, author, date, url …")
+    source: StrictStr = Field(
+        max_length=MAX_SOURCE_CHARS, json_schema_extra=STORED_TEXT, description="where the text came from"
+    )
+    text: StrictStr = Field(
+        json_schema_extra=STORED_TEXT,
+        description="the document text, not blank (at most service.max_text_chars)",
+    )
+    metadata: StoredMetadata | None = Field(None, description="optional title, author, date, url …")
+
+    @field_validator("source", "text")
+    @classmethod
+    def _storable_text(cls, value: str) -> str:
+        """NUL and unpaired surrogates are a 422 here, not a database error later (core.storable)."""
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _storable_metadata(cls, value: Any) -> Any:
+        """NUL, surrogates, NaN/Infinity (Python's JSON parser accepts them, jsonb does not) and
+        absurd nesting get one clear message before the type check lists one error per JSON type."""
+        problem = metadata_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class IngestBatchRequest(_Strict):

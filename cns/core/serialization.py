@@ -17,6 +17,7 @@ from typing import Any
 from cns.core.evidence import EvidenceItem
 from cns.core.graph import ROOT_ID, ClaimNode, ReasoningEdge
 from cns.core.sno import SNO_SCHEMA_VERSION, SNOStatus, StructuredNarrativeObject
+from cns.core.sno_shape import check_sno_shape
 from cns.errors import ValidationError
 
 LINKS_KEY = "links"
@@ -102,6 +103,25 @@ def sno_to_dict(sno: StructuredNarrativeObject) -> dict[str, Any]:
 _REQUIRED = ("central_hypothesis", "reasoning_graph")
 
 
+def _created_at(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"SNO data: created_at {value[:40]!r} is not an ISO 8601 date") from None
+
+
+def _status(value: str | None) -> SNOStatus:
+    if not value:
+        return SNOStatus.CANDIDATE
+    try:
+        return SNOStatus(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in SNOStatus)
+        raise ValidationError(f"SNO data: status {value[:40]!r} is not one of {allowed}") from None
+
+
 def sno_from_dict(data: dict[str, Any], *, embedding_dim: int | None = None) -> StructuredNarrativeObject:
     """Rebuild an SNO from :func:`sno_to_dict` output, migrating older schema versions first."""
     if not isinstance(data, dict):
@@ -109,8 +129,8 @@ def sno_from_dict(data: dict[str, Any], *, embedding_dim: int | None = None) -> 
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise ValidationError(f"SNO data is missing required key(s): {', '.join(missing)}", missing=missing)
+    check_sno_shape(data)
     data = migrate(data)
-    created = data.get("created_at")
     sno = StructuredNarrativeObject(
         data["central_hypothesis"],
         sno_id=data.get("sno_id") or None,
@@ -118,14 +138,14 @@ def sno_from_dict(data: dict[str, Any], *, embedding_dim: int | None = None) -> 
         evidence_set=[EvidenceItem.from_dict(e) for e in data.get("evidence_set") or []],
         trust_score=data.get("trust_score"),
         metadata=dict(data.get("metadata") or {}),
-        created_at=datetime.fromisoformat(created) if created else None,
-        status=data.get("status") or SNOStatus.CANDIDATE,
+        created_at=_created_at(data.get("created_at")),
+        status=_status(data.get("status")),
         embedding_dim=embedding_dim,
     )
     sno.evaluation = data.get("evaluation")
     graph_data = data["reasoning_graph"]
-    links = graph_data.get(LINKS_KEY, graph_data.get("edges", []))
-    for node in graph_data.get("nodes", []):
+    links = (graph_data[LINKS_KEY] if LINKS_KEY in graph_data else graph_data.get("edges")) or []
+    for node in graph_data.get("nodes") or []:
         claim = ClaimNode.from_dict(node["claim"])
         if claim.claim_id == ROOT_ID:
             sno.reasoning_graph.nodes[ROOT_ID]["claim"] = claim

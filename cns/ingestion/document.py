@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cns.core.ids import normalize_text, sha256_hex
+from cns.core.storable import json_problem, text_problem
 from cns.errors import IngestionError
 
 #: Metadata keys a loader may fill from the document itself (HTML meta, PDF info, front matter).
@@ -36,6 +37,12 @@ class Document:
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.strip():
             raise IngestionError(f"document from {self.source!r} has no readable text", source=self.source)
+        # a document the store cannot keep fails here, where a loader skips just it, not its batch
+        problem = _storable_problem(self)
+        if problem:
+            raise IngestionError(
+                f"document from {self.source!r} cannot be stored: {problem}", source=self.source
+            )
         object.__setattr__(self, "document_id", document_id_for(self.text))
         object.__setattr__(self, "char_count", len(self.text))
 
@@ -43,6 +50,15 @@ class Document:
     def title(self) -> str | None:
         value = self.metadata.get("title")
         return str(value) if value else None
+
+
+def _storable_problem(document: Document) -> str | None:
+    """NUL, unpaired surrogates or NaN anywhere the store will put them (see cns.core.storable)."""
+    for name, value in (("text", document.text), ("source", document.source)):
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            return f"its {name} {problem}"
+    return json_problem(document.metadata, "metadata")
 
 
 def make_document(text: str, source: str, metadata: dict[str, Any] | None = None) -> Document:

@@ -2,8 +2,8 @@
 
 The LLM proposes ``{hypothesis, claims, edges, evidence}``; this module checks that the answer
 parses and matches the schema, that ids are unique and known, that relations are valid, that the
-edges form a DAG, and that every quote really occurs in the document (quotes that do not are
-dropped, counted, and never become evidence). Any failure — transport error, unparseable JSON,
+edges form a DAG, that no text is blank or unstorable, and that every quote really occurs in the
+document (quotes that do not are dropped, counted, and never become evidence). Any failure — transport error, unparseable JSON,
 schema violation, cycle — falls back to the heuristic extractor and records the reason in
 ``metadata["extractor_fallback"]``, so an LLM outage degrades quality, never availability.
 """
@@ -16,6 +16,7 @@ import networkx as nx
 
 from cns.core.evidence import EvidenceItem
 from cns.core.graph import ROOT_ID, RelationType
+from cns.core.storable import json_problem
 from cns.errors import CNSError, LLMResponseError
 from cns.ingestion.analysis import DocumentAnalysis, analyse, citation_evidence
 from cns.ingestion.document import Document
@@ -70,6 +71,16 @@ def _check_graph(data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _check_content(data: dict[str, Any]) -> list[str]:
+    """Blank texts (the schema's ``minLength`` counts spaces) would make an SNO node without
+    content, and NUL/unpaired surrogates an SNO the store cannot keep: both failed ``build_sno``
+    after the fallback could no longer help (found by fuzzing, issue 8)."""
+    problems = ["the hypothesis is blank"] if not data["hypothesis"].strip() else []
+    problems += [f"claim {c['id']!r} has blank text" for c in data["claims"] if not c["text"].strip()]
+    unstorable = json_problem(data, "answer")
+    return [*problems, unstorable] if unstorable else problems
+
+
 class LLMExtractor:
     """Ask the LLM, validate everything, fall back to the heuristic extractor on any failure."""
 
@@ -120,7 +131,7 @@ class LLMExtractor:
         data = _normalise(extract_json_object(raw))
         problems = validate_json(data, schema)
         if not problems:
-            problems = _check_graph(data)
+            problems = _check_graph(data) + _check_content(data)
         if problems:
             raise LLMResponseError(
                 f"LLM extraction failed validation: {_problems_text(problems)}", raw=raw[:2000]

@@ -336,8 +336,8 @@ class OpenAICompatibleLLM:
             )
         usage = body.get("usage")
         usage = usage if isinstance(usage, dict) else {}
-        prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        completion_tokens = int(usage.get("completion_tokens") or 0)
+        prompt_tokens = _token_count(usage.get("prompt_tokens"))
+        completion_tokens = _token_count(usage.get("completion_tokens"))
         with self._lock:
             old = self._usage
             self._usage = LLMUsage(
@@ -359,6 +359,22 @@ class OpenAICompatibleLLM:
         if choice.get("finish_reason") == "length":
             log.warning("llm.reply_truncated", model=self._model, completion_tokens=completion_tokens)
         return content
+
+
+def _token_count(value: Any) -> int:
+    """A usage count as reported; anything but a count ("many", [], 1e400, -5) is 0.
+
+    Usage is bookkeeping: a server that garbles it must not fail the completion it came with, as
+    ``int(value)`` did with ValueError/TypeError/OverflowError (found by fuzzing, issue 8).
+    """
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):  # "12" from lenient servers; bounded, as int() refuses > 4300 digits
+        text = value.strip()
+        value = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def _with_schema_instruction(

@@ -83,9 +83,12 @@ def row_from_answer(item: Mapping[str, Any]) -> tuple[float, float, float] | Non
             given[col] = max(0.0, float(value))
     if given:
         scale = 100.0 if max(given.values()) > 1.0 else 1.0  # percentages
-        missing = [c for c in range(3) if c not in given]
-        rest = max(0.0, 1.0 - sum(given.values()) / scale) * scale
-        row = [given.get(c, rest / len(missing) if missing else 0.0) for c in range(3)]
+        # each value capped at 1 after scaling: 1e308 three times would otherwise sum to inf and
+        # normalise to NaN (found by fuzzing, issue 8)
+        probs = {col: min(1.0, value / scale) for col, value in given.items()}
+        missing = [c for c in range(3) if c not in probs]
+        rest = max(0.0, 1.0 - sum(probs.values()))
+        row = [probs.get(c, rest / len(missing) if missing else 0.0) for c in range(3)]
         total = sum(row)
         if total > 0:
             return (row[0] / total, row[1] / total, row[2] / total)

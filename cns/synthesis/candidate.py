@@ -2,6 +2,8 @@
 
 Findings are plain sentences written to be sent back to the model in a refinement round, so each
 names the offending id and what is allowed. A candidate is built only when there are none.
+Blank ids or texts and values the store cannot keep (NUL, unpaired surrogates) are findings too,
+not exceptions: those ended the refinement rounds as an "error" attempt (found by fuzzing, issue 8).
 The hard constraints: a DAG over known claim ids and relation types; every evidence id in
 ``E_A ∪ E_B``; ``E_C ⊇ E_A ∩ E_B``; a non-trivial hypothesis (≥ 6 words, not a copy of either
 parent: cosine < 0.95 to each).
@@ -17,6 +19,7 @@ import numpy as np
 from cns.core.graph import ROOT_ID, RelationType
 from cns.core.ids import normalize_text
 from cns.core.sno import StructuredNarrativeObject
+from cns.core.storable import json_problem
 from cns.errors import ValidationError
 from cns.models.json_output import validate_json
 from cns.pairs.types import ChiralPair
@@ -57,11 +60,13 @@ def hypothesis_findings(text: str, pair: ChiralPair, embedder: Embedder) -> list
 def _claims(data: dict[str, Any], sno: StructuredNarrativeObject) -> list[str]:
     findings = []
     for claim in data["claims"]:
-        cid = claim["id"].strip()
-        if cid == ROOT_ID or cid in sno.reasoning_graph:
+        cid, text = claim["id"].strip(), claim["text"].strip()
+        if not cid or not text:  # the schema's minLength counts spaces; an SNO node cannot be blank
+            findings.append(f"claim {cid or claim['id']!r} has a blank id or text; give both")
+        elif cid == ROOT_ID or cid in sno.reasoning_graph:
             findings.append(f"claim id {cid!r} is reserved or used twice; give each claim a unique id")
-            continue
-        sno.add_claim(claim["text"].strip(), claim.get("type") or "assertion", claim_id=cid)
+        else:
+            sno.add_claim(text, claim.get("type") or "assertion", claim_id=cid)
     return findings
 
 
@@ -110,6 +115,9 @@ def build_candidate(
     schema_problems = validate_json(data, SYNTHESIS_SCHEMA)
     if schema_problems:
         return CandidateCheck(None, [f"JSON schema: {p}" for p in schema_problems])
+    unstorable = json_problem(data, "answer")  # NUL or an unpaired surrogate (a \ud800 escape)
+    if unstorable:
+        return CandidateCheck(None, [f"{unstorable}; write plain text"])
     hypothesis = str(data["hypothesis"]).strip()
     findings = hypothesis_findings(hypothesis, pair, embedder)
     sno = StructuredNarrativeObject(hypothesis or "(empty)", sno_id=sno_id)

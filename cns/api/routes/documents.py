@@ -12,17 +12,19 @@ from fastapi import APIRouter
 
 from cns.api.deps import ServicesDep, WriteAccess
 from cns.api.errors import ApiError
+from cns.api.responses import WRITE, error_responses
 from cns.api.schemas import DeletionResult
+from cns.api.stored import can_exist
 from cns.logging_setup import get_logger
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(tags=["documents"], responses=error_responses(*WRITE, 404))
 log = get_logger(__name__)
 
 
 @router.delete("/documents/{document_id}", response_model=DeletionResult)
 def delete_document(document_id: str, services: ServicesDep, _: WriteAccess) -> DeletionResult:
-    report = services.store.delete_document(document_id)
-    if not report.document_removed and not report.all_sno_ids:
+    report = services.store.delete_document(document_id) if can_exist(document_id) else None
+    if report is None or (not report.document_removed and not report.all_sno_ids):
         raise ApiError(404, f"no document with id {document_id!r}")
     log.info(
         "document.deleted", document_id=document_id, snos=len(report.all_sno_ids), pairs=len(report.pair_ids)

@@ -11,15 +11,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
+from pydantic import ValidationError as PydanticValidationError
 
 from cns.api.deps import IdempotencyKey, Services, ServicesDep, WriteAccess
 from cns.api.errors import ApiError
+from cns.api.responses import WRITE, error_responses
 from cns.api.schemas import IngestAccepted, IngestBatchAccepted, IngestBatchRequest, IngestRequest
+from cns.ingestion.document import Document
 from cns.services.jobs import Submission, submit_ingestion
 from cns.services.publisher import BrokerUnavailable
 from cns.services.uploads import load_upload
 
-router = APIRouter(tags=["ingestion"])
+router = APIRouter(tags=["ingestion"], responses=error_responses(*WRITE))
 
 
 def accepted(submission: Submission) -> IngestAccepted:
@@ -66,6 +69,16 @@ def _submit_all(services: Services, docs: list[IngestRequest], key: str | None) 
     return IngestBatchAccepted(items=done)
 
 
+def _as_request(document: Document) -> tuple[IngestRequest | None, str]:
+    """A loaded document as an ingest request, or why it is not one (e.g. a JSONL ``source`` over
+    MAX_SOURCE_CHARS): the same rules as ``POST /ingest``, reported per file instead of a 500."""
+    try:
+        return IngestRequest(source=document.source, text=document.text, metadata=document.metadata), ""
+    except PydanticValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return None, f"not a valid document: {problems}"
+
+
 @router.post("/ingest", status_code=202, response_model=IngestAccepted)
 def ingest(body: IngestRequest, services: ServicesDep, _: WriteAccess, key: IdempotencyKey) -> IngestAccepted:
     """Accept one document for ingestion."""
@@ -109,7 +122,14 @@ def ingest_files(
             {"loc": ["body", "files", s.path], "msg": s.reason, "type": "unusable_file"}
             for s in loaded.skipped
         ]
-        docs += [IngestRequest(source=d.source, text=d.text, metadata=d.metadata) for d in loaded.documents]
+        for document in loaded.documents:
+            request, problem = _as_request(document)
+            if request is not None:
+                docs.append(request)
+            else:
+                skipped.append(
+                    {"loc": ["body", "files", document.source[:200]], "msg": problem, "type": "unusable_file"}
+                )
     if skipped or not docs:
         raise ApiError(422, "some uploaded files contain no usable document", details=skipped)
     if len(docs) > services.config.service.max_batch_documents:

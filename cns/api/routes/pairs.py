@@ -8,19 +8,21 @@ from fastapi import APIRouter, Body, Query
 
 from cns.api.deps import IdempotencyKey, ServicesDep, WriteAccess
 from cns.api.errors import ApiError
+from cns.api.responses import READ, WRITE, error_responses
 from cns.api.routes.ingest import accepted
-from cns.api.schemas import IngestAccepted, ItemPage, SynthesizeRequest
+from cns.api.schemas import MAX_OFFSET, IngestAccepted, ItemPage, SynthesizeRequest
+from cns.api.stored import can_exist
 from cns.services.queries import list_pairs, list_syntheses
 from cns.services.synthesis_jobs import submit_synthesis
 
-router = APIRouter(tags=["pairs"])
+router = APIRouter(tags=["pairs"], responses=error_responses(*READ))
 
 
 @router.get("/pairs", response_model=ItemPage)
 def get_pairs(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     min_potential: Annotated[float | None, Query(ge=0.0)] = None,
 ) -> ItemPage:
     """Chiral pairs found so far, highest synthesis potential first."""
@@ -28,7 +30,12 @@ def get_pairs(
     return ItemPage(items=page.items, total=page.total, limit=limit, offset=offset)
 
 
-@router.post("/pairs/{pair_id}/synthesize", status_code=202, response_model=IngestAccepted)
+@router.post(
+    "/pairs/{pair_id}/synthesize",
+    status_code=202,
+    response_model=IngestAccepted,
+    responses=error_responses(*WRITE, 404),
+)
 def synthesize(
     pair_id: str,
     services: ServicesDep,
@@ -37,7 +44,7 @@ def synthesize(
     body: Annotated[SynthesizeRequest | None, Body()] = None,
 ) -> IngestAccepted:
     """Queue a synthesis of a stored pair (one queued job per pair and attempt)."""
-    if services.store.get_pair(pair_id) is None:
+    if not can_exist(pair_id) or services.store.get_pair(pair_id) is None:
         raise ApiError(404, f"no pair with id {pair_id!r}")
     submission = submit_synthesis(
         store=services.store,
@@ -53,7 +60,7 @@ def synthesize(
 def get_syntheses(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     accepted_only: Annotated[bool | None, Query(alias="accepted")] = None,
 ) -> ItemPage:
     """Finished synthesis attempts, newest first (``sno_id`` is the synthesised SNO)."""

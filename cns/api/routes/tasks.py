@@ -10,16 +10,18 @@ from fastapi import APIRouter, Path
 
 from cns.api.deps import ServicesDep
 from cns.api.errors import ApiError
+from cns.api.responses import READ, error_responses
 from cns.api.schemas import TaskStatus
+from cns.api.stored import can_exist
 from cns.services.jobs import job_view
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], responses=error_responses(*READ, 404))
 
 JobId = Path(max_length=64, description="the task_id / job_id returned by a submit")
 
 
 def _status(services: ServicesDep, task_id: str) -> TaskStatus:
-    job = services.store.get_job(task_id)
+    job = services.store.get_job(task_id) if can_exist(task_id) else None
     if job is None:
         raise ApiError(404, f"no task with id {task_id!r}")
     return TaskStatus(**job_view(job))

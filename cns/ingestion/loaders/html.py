@@ -9,6 +9,7 @@ OpenGraph / ``article:*`` / ``citation_*`` meta tags and ``<time datetime>``.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ _META = {
     ),
     "url": ("og:url", "citation_doi"),
 }
+_SKIP = frozenset((*_DROP, "head"))
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANKS = re.compile(r"\n\s*\n\s*")
 
@@ -102,22 +104,49 @@ def _metadata(soup: Any) -> dict[str, Any]:
     return result
 
 
+def _readable_strings(soup: Any) -> list[str]:
+    """The page's text in document order: dropped elements and ``<head>`` skipped, ``<br>`` as a
+    line break, block elements wrapped in blank lines.
+
+    One iterative walk over the parsed tree, never a tree edit: inserting the breaks as nodes
+    (``insert_before``) re-walks the subtree of every element, which made a 40 KB page of nested
+    ``<div>`` take seconds and a 500 KB one many minutes (found by fuzzing, issue 8).
+    """
+    from bs4.element import CData, NavigableString, Tag
+
+    parts: list[str] = []
+    stack: list[Any] = [soup]
+    while stack:
+        node = stack.pop()
+        if type(node) is str:  # a break queued to follow a block element's children
+            parts.append(node)
+        elif type(node) in (NavigableString, CData):  # text, not comments, doctypes or scripts
+            parts.append(str(node))
+        elif isinstance(node, Tag) and node.name not in _SKIP:
+            if node.name == "br":
+                parts.append("\n")  # a line break inside a paragraph, not a new paragraph
+                continue
+            block = node.name in _BLOCKS
+            if block:
+                parts.append("\n\n")
+                stack.append("\n\n")
+            stack.extend(reversed(node.contents))
+    return parts
+
+
 def html_to_text(html: str) -> tuple[dict[str, Any], str]:
     """``(metadata, readable text)`` of an HTML page; paragraphs separated by blank lines."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
-    soup = BeautifulSoup(html, "html.parser")
+    # bs4 warns when markup starts like XML (XHTML files, which are meant for this parser) or looks
+    # like a URL or file name (a one-line upload): advice for developers, noise for documents.
+    # (catch_warnings is process-wide; a race between threads only changes which warnings show.)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html, "html.parser")
     metadata = _metadata(soup)
-    for tag in soup.find_all(_DROP):
-        tag.decompose()
-    if soup.head is not None:
-        soup.head.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")  # a line break inside a paragraph, not a new paragraph
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    raw = soup.get_text()
+    raw = "".join(_readable_strings(soup))
     lines = [_SPACES.sub(" ", line).strip() for line in raw.split("\n")]
     text = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
     return metadata, text

@@ -15,6 +15,9 @@ from typing import Any
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.loaders.base import SkippedFileError
 from cns.ingestion.loaders.headers import text_header_metadata
+from cns.logging_setup import get_logger
+
+log = get_logger(__name__)
 
 _HYPHEN_BREAK = re.compile(r"(\w)-\n(\w)")
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?")
@@ -40,27 +43,37 @@ def _info(reader: Any) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v}
 
 
-def load_pdf(data: bytes, path: str | Path, metadata: dict[str, Any] | None = None) -> list[Document]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _read(data: bytes, path: str | Path) -> tuple[list[str], dict[str, Any], int]:
+    """(page texts, info metadata, page count) of a PDF, or a skip with the reason.
 
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise SkippedFileError(path, "not a PDF (missing %PDF- header)")
+    pypdf is not hardened against hostile files: besides its own errors (``LimitReachedError`` on
+    self-referencing objects, ``PdfStreamError`` …) a malformed file makes it raise ``IndexError``,
+    ``AttributeError``, ``AssertionError``, ``zlib.error`` and more. Any exception while pypdf reads
+    this file means the file cannot be read, so every one becomes a skip (found by fuzzing, issue 8).
+    """
+    from pypdf import PdfReader
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise SkippedFileError(path, "encrypted PDF (a password is required)")
         pages = [page.extract_text() or "" for page in reader.pages]
+        return pages, _info(reader), len(reader.pages)
     except SkippedFileError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise SkippedFileError(path, f"unreadable PDF: {exc}") from exc
+    except Exception as exc:
+        log.info("ingestion.pdf_unreadable", path=str(path), error=type(exc).__name__)
+        raise SkippedFileError(path, f"unreadable PDF: {type(exc).__name__}: {exc}"[:500]) from exc
+
+
+def load_pdf(data: bytes, path: str | Path, metadata: dict[str, Any] | None = None) -> list[Document]:
+    if not data.lstrip()[:5] == b"%PDF-":
+        raise SkippedFileError(path, "not a PDF (missing %PDF- header)")
+    pages, info, page_count = _read(data, path)
     text = _HYPHEN_BREAK.sub(r"\1\2", "\n\n".join(p.strip() for p in pages if p.strip()))
     if not text.strip():
         raise SkippedFileError(path, "PDF has no text layer (scanned image?); OCR it first")
-    found = {**text_header_metadata(text), **_info(reader)}
+    found = {**text_header_metadata(text), **info}
     return [
-        make_document(
-            text, str(path), {**found, **(metadata or {}), "format": "pdf", "pages": len(reader.pages)}
-        )
+        make_document(text, str(path), {**found, **(metadata or {}), "format": "pdf", "pages": page_count})
     ]

@@ -27,15 +27,27 @@ def load_txt(data: bytes, path: str | Path, metadata: dict[str, Any] | None = No
     return [make_document(text, str(path), {**found, **(metadata or {}), "format": "txt"})]
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """``SafeLoader`` without anchors/aliases: a few hundred bytes of nested aliases ("billion
+    laughs") expand to gigabytes once a value is turned into text, and front matter never needs them.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed in front matter", mark)
+        return super().compose_node(parent, index)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """YAML front matter (``---`` … ``---``) as a dict, and the body after it."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
-        return {}, text  # not front matter after all (e.g. a horizontal rule); keep the text
+        data = yaml.load(match.group(1), Loader=_NoAliasLoader)  # a SafeLoader subclass
+    except (yaml.YAMLError, RecursionError):
+        return {}, text  # not front matter after all (a horizontal rule, aliases, absurd nesting)
     if not isinstance(data, dict):
         return {}, text
     return {str(k).lower(): v for k, v in data.items()}, text[match.end() :]

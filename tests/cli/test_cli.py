@@ -59,6 +59,21 @@ def test_sno_validate_ok_and_invalid(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "invalid JSON" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"\xff\xfe{}", "not UTF-8"), (b"[" * 100_000 + b"]" * 100_000, "nested too deeply")],
+    ids=["latin-1 bytes", "deep nesting"],
+)
+def test_sno_validate_reports_unreadable_files_without_a_traceback(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "odd.json"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["sno", "validate", str(path)])
+    assert result.exit_code == 1 and message in result.stdout, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_sno_show_draws_tree(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sno", "show", str(sno_file(tmp_path)), "--id", "aaa"])
     assert result.exit_code == 0, result.output

@@ -16,6 +16,7 @@ how a document grounds a claim.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,6 @@ from cns.ports import ENTAILMENT, Embedder, NLIModel
 
 if TYPE_CHECKING:
     from cns.core.evidence import EvidenceItem
-    from cns.core.graph import ClaimNode
     from cns.core.sno import StructuredNarrativeObject
 
 CONFIDENCE = 0.8
@@ -35,6 +35,13 @@ CONFIDENCE = 0.8
 
 def _same_text(a: str, b: str) -> bool:
     return normalize_text(a).lower() == normalize_text(b).lower()
+
+
+def _pairs(
+    claims: Sequence[str], evidence: Sequence[EvidenceItem], candidates: list[list[int]]
+) -> list[tuple[str, str]]:
+    """(premise = evidence content, hypothesis = claim) for every candidate, claim by claim."""
+    return [(evidence[j].content, claims[i]) for i, idx in enumerate(candidates) for j in idx]
 
 
 class GroundingCritic:
@@ -49,23 +56,37 @@ class GroundingCritic:
         self.config = config or GroundingConfig()
         self.embedder = embedder
 
-    def _candidates(self, claims: list[ClaimNode], evidence: list[EvidenceItem]) -> list[list[int]]:
+    def _candidates(self, claims: Sequence[str], evidence: Sequence[EvidenceItem]) -> list[list[int]]:
         """Per claim, the evidence indices to test: never the claim's own sentence, top-k if configured."""
         allowed = [
-            [
-                j
-                for j, item in enumerate(evidence)
-                if item.is_source or not _same_text(item.content, claim.content)
-            ]
+            [j for j, item in enumerate(evidence) if item.is_source or not _same_text(item.content, claim)]
             for claim in claims
         ]
         k = self.config.top_k_evidence
         if k is None or self.embedder is None or all(len(idx) <= k for idx in allowed):
             return allowed
-        claim_vecs = self.embedder.encode([c.content for c in claims])
-        evidence_vecs = self.embedder.encode([e.content for e in evidence])
-        sims = claim_vecs @ evidence_vecs.T
+        vectors = self.embedder.encode([*claims, *(e.content for e in evidence)])  # one call
+        sims = vectors[: len(claims)] @ vectors[len(claims) :].T
         return [sorted(idx, key=lambda j: -float(sims[i, j]))[:k] for i, idx in enumerate(allowed)]
+
+    def plan_pairs(
+        self, hypothesis: str, claims: Sequence[str], evidence: Iterable[EvidenceItem]
+    ) -> list[tuple[str, str]]:
+        """The (evidence, claim) pairs :meth:`evaluate` will judge for an SNO with this content.
+
+        ``claims`` are the sub-claims in insertion order and ``evidence`` the items in the order they
+        will be added (an SNO keeps the first item per canonical key). Ingestion asks for these pairs
+        while it types edges, so both go through the NLI model in one forward pass; if the plan ever
+        differs from what :meth:`evaluate` sees, the difference is judged then — never wrongly reused.
+        """
+        texts = ([hypothesis] if self.config.include_root else []) + list(claims)
+        first: dict[str, EvidenceItem] = {}
+        for item in evidence:
+            first.setdefault(item.key, item)
+        items = [first[key] for key in sorted(first)]
+        if not texts or not items:
+            return []
+        return _pairs(texts, items, self._candidates(texts, items))
 
     def evaluate(self, sno: StructuredNarrativeObject, context: EvaluationContext) -> CriticResult:
         models = {"nli": f"{self.nli.name}@{self.nli.version}"}
@@ -76,8 +97,8 @@ class GroundingCritic:
             return CriticResult(
                 self.name, 0.0, 1.0, reason, {}, {"claims": len(claims), "evidence": len(evidence)}, models
             )
-        candidates = self._candidates(claims, evidence)
-        pairs = [(evidence[j].content, claims[i].content) for i, idx in enumerate(candidates) for j in idx]
+        candidates = self._candidates([c.content for c in claims], evidence)
+        pairs = _pairs([c.content for c in claims], evidence, candidates)
         probs = self.nli.predict(pairs)[:, ENTAILMENT].astype(np.float64) if pairs else np.zeros(0)
         per_claim: dict[str, float] = {}
         best_source: dict[str, str] = {}

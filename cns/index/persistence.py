@@ -8,7 +8,9 @@
 * **Incremental sync.** Every store write gets a monotonic ``seq`` and deletions leave
   tombstones; :func:`sync_from_store` applies everything after ``synced_seq``. Because sync is
   idempotent (add replaces, remove ignores absent ids), an index saved with an older
-  ``synced_seq`` than its contents is harmless: the replay converges to the same state.
+  ``synced_seq`` than its contents is harmless: the replay converges to the same state. Long-
+  running processes sync before every search, so a sync that finds nothing new costs one
+  primary-key read of the store's change counter (:meth:`ChangeFeed.changes_since`).
 * **Self-healing load.** A missing, corrupt or mismatched (dimension, kind, model) index is
   rebuilt from the store with a warning — the store is the source of truth, the index a cache.
 """
@@ -31,7 +33,7 @@ from cns.errors import VectorIndexError
 from cns.index.faiss_index import FaissVectorIndex, IndexKind, parse_kind
 from cns.logging_setup import get_logger
 from cns.ports import VectorIndex
-from cns.store.sql.records import SNOChange
+from cns.store.sql.records import ChangePage, SNOChange
 
 log = get_logger(__name__)
 
@@ -42,7 +44,7 @@ SYNC_PAGE = 5000
 class ChangeFeed(Protocol):
     """What sync needs from a store (``SQLStore`` implements it)."""
 
-    def snos_since(self, seq: int, *, limit: int | None = None) -> list[SNOChange]: ...
+    def changes_since(self, seq: int, *, limit: int | None = None) -> ChangePage: ...
 
 
 def sidecar_path(path: Path) -> Path:
@@ -66,12 +68,11 @@ def sync_from_store(
     """
     seq = since_seq
     while True:
-        changes = store.snos_since(seq, limit=page)
-        if not changes:
-            return seq
-        _apply(index, changes, statuses, min_trust)
-        seq = changes[-1].seq
-        if len(changes) < page:
+        found = store.changes_since(seq, limit=page)
+        if found.changes:
+            _apply(index, found.changes, statuses, min_trust)
+        seq = max(seq, found.through)
+        if found.complete:
             return seq
 
 

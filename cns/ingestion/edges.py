@@ -17,6 +17,7 @@ An edge that would close a cycle is skipped and counted, never raised.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -131,12 +132,20 @@ class NLIPolicy:
 
 
 def build_edges(
-    hypothesis: str, nodes: list[EdgeNode], nli: NLIModel | None, *, policy: NLIPolicy | None = None
+    hypothesis: str,
+    nodes: list[EdgeNode],
+    nli: NLIModel | None,
+    *,
+    policy: NLIPolicy | None = None,
+    prefetch: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[ExtractedEdge], set[str], int]:
     """Edges for ``nodes`` (claims plus the root node, in document order).
 
     Returns the edges, the ids of claims that oppose the hypothesis (typed as counter-claims by the
-    caller) and the number of edges skipped because they would close a cycle.
+    caller) and the number of edges skipped because they would close a cycle. ``prefetch`` pairs
+    are judged in the same NLI call and their results dropped: with a memoising model (the
+    ingestion :class:`~cns.models.session.ModelSession`) a later caller — the grounding critic —
+    then finds them answered, so the document needs one forward pass instead of two.
     """
     policy = policy or NLIPolicy()
     claims = [n for n in nodes if n.node_id != ROOT_ID]
@@ -145,7 +154,7 @@ def build_edges(
     # consecutive claims only where a counter-argument cue makes a contradiction plausible.
     consecutive = [(a, b) for a, b in pairwise(claims) if b.opposing_cue]
     pairs = [(c.text, hypothesis) for c in claims] + [(b.text, a.text) for a, b in consecutive]
-    probs = _nli_matrix(nli, pairs)
+    probs = _nli_matrix(nli, [*pairs, *prefetch])
     entail = {c.node_id: float(probs[i, ENTAILMENT]) for i, c in enumerate(claims)}
     contra = {c.node_id: float(probs[i, CONTRADICTION]) for i, c in enumerate(claims)}
     opposing = {

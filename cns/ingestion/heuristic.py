@@ -6,14 +6,16 @@ Pipeline per document (each stage timed into ``Extraction.timings_ms``):
 2. find citations in every body sentence and resolve them against the reference list;
 3. embed the candidate sentences once (the hypothesis vector ``H`` is reused from this batch);
 4. score sentences (:mod:`cns.ingestion.scoring`) → the hypothesis and up to ``max_claims`` claims;
-5. type edges (:mod:`cns.ingestion.edges`) from connectives and NLI;
-6. ground every claim in its own sentence, its best neighbouring sentence and its citations.
+5. ground every claim in its own sentence, its best neighbouring sentence and its citations;
+6. type edges (:mod:`cns.ingestion.edges`) from connectives and NLI — in the same NLI call as the
+   grounding pairs evaluation will need, when a ``pair_planner`` says which.
 
 The same input, embedder and NLI give the same extraction, byte for byte.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,18 +57,34 @@ class ExtractorSettings:
     include_uncited_references: bool = True
 
 
+#: ``(hypothesis, claim texts, evidence) -> NLI pairs`` that a later stage will ask about (the
+#: grounding critic's :meth:`~cns.critics.grounding.GroundingCritic.plan_pairs`).
+PairPlanner = Callable[[str, list[str], list[EvidenceItem]], list[tuple[str, str]]]
+
+
 class HeuristicExtractor:
-    """Cue phrases + embedding centrality + discourse markers + NLI, no LLM."""
+    """Cue phrases + embedding centrality + discourse markers + NLI, no LLM.
+
+    ``pair_planner``, when given, names NLI pairs that evaluation will need; they are judged in the
+    same call as the edge pairs, which only pays off with a memoising NLI model (ingestion wraps its
+    models in a :class:`~cns.models.session.ModelSession` and passes the grounding critic's plan).
+    """
 
     name = "heuristic"
     version = HEURISTIC_VERSION
 
     def __init__(
-        self, embedder: Embedder, nli: NLIModel | None = None, settings: ExtractorSettings | None = None
+        self,
+        embedder: Embedder,
+        nli: NLIModel | None = None,
+        settings: ExtractorSettings | None = None,
+        *,
+        pair_planner: PairPlanner | None = None,
     ) -> None:
         self.embedder = embedder
         self.nli = nli
         self.settings = settings or ExtractorSettings()
+        self.pair_planner = pair_planner
 
     def _candidates(self, analysis: DocumentAnalysis) -> list[Sentence]:
         cfg = self.settings
@@ -149,15 +167,21 @@ class HeuristicExtractor:
             hyp = max(range(len(scores)), key=lambda i: (scores[i].hypothesis, -i))
             chosen = self._select_claims(scores, hyp, vectors)
         claims, nodes = self._claims(scores, chosen, candidates[hyp])
+        with timer.stage("evidence"):
+            # before the edges (it does not depend on them) so the grounding pairs can ride along
+            evidence, grounding = self._evidence(document, analysis, candidates, vectors, hyp, chosen, claims)
         with timer.stage("edges"):
+            planned = (
+                self.pair_planner(candidates[hyp].text, [c.text for c in claims], evidence)
+                if self.pair_planner is not None and self.nli is not None
+                else []
+            )
             edges, opposing, skipped = build_edges(
-                candidates[hyp].text, nodes, self.nli, policy=self.settings.nli
+                candidates[hyp].text, nodes, self.nli, policy=self.settings.nli, prefetch=planned
             )
         for claim in claims:
             if claim.claim_id in opposing:
                 claim.claim_type = "counterclaim"
-        with timer.stage("evidence"):
-            evidence, grounding = self._evidence(document, analysis, candidates, vectors, hyp, chosen, claims)
         return Extraction(
             hypothesis=candidates[hyp].text,
             claims=claims,

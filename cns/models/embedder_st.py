@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from cns.errors import EmbeddingDimensionError, ModelUnavailableError
+from cns.models.sentence_vectors import encoder_identity
 from cns.ports import FloatArray
 
 _BUNDLED_NAMES = {"sentence-transformers/all-minilm-l6-v2", "all-minilm-l6-v2"}
@@ -52,6 +53,15 @@ def declared_dimension(model_path: str) -> int | None:
         return None
 
 
+def declared_max_tokens(model_path: str) -> int | None:
+    """``max_seq_length`` of a local sentence-transformers folder, read without loading weights."""
+    try:
+        config = json.loads((Path(model_path) / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return int(config["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class SentenceTransformerEmbedder:
     """Normalised, batched sentence embeddings; the model loads on first use (cheap constructor)."""
 
@@ -81,6 +91,18 @@ class SentenceTransformerEmbedder:
     @property
     def version(self) -> str:
         return hashlib.sha256(self._path.encode("utf-8")).hexdigest()[:12]
+
+    @property
+    def encoder_identity(self) -> str:
+        """The model folder (resolved) or name: NLI fusion may reuse these vectors when it matches."""
+        return encoder_identity(self._path)
+
+    @property
+    def max_tokens(self) -> int | None:
+        """Truncation length (special tokens included), read from the folder if not loaded yet."""
+        if self._model is not None:
+            return int(self._model.max_seq_length)
+        return declared_max_tokens(self._path)
 
     def warm_up(self) -> None:
         """Load the model (idempotent) and check its output dimension against ``embedding_dim``."""

@@ -39,6 +39,17 @@ class CachedEmbedder:
     def dimension(self) -> int:
         return self.inner.dimension
 
+    @property
+    def encoder_identity(self) -> str | None:
+        """The wrapped embedder's identity (cached vectors are that encoder's vectors)."""
+        identity = getattr(self.inner, "encoder_identity", None)
+        return identity if isinstance(identity, str) else None
+
+    @property
+    def max_tokens(self) -> int | None:
+        max_tokens = getattr(self.inner, "max_tokens", None)
+        return max_tokens if isinstance(max_tokens, int) else None
+
     def encode(self, texts: Sequence[str]) -> FloatArray:
         if not texts:
             return self.inner.encode(texts)

@@ -16,6 +16,7 @@ import numpy as np
 
 from cns.core.ids import sha256_hex
 from cns.models.blob_cache import BlobCache
+from cns.models.sentence_vectors import SentenceVectors, accepts_sentence_vectors
 from cns.ports import FloatArray, NLIModel
 
 
@@ -24,7 +25,12 @@ def pair_digest(premise: str, hypothesis: str) -> str:
 
 
 class CachedNLI:
-    """Wraps an NLI model built on demand by ``factory``; ``name``/``version`` identify its outputs."""
+    """Wraps an NLI model built on demand by ``factory``; ``name``/``version`` identify its outputs.
+
+    ``sentence_vectors`` are passed on to the model for the pairs that miss, when it takes them.
+    """
+
+    accepts_sentence_vectors = True
 
     def __init__(self, factory: Callable[[], NLIModel], *, name: str, version: str, path: Path) -> None:
         self._factory = factory
@@ -50,7 +56,9 @@ class CachedNLI:
             self._inner = self._factory()
         return self._inner
 
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> FloatArray:
+    def predict(
+        self, pairs: Sequence[tuple[str, str]], *, sentence_vectors: SentenceVectors | None = None
+    ) -> FloatArray:
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
         model = f"{self._name}@{self._version}"
@@ -62,7 +70,13 @@ class CachedNLI:
                 missing.setdefault(digest, pair)
         if missing:
             order = sorted(missing)
-            probs = np.asarray(self.inner.predict([missing[d] for d in order]), dtype=np.float32)
+            todo = [missing[d] for d in order]
+            inner = self.inner
+            if sentence_vectors is not None and accepts_sentence_vectors(inner):
+                raw = inner.predict(todo, sentence_vectors=sentence_vectors)  # type: ignore[call-arg]
+            else:
+                raw = inner.predict(todo)
+            probs = np.asarray(raw, dtype=np.float32)
             fresh = list(zip(order, probs, strict=True))
             self._cache.put_many(model, fresh)
             cached.update(fresh)

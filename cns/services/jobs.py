@@ -1,12 +1,13 @@
 """Jobs: the one path by which the API, the CLI and Celery tasks create and run background work.
 
 Submitting (API side) follows the outbox pattern of anchors B.1: the document and the job row
-are committed first, then only the job id is published. If the broker refuses within the publish
-deadline the job is marked overdue (``deadline = now``) so the reconciler publishes it later, and
-:class:`~cns.services.publisher.BrokerUnavailable` tells the caller to answer 503.
+are committed first (in one transaction), then only the job id is published. If the broker
+refuses within the publish deadline the job is marked overdue (``deadline = now``) so the
+reconciler publishes it later, and :class:`~cns.services.publisher.BrokerUnavailable` tells the
+caller to answer 503.
 
 Running (worker side) is safe under at-least-once delivery: a finished job is a logged no-op
-(``job.already_completed``), every delivery is counted (``start_job``), and a job delivered more
+(``job.already_completed``), every delivery is counted (``claim_job``), and a job delivered more
 than ``celery.max_deliveries`` times without finishing is failed with reason ``max_deliveries``
 instead of crashing workers forever. The task bodies themselves are idempotent (SNO ids are
 derived from the document, results are upserts), so a redelivery never duplicates data.
@@ -25,7 +26,7 @@ from cns.config.settings import CNSConfig
 from cns.errors import CNSError, IngestionError, JobError, SNONotFoundError, ValidationError
 from cns.logging_setup import bound_context, get_logger
 from cns.services.publisher import BrokerUnavailable, Publisher
-from cns.store.sql import JobRecord, JobState, SQLStore, document_id_for
+from cns.store.sql import JobRecord, JobState, NewDocument, SQLStore, document_id_for
 from cns.store.sql.schema import utcnow
 from cns.worker.celery_app import PROCESS_INGESTION
 
@@ -37,7 +38,10 @@ MAX_IDEMPOTENCY_KEY_CHARS = 200
 #: Errors that a retry cannot fix: the job fails at once, without another delivery.
 PERMANENT_ERRORS: tuple[type[CNSError], ...] = (IngestionError, ValidationError, SNONotFoundError, JobError)
 
-JobHandler = Callable[[JobRecord], dict[str, Any]]
+#: Runs a claimed job and returns its result, which :func:`run_job` records as SUCCESS — or the
+#: job already completed, when the handler recorded SUCCESS in its own last transaction (ingestion
+#: does, so that its SNO and the job's state commit together).
+JobHandler = Callable[[JobRecord], dict[str, Any] | JobRecord]
 
 
 class IdempotencyKeyReused(ValidationError):
@@ -72,14 +76,14 @@ def submit_job(
     task_name: str,
     payload: dict[str, Any],
     idempotency_key: str | None = None,
-    before_create: Callable[[], None] | None = None,
+    document: NewDocument | None = None,
 ) -> Submission:
     """Create (or replay) a job, commit it, then publish its id.
 
     ``idempotency_key`` is scoped by ``kind``; a replay with the same body returns the original job
     (re-publishing it only if its first publish failed), a replay with another body raises
-    :class:`IdempotencyKeyReused`. ``before_create`` runs after the replay check and before the
-    job row is written (the API stores the document there).
+    :class:`IdempotencyKeyReused`. ``document`` (what an ingest job refers to) is stored in the
+    job's transaction: one commit per submission, and a replay stores nothing.
     """
     body_print = fingerprint(payload)
     scoped = None if idempotency_key is None else f"{kind}:{idempotency_key}"
@@ -87,11 +91,13 @@ def submit_job(
         existing = store.job_by_key(scoped)
         if existing is not None:
             return _replay(store, publisher, config, existing, body_print, task_name)
-    if before_create is not None:
-        before_create()
     deadline = utcnow() + timedelta(seconds=config.celery.job_deadline_seconds)
     job, created = store.create_job(
-        kind, {**payload, "fingerprint": body_print}, idempotency_key=scoped, deadline=deadline
+        kind,
+        {**payload, "fingerprint": body_print},
+        idempotency_key=scoped,
+        deadline=deadline,
+        document=document,
     )
     if not created:  # a concurrent request with the same key won the unique constraint
         return _replay(store, publisher, config, job, body_print, task_name)
@@ -151,10 +157,6 @@ def submit_ingestion(
         raise ValidationError("'text' must not be empty", field="text")
     document_id = document_id_for(text)
     payload = {"source": source, "text": text, "metadata": dict(metadata or {}), "document_id": document_id}
-
-    def store_document() -> None:
-        store.put_document(text, source=source, metadata=metadata)
-
     return submit_job(
         store=store,
         publisher=publisher,
@@ -163,7 +165,7 @@ def submit_ingestion(
         task_name=PROCESS_INGESTION,
         payload=payload,
         idempotency_key=idempotency_key,
-        before_create=store_document,
+        document=NewDocument(text, source, dict(metadata or {})),
     )
 
 
@@ -171,32 +173,36 @@ def run_job(store: SQLStore, job_id: str, *, max_deliveries: int, handler: JobHa
     """Run one delivery of ``job_id``: skip if finished, enforce the poison cap, record the outcome.
 
     Permanent errors fail the job; anything else propagates so the task can retry (the delivery
-    was counted, so retries are bounded by the same poison cap).
+    was counted, so retries are bounded by the same poison cap). The skip, the cap and the count
+    are one conditional update (:meth:`~cns.store.sql.SQLStore.claim_job`), and a handler may
+    record SUCCESS in its own last transaction: an ingest delivery commits twice in all (the
+    claim, then document + SNO + SUCCESS) instead of four times.
     """
-    job = store.get_job(job_id)
+    claim = store.claim_job(job_id, max_deliveries=max_deliveries)
+    job = claim.job
     if job is None:
         log.warning("job.unknown", job_id=job_id)
         raise JobError(f"no job with id {job_id!r}", job_id=job_id)
     with bound_context(job_id=job_id, job_kind=job.kind):
-        if job.state.terminal:
-            log.info("job.already_completed", state=job.state.value, attempts=job.attempts)
-            return job
-        if job.attempts >= max_deliveries:
+        if not claim.started:
+            if job.state.terminal:
+                log.info("job.already_completed", state=job.state.value, attempts=job.attempts)
+                return job
             log.error("job.poison", attempts=job.attempts, max_deliveries=max_deliveries)
             return store.fail_job(
                 job_id,
                 f"max_deliveries: delivered {job.attempts} times without finishing (cap {max_deliveries})",
             )
-        job = store.start_job(job_id)
         log.info("job.started", attempt=job.attempts)
         try:
-            result = handler(job)
+            outcome = handler(job)
         except PERMANENT_ERRORS as exc:
             if isinstance(exc, BrokerUnavailable):  # transient: let the task retry
                 raise
             log.warning("job.failed", error=type(exc).__name__, reason=exc.message[:300])
             return store.fail_job(job_id, f"{type(exc).__name__}: {exc.message}")
-        done = store.complete_job(job_id, result)
+        done = outcome if isinstance(outcome, JobRecord) else store.complete_job(job_id, outcome)
+        result = done.result or {}
         log.info("job.completed", attempt=done.attempts, **{k: v for k, v in result.items() if k == "sno_id"})
         return done
 

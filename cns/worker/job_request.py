@@ -14,7 +14,7 @@ so it is never delivered again. Without this hook the job row would stay STARTED
 reconciler's deadline, which would then re-publish it and run the over-long document again, up
 to ``max_deliveries`` times. :class:`JobRequest` writes FAILURE right away, through the same
 service function as the task body, without touching ``attempts`` (the delivery was already
-counted by ``start_job``).
+counted by ``claim_job``).
 
 Why a ``Request`` subclass (Celery's documented ``Task.Request`` extension point) and not the
 ``task_failure`` signal: that signal fires for hard time limits only since Celery 5.7

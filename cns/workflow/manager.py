@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cns.config.settings import CNSConfig
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.critics.grounding import GroundingCritic
 from cns.errors import CNSError, IngestionError, SNONotFoundError
 from cns.ingestion.builder import build_sno, sno_id_for
 from cns.ingestion.document import Document, make_document
@@ -30,6 +31,7 @@ from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, load_path
 from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
 from cns.logging_setup import bound_context, get_logger
+from cns.models.session import ModelSession
 from cns.ports import Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
 from cns.services.evaluation import Evaluator, build_reference_index
 from cns.store.memory import InMemorySNOStore
@@ -38,6 +40,7 @@ from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 if TYPE_CHECKING:
     from cns.index.synced import SyncedIndex
     from cns.pairs import ChiralPair, PairSearchResult
+    from cns.store.sql.records import JobCompletion, JobRecord
     from cns.synthesis import SynthesisEngine, SynthesisResult
     from cns.workflow.cycle import CycleReport
 
@@ -55,6 +58,28 @@ class DocumentStore(Protocol):
     ) -> Any:
         """Store the document whose content is ``text`` (idempotent by document id)."""
         ...
+
+    def put_with_document(
+        self,
+        sno: StructuredNarrativeObject,
+        text: str,
+        *,
+        source: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        completes: JobCompletion | None = None,
+    ) -> JobRecord | None:
+        """Store the document, the SNO derived from it and a job's SUCCESS together (one transaction)."""
+        ...
+
+
+def ingest_result(sno: StructuredNarrativeObject, document_id: object) -> dict[str, Any]:
+    """What an ``ingest`` job records as its result (``GET /tasks/{id}`` shows it)."""
+    return {
+        "sno_id": sno.sno_id,
+        "document_id": document_id,
+        "status": sno.status.value,
+        "trust_score": sno.trust_score,
+    }
 
 
 class CNSWorkflowManager:
@@ -79,6 +104,7 @@ class CNSWorkflowManager:
         self._llm: LLMClient | object | None = llm if llm is not None else _UNSET
         self._extractor: Extractor | None = None
         self._evaluator: Evaluator | None = None
+        self._session: ModelSession | None = None
         self._reference: VectorIndex | None = None
         self._engine: SynthesisEngine | None = None
         # a persisted faiss index following the store (SQL deployments); None = built in memory
@@ -110,10 +136,28 @@ class CNSWorkflowManager:
         return self._llm  # type: ignore[return-value]
 
     @property
+    def model_session(self) -> ModelSession:
+        """The embedder and NLI model as ingestion uses them: memoised per document (one encode, one
+        NLI forward pass per document), pass-through outside :meth:`_build_and_evaluate`."""
+        if self._session is None:
+            self._session = ModelSession(self.embedder, self.nli)
+        return self._session
+
+    def _plan_grounding(
+        self, hypothesis: str, claims: list[str], evidence: list[Any]
+    ) -> list[tuple[str, str]]:
+        """The NLI pairs the grounding critic will judge, so extraction can judge them with its own."""
+        critic = next((c for c in self.evaluator.pipeline.critics if isinstance(c, GroundingCritic)), None)
+        return critic.plan_pairs(hypothesis, claims, evidence) if critic is not None else []
+
+    @property
     def extractor(self) -> Extractor:
         """The LLM extractor when an LLM is configured (heuristic fallback inside), else the heuristic."""
         if self._extractor is None:
-            heuristic = HeuristicExtractor(self.embedder, self.nli, self.extractor_settings)
+            models = self.model_session
+            heuristic = HeuristicExtractor(
+                models.embedder, models.nli, self.extractor_settings, pair_planner=self._plan_grounding
+            )
             llm = self.llm
             self._extractor = (
                 LLMExtractor(
@@ -131,7 +175,8 @@ class CNSWorkflowManager:
     @property
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
-            self._evaluator = Evaluator(self.config, embedder=self.embedder, nli=self.nli)
+            models = self.model_session
+            self._evaluator = Evaluator(self.config, embedder=models.embedder, nli=models.nli)
         return self._evaluator
 
     @property
@@ -202,18 +247,45 @@ class CNSWorkflowManager:
         Title, author ("By …") and date are read from the top of the text unless ``metadata``
         gives them. Raises :class:`IngestionError` (after logging ``ingestion.failed``).
         """
+        return self.ingest_document(self._document(document_text, source, metadata))
+
+    def _document(self, text: str, source: str, metadata: dict[str, Any] | None) -> Document:
+        """The document of ``text``, with header metadata unless ``metadata`` gives it."""
         try:
-            found = text_header_metadata(document_text) if isinstance(document_text, str) else {}
-            document = make_document(document_text, source, {**found, **(metadata or {})})
+            found = text_header_metadata(text) if isinstance(text, str) else {}
+            return make_document(text, source, {**found, **(metadata or {})})
         except IngestionError as exc:
             log.warning("ingestion.failed", source=source, reason=exc.message)
             raise
-        return self.ingest_document(document)
 
     def ingest_document(self, document: Document) -> StructuredNarrativeObject:
         return self._ingest(document)[0]
 
-    def _ingest(self, document: Document) -> tuple[StructuredNarrativeObject, bool]:
+    def ingest_job(self, job: JobRecord) -> dict[str, Any] | JobRecord:
+        """The ``ingest`` job handler: the SNO id is derived from the document, so reruns are no-ops.
+
+        With a SQL store the document, the SNO and the job's SUCCESS are written in one
+        transaction (one commit, and never a stored SNO behind an unfinished job); the completed
+        job is then returned. Otherwise — the SNO was already stored, or another store — the
+        job's result is returned for the caller to record (:func:`cns.services.jobs.run_job`).
+        """
+        from cns.store.sql.records import JobCompletion
+
+        payload = job.payload
+
+        def completion(sno: StructuredNarrativeObject) -> JobCompletion:
+            return JobCompletion(job.job_id, ingest_result(sno, payload.get("document_id")))
+
+        text, source = str(payload["text"]), str(payload["source"])
+        sno, _, done = self._ingest(self._document(text, source, payload.get("metadata")), completion)
+        return done if done is not None else ingest_result(sno, payload.get("document_id"))
+
+    def _ingest(
+        self,
+        document: Document,
+        completion: Callable[[StructuredNarrativeObject], JobCompletion] | None = None,
+    ) -> tuple[StructuredNarrativeObject, bool, JobRecord | None]:
+        """Ingest ``document``: (its SNO, whether it was already stored, the job ``completion`` recorded)."""
         with bound_context(document_id=document.document_id[:16]):
             log.info("sno_ingestion.started", source=document.source, chars=document.char_count)
             try:
@@ -226,8 +298,8 @@ class CNSWorkflowManager:
                         source=document.source,
                         status=existing.status.value,
                     )
-                    return existing, True
-                sno = self._build_and_evaluate(document, sno_id)
+                    return existing, True, None
+                sno, done = self._build_and_evaluate(document, sno_id, completion)
             except IngestionError as exc:
                 log.warning("ingestion.failed", source=document.source, reason=exc.message)
                 raise
@@ -244,22 +316,28 @@ class CNSWorkflowManager:
                 source=document.source,
                 status=sno.status.value,
             )
-            return sno, False
+            return sno, False, done
 
-    def _build_and_evaluate(self, document: Document, sno_id: str) -> StructuredNarrativeObject:
+    def _build_and_evaluate(
+        self,
+        document: Document,
+        sno_id: str,
+        completion: Callable[[StructuredNarrativeObject], JobCompletion] | None = None,
+    ) -> tuple[StructuredNarrativeObject, JobRecord | None]:
         start = time.perf_counter()
-        extraction = self.extractor.extract(document)
-        sno = build_sno(
-            document,
-            extraction,
-            sno_id=sno_id,
-            embedder=self.embedder,
-            embedding_dim=self.config.embedding_dim,
-            backends=self.backends(),
-        )
-        built = time.perf_counter()
-        self.evaluator.evaluate(sno, reference_index=self.reference_index())
-        evaluated = time.perf_counter()
+        with self.model_session.document():  # extraction and critics share embeddings and NLI judgements
+            extraction = self.extractor.extract(document)
+            sno = build_sno(
+                document,
+                extraction,
+                sno_id=sno_id,
+                embedder=self.model_session.embedder,
+                embedding_dim=self.config.embedding_dim,
+                backends=self.backends(),
+            )
+            built = time.perf_counter()
+            self.evaluator.evaluate(sno, reference_index=self.reference_index())
+            evaluated = time.perf_counter()
         trust = sno.trust_score if sno.trust_score is not None else 0.0
         threshold = self.config.thresholds.ingest
         if trust > threshold:
@@ -272,18 +350,30 @@ class CNSWorkflowManager:
         timings = sno.metadata["timings_ms"]
         timings["extract_total"] = round((built - start) * 1000.0, 3)
         timings["evaluate"] = round((evaluated - built) * 1000.0, 3)
+        done = None
         if isinstance(self.store, DocumentStore):
-            # SQL stores keep the document row that SNOs reference (and that `cns delete` cascades from)
-            self.store.put_document(document.text, source=document.source, metadata=document.metadata)
-        self.store.put(sno)
+            # SQL stores keep the document row that SNOs reference (and that `cns delete` cascades
+            # from); it, the SNO and the job's SUCCESS go in one transaction: one commit per document
+            done = self.store.put_with_document(
+                sno,
+                document.text,
+                source=document.source,
+                metadata=document.metadata,
+                completes=None if completion is None else completion(sno),
+            )
+        else:
+            self.store.put(sno)
         timings["total"] = round((time.perf_counter() - start) * 1000.0, 3)
         reference_worthy = (
             sno.status is SNOStatus.ACTIVE and trust >= self.config.thresholds.novelty_reference_trust
         )
-        if reference_worthy and self._synced is None:
+        if reference_worthy and self._reference is not None:
+            # only the index built in memory needs the new SNO added by hand: an index that
+            # follows the store (SyncedIndex, a worker's shared reference) reads it from the
+            # change feed on its next sync, and syncing again here would cost a round trip
             assert sno.hypothesis_embedding is not None
-            self.reference_index().add([sno.sno_id], sno.hypothesis_embedding[None, :])
-        return sno
+            self._reference.add([sno.sno_id], sno.hypothesis_embedding[None, :])
+        return sno, done
 
     def ingest_path(self, path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
         """Ingest a file or a folder (recursively); every input ends up in exactly one report list."""
@@ -312,7 +402,7 @@ class CNSWorkflowManager:
             entry: IngestedDocument | FailedDocument
             duplicate = False
             try:
-                sno, duplicate = self._ingest(document)
+                sno, duplicate, _ = self._ingest(document)
             except IngestionError as exc:
                 entry = FailedDocument(document.source, exc.message)
                 report.failed.append(entry)

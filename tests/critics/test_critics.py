@@ -194,3 +194,32 @@ def test_top_k_evidence_limits_nli_pairs_to_the_most_similar_items() -> None:
         sno, EvaluationContext()
     )
     assert sorted(p for p, _ in nli.pairs) == ["plates move", "plates move apart slowly"]
+
+
+def test_plan_pairs_names_exactly_the_pairs_evaluate_judges() -> None:
+    """Ingestion judges the planned pairs early; evaluate must then need nothing else."""
+    from cns.testing.fakes import HashEmbedder
+
+    sno = StructuredNarrativeObject("plates move apart")
+    claims = ["plates move apart slowly", "oceans widen every year", "cats sleep"]
+    for text in claims:
+        sno.add_reasoning_edge(sno.add_claim(text), ROOT_ID)
+    evidence = [
+        EvidenceItem("plates move apart slowly", metadata={"kind": "claim_sentence"}),  # own sentence
+        EvidenceItem("stars shine", source_id="s1"),
+        EvidenceItem("oceans widen", source_id="s2"),
+        EvidenceItem("a second sentence citing s2", source_id="s2"),  # same key: the SNO keeps the first
+        EvidenceItem("cats sleep all day", source_id="s3"),
+    ]
+    for item in evidence:
+        sno.add_evidence(item)
+    for config in (
+        GroundingConfig(top_k_evidence=2),
+        GroundingConfig(top_k_evidence=None, include_root=False),
+    ):
+        nli = TableNLI({})
+        critic = GroundingCritic(nli, config, HashEmbedder(64))
+        planned = critic.plan_pairs("plates move apart", claims, evidence)
+        critic.evaluate(sno, EvaluationContext())
+        assert planned == nli.pairs and planned
+    assert GroundingCritic(TableNLI({})).plan_pairs("H", [], []) == []

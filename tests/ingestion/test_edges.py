@@ -82,3 +82,23 @@ def test_edge_builder_refuses_cycles_and_root_as_premise() -> None:
     assert builder.add("b", ROOT_ID, RelationType.SUPPORTS, 1.0, "t")
     assert not builder.add(ROOT_ID, "a", RelationType.SUPPORTS, 1.0, "t")
     assert builder.skipped_cycles == 1 and builder.reaches_root("a")
+
+
+class RecordingNLI(ConstantNLI):
+    def __init__(self, row: tuple[float, float, float]) -> None:
+        super().__init__(row)
+        self.calls: list[list[tuple[str, str]]] = []
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> FloatArray:
+        self.calls.append(list(pairs))
+        return super().predict(pairs)
+
+
+def test_prefetched_pairs_share_the_call_and_change_nothing() -> None:
+    nodes = _nodes("Bike lanes cut traffic deaths.", "However, critics argue lanes slow buses.")
+    plain_nli, prefetch_nli = RecordingNLI((0.8, 0.1, 0.1)), RecordingNLI((0.8, 0.1, 0.1))
+    plain = build_edges(nodes[0].text, nodes, plain_nli)
+    extra = [("some evidence", "Bike lanes cut traffic deaths."), ("more evidence", nodes[0].text)]
+    prefetched = build_edges(nodes[0].text, nodes, prefetch_nli, prefetch=extra)
+    assert prefetched == plain
+    assert len(prefetch_nli.calls) == 1 and prefetch_nli.calls[0] == [*plain_nli.calls[0], *extra]

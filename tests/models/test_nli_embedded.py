@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from cns.models import data_splits as ds
-from cns.models.nli_embedded import EmbeddedNLI
+from cns.models.nli_embedded import EmbeddedNLI, length_batches
+from cns.models.sentence_vectors import SentenceVectors
 
 PAIRS = [
     ("A man is playing a guitar on stage.", "A man is playing an instrument."),
@@ -88,3 +90,79 @@ def test_missing_weights_raise_runtime_error(tmp_path: Path) -> None:
 def test_missing_base_model_raises_runtime_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="base"):
         EmbeddedNLI(base_model_path=tmp_path)
+
+
+def test_repeated_pairs_are_computed_once_and_answered_in_order(nli: EmbeddedNLI) -> None:
+    calls: list[int] = []
+    original = nli._logits_batch
+
+    def counting(batch: list[tuple[str, str]], ids: list[list[int]], types: list[list[int]]) -> Any:
+        calls.append(len(batch))
+        return original(batch, ids, types)
+
+    nli._logits_batch = counting  # type: ignore[method-assign]
+    try:
+        out = nli.predict([PAIRS[0], PAIRS[1], PAIRS[0], PAIRS[0]])
+    finally:
+        del nli._logits_batch
+    assert sum(calls) == 2
+    np.testing.assert_array_equal(out[0], out[2])
+    np.testing.assert_allclose(out[:2], nli.predict(PAIRS[:2]), atol=1e-5)
+
+
+def test_length_batches_bound_padding_and_cover_every_pair_once() -> None:
+    lengths = [30, 56, 31, 52, 33, 44, 29, 56, 12]
+    batches = length_batches(lengths, max_items=3, max_padding=0.1)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        widths = [lengths[i] for i in batch]
+        assert len(batch) <= 3 and widths == sorted(widths)
+        assert len(batch) == 1 or max(widths) * len(batch) <= 1.1 * sum(widths)
+    assert length_batches([], 8) == []
+    assert length_batches([5] * 10, 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Any:
+    from cns.models.embedder_st import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+def test_vectors_from_the_same_encoder_replace_the_fusion_encoding(nli: EmbeddedNLI, minilm: Any) -> None:
+    texts = sorted({t for pair in PAIRS for t in pair})
+    assert minilm.encoder_identity == nli.sentence_encoder  # same base MiniLM folder
+    supplied = SentenceVectors(
+        minilm.encoder_identity, minilm.max_tokens, dict(zip(texts, minilm.encode(texts), strict=True))
+    )
+    np.testing.assert_allclose(nli.predict(PAIRS, sentence_vectors=supplied), nli.predict(PAIRS), atol=1e-4)
+    # proof that they are used: deliberately wrong vectors (all the same: cosine 1) change the answer
+    same = next(iter(supplied.vectors.values()))
+    wrong = dict.fromkeys(supplied.vectors, same)
+    assert not np.allclose(
+        nli.predict(PAIRS, sentence_vectors=SentenceVectors(supplied.encoder, 256, wrong)), nli.predict(PAIRS)
+    )
+    # ... and with another encoder's identity, or when truncation could differ, they are ignored
+    foreign = SentenceVectors("/some/other/model", 256, wrong)
+    np.testing.assert_allclose(nli.predict(PAIRS, sentence_vectors=foreign), nli.predict(PAIRS), atol=1e-6)
+    short_limit = SentenceVectors(supplied.encoder, 4, wrong)
+    np.testing.assert_allclose(
+        nli.predict(PAIRS, sentence_vectors=short_limit), nli.predict(PAIRS), atol=1e-6
+    )
+
+
+def test_raw_returns_plain_tensors_usable_with_autograd(nli: EmbeddedNLI) -> None:
+    import torch
+
+    logits, cos = nli.raw(PAIRS)
+    weight = torch.ones(1, requires_grad=True)
+    (logits * weight + cos[:, None]).sum().backward()  # type: ignore[no-untyped-call]  # inference tensors would refuse this
+    assert weight.grad is not None
+
+
+def test_bf16_is_opt_in_close_to_fp32_and_versioned_apart(nli: EmbeddedNLI) -> None:
+    with pytest.raises(ValueError, match="precision"):
+        EmbeddedNLI(precision="fp16")  # type: ignore[arg-type]
+    fast = EmbeddedNLI(precision="bf16")
+    assert fast.version == f"{nli.version}-bf16"  # caches never mix fp32 and bf16 judgements
+    np.testing.assert_allclose(fast.predict(PAIRS), nli.predict(PAIRS), atol=0.02)

@@ -45,6 +45,7 @@ def test_ingest_job_runs_once_and_a_redelivery_is_a_logged_no_op(env) -> None:
     m = manager(config, store)
     done = run_job(store, job_id, max_deliveries=3, handler=m.ingest_job)
     assert done.state is JobState.SUCCESS and done.attempts == 1 and len(store) == 1
+    assert done == store.get_job(job_id)  # the SUCCESS committed with the SNO is what was returned
     sno = store.get(done.result["sno_id"])
     assert sno.metadata["source"] == "a.txt"
     with structlog.testing.capture_logs() as logs:
@@ -57,8 +58,9 @@ def test_crash_after_storing_the_sno_reruns_without_duplicates(env) -> None:
     config, store, _ = env
     job_id = submit(env)
     m = manager(config, store)
-    store.start_job(job_id)  # delivery 1 stored the SNO, then the worker died before complete_job
-    m.ingest_job(store.get_job(job_id))
+    store.start_job(job_id)  # delivery 1 died after its SNO was stored, before the job was finished:
+    m.ingest_and_evaluate(TEXT, "a.txt")  # (the job's SUCCESS now commits with the SNO, so this
+    # state arises when another job stored the same document; the rerun must not duplicate it)
     done = run_job(store, job_id, max_deliveries=3, handler=m.ingest_job)
     assert done.state is JobState.SUCCESS and done.attempts == 2 and len(store) == 1
 

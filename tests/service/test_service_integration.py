@@ -95,8 +95,10 @@ def check_logs(stack: Stack, expected_jobs: set[str]) -> None:
 def test_worker_sigkill_mid_task_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
         stack.start_api()
+        # one NLI call per document since the per-document model session: 2 s keeps the kill
+        # below inside the task (observing STARTED takes up to ~0.5 s, then 0.3 s of sleep)
         stack.start_worker(
-            "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="1.0"
+            "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="2.0"
         )
         docs = [document(i) for i in range(6)]
         response = httpx.post(f"{stack.api_url}/ingest/batch", json={"documents": docs}, timeout=30)

@@ -7,15 +7,29 @@ Not a test module itself (no ``test_`` prefix): ``test_sqlite_store.py`` and
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from cns.core.evidence import EvidenceItem
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError, StoreError
-from cns.store.sql import JobState, PairRecord, SQLStore, document_id_for, pair_id_for
+from cns.store.sql import (
+    ChangePage,
+    JobClaim,
+    JobCompletion,
+    JobState,
+    NewDocument,
+    PairRecord,
+    SQLStore,
+    document_id_for,
+    pair_id_for,
+)
 from cns.testing.contracts import sample_sno
 
 
@@ -28,6 +42,25 @@ def evaluated(sno: StructuredNarrativeObject, critics: dict[str, float]) -> Stru
         },
     }
     return sno
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` sends while the block runs (tests count round trips with it)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def touching(sent: list[str], table: str) -> list[str]:
+    return [s for s in sent if f" {table} " in f" {s} ".replace("\n", " ") or f" {table}." in s]
 
 
 def synthesis_of(a: str, b: str, hypothesis: str, *, with_metadata: bool = True) -> StructuredNarrativeObject:
@@ -119,6 +152,33 @@ class SQLStoreContract:
         assert [(c.sno_id, c.deleted) for c in latest] == [(b.sno_id, False)]
         assert store.counts()["tombstones"] == 0
         assert store.snos_since(store.current_seq()) == []
+
+    def test_changes_since_reads_only_the_counter_when_nothing_changed(self, store: SQLStore) -> None:
+        store.put(sample_sno("one"))
+        with statements(store.engine) as sent:
+            page = store.changes_since(0)
+        assert touching(sent, "snos") and touching(sent, "sno_tombstones")  # one UNION query
+        assert page.complete and page.through == store.current_seq() == 1
+        assert [c.sno_id for c in page.changes] == [store.list()[0].sno_id]
+        with statements(store.engine) as sent:
+            again = store.changes_since(page.through)
+        assert again == ChangePage([], page.through, True)
+        assert touching(sent, "snos") == [] and touching(sent, "sno_tombstones") == []
+        assert len(touching(sent, "store_counters")) == 1
+
+    def test_changes_since_pages_end_where_a_reader_resumes(self, store: SQLStore) -> None:
+        snos = [sample_sno(f"p{i}", seed=i) for i in range(5)]
+        for sno in snos:
+            store.put(sno)
+        store.delete(snos[1].sno_id)  # seq 6: a tombstone among live rows
+        first = store.changes_since(0, limit=3)
+        assert not first.complete and first.through == first.changes[-1].seq == 4
+        rest = store.changes_since(first.through, limit=3)
+        assert rest.complete and rest.through == store.current_seq() == 6
+        assert [c.seq for c in first.changes + rest.changes] == [1, 3, 4, 5, 6]
+        assert rest.changes[-1].deleted and rest.changes[-1].sno_id == snos[1].sno_id
+        with pytest.raises(ValueError, match="limit"):
+            store.changes_since(0, limit=0)
 
     def test_snos_since_pages_in_seq_order(self, store: SQLStore) -> None:
         snos = [sample_sno(f"s{i}", seed=i) for i in range(7)]
@@ -277,6 +337,68 @@ class SQLStoreContract:
         with pytest.raises(StoreError, match="no job"):
             store.complete_job("missing", {})
         assert store.get_job("missing") is None
+
+    def test_claim_job_counts_deliveries_up_to_the_poison_cap(self, store: SQLStore) -> None:
+        job, _ = store.create_job("ingest")
+        first = store.claim_job(job.job_id, max_deliveries=2)
+        assert first.started and first.job is not None
+        assert first.job.state is JobState.STARTED and first.job.attempts == 1
+        assert store.claim_job(job.job_id, max_deliveries=2).job.attempts == 2  # type: ignore[union-attr]
+        capped = store.claim_job(job.job_id, max_deliveries=2)  # a third delivery is not counted
+        assert not capped.started and capped.job == store.get_job(job.job_id)
+        assert capped.job is not None and capped.job.attempts == 2
+        store.complete_job(job.job_id, {"ok": True})
+        done = store.claim_job(job.job_id, max_deliveries=5)
+        assert not done.started and done.job is not None
+        assert done.job.state is JobState.SUCCESS and done.job.attempts == 2
+        assert store.claim_job("missing", max_deliveries=3) == JobClaim(None, started=False)
+
+    def test_create_job_with_a_known_job_id_returns_the_existing_job(self, store: SQLStore) -> None:
+        first, created = store.create_job("ingest", {"n": 1}, job_id="job-1")
+        other, _ = store.create_job("ingest", {"n": 2})
+        again, created_again = store.create_job("ingest", {"n": 3}, job_id="job-1")
+        assert created and not created_again and again == first and other.job_id != "job-1"
+
+    def test_a_submission_stores_its_document_with_the_job(self, store: SQLStore) -> None:
+        text = "Plates move slowly. We argue they do."
+        job, created = store.create_job(
+            "ingest", {"n": 1}, idempotency_key="k", document=NewDocument(text, "a.txt", {"lang": "en"})
+        )
+        stored = store.get_document(document_id_for(text))
+        assert (
+            created and stored is not None and (stored.source, stored.metadata) == ("a.txt", {"lang": "en"})
+        )
+        again, created = store.create_job(
+            "ingest", {"n": 2}, idempotency_key="k", document=NewDocument("Another text.", "b.txt")
+        )
+        assert not created and again.job_id == job.job_id  # a replay stores nothing
+        assert store.get_document(document_id_for("Another text.")) is None
+
+    def test_put_with_document_commits_document_sno_and_job_success_together(self, store: SQLStore) -> None:
+        text = "Coffee improves memory. A trial shows it."
+        job, _ = store.create_job("ingest")
+        store.claim_job(job.job_id, max_deliveries=3)
+        sno = sample_sno("coffee improves memory")
+        sno.metadata["document_id"] = document_id_for(text)
+        done = store.put_with_document(
+            sno, text, source="c.txt", completes=JobCompletion(job.job_id, {"sno_id": sno.sno_id})
+        )
+        assert done == store.get_job(job.job_id)
+        assert done is not None and done.state is JobState.SUCCESS and done.result == {"sno_id": sno.sno_id}
+        assert store.snos_of_document(document_id_for(text)) == [sno.sno_id]
+        assert store.get_document(document_id_for(text)).source == "c.txt"  # type: ignore[union-attr]
+        # a job finished before keeps its first result; the SNO is still stored (an idempotent upsert)
+        again = store.put_with_document(sno, text, completes=JobCompletion(job.job_id, {"sno_id": "other"}))
+        assert again is not None and again.result == {"sno_id": sno.sno_id}
+
+    def test_put_with_document_stores_nothing_when_the_job_update_fails(self, store: SQLStore) -> None:
+        text = "Vaccines work. Trials agree."
+        sno = sample_sno("vaccines work")
+        sno.metadata["document_id"] = document_id_for(text)
+        with pytest.raises(StoreError, match="no job"):
+            store.put_with_document(sno, text, completes=JobCompletion("missing", {}))
+        assert not store.contains(sno.sno_id) and store.get_document(document_id_for(text)) is None
+        assert store.current_seq() == 0
 
     def test_failed_and_overdue_jobs(self, store: SQLStore) -> None:
         past = datetime.now(UTC) - timedelta(minutes=5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ import pytest
 from cns import CNSConfig, SNOStatus, configure_logging
 from cns.errors import IngestionError
 from cns.metrics import entanglement_score
+from cns.ports import FloatArray
 from cns.store.memory import InMemorySNOStore
-from cns.testing.fakes import ScriptedLLM
+from cns.testing.fakes import HashEmbedder, RuleNLI, ScriptedLLM
 from cns.workflow import CNSWorkflowManager
 from tests.ingestion.ingest_helpers import DRIFT_TEXT, OTHER_TEXT, make_text_pdf
 
@@ -227,3 +229,44 @@ def test_sql_store_gets_the_document_row_too(fake_config: CNSConfig, tmp_path: P
     assert (
         CNSWorkflowManager(fake_config, store=store).ingest_and_evaluate(DRIFT_TEXT, "b").sno_id == sno.sno_id
     )
+
+
+class _CountingNLI(RuleNLI):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> FloatArray:
+        self.batches.append(len(pairs))
+        return super().predict(pairs)
+
+
+class _CountingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__(384)
+        self.batches: list[int] = []
+
+    def encode(self, texts: Sequence[str]) -> FloatArray:
+        self.batches.append(len(texts))
+        return super().encode(texts)
+
+
+def test_one_encode_and_one_nli_forward_pass_per_document(fake_config: CNSConfig) -> None:
+    """Extraction and the critics share the document's embeddings and NLI judgements."""
+    nli, embedder = _CountingNLI(), _CountingEmbedder()
+    manager = CNSWorkflowManager(_config(fake_config, 0.0), embedder=embedder, nli=nli)
+    first = manager.ingest_and_evaluate(DRIFT_TEXT, "drift.txt")
+    grounding = first.evaluation["critic_results"]["grounding"]["evidence"]  # type: ignore[index]
+    assert grounding["nli_pairs"] > 0  # the critic did ask for pairs: the memo answered them
+    assert len(nli.batches) == 1 and len(embedder.batches) == 1
+    manager.ingest_and_evaluate(OTHER_TEXT, "other.txt")
+    assert len(nli.batches) == 2 and len(embedder.batches) == 2  # nothing carried across documents
+    stats = manager.model_session.stats
+    assert stats.pairs_reused > 0 and stats.texts_reused > 0
+    # re-evaluating outside ingestion recomputes the grounding pairs and agrees exactly
+    # (novelty differs: the population has grown since)
+    before = first.evaluation["critic_results"]  # type: ignore[index]
+    after = manager.evaluate(first.sno_id).evaluation["critic_results"]  # type: ignore[index]
+    assert len(nli.batches) == 3 and nli.batches[-1] == grounding["nli_pairs"]
+    for critic in ("grounding", "logic"):
+        assert after[critic] == before[critic]

@@ -4,10 +4,14 @@ from cns.store.sql import _apikeys as _apikeys  # registers the api_keys model o
 from cns.store.sql._documents import document_id_for
 from cns.store.sql.records import (
     AttemptRecord,
+    ChangePage,
     DeletionReport,
     DocumentRecord,
+    JobClaim,
+    JobCompletion,
     JobRecord,
     JobState,
+    NewDocument,
     PairRecord,
     SNOChange,
     pair_id_for,
@@ -17,10 +21,14 @@ from cns.store.sql.url import database_url, normalize_url
 
 __all__ = [
     "AttemptRecord",
+    "ChangePage",
     "DeletionReport",
     "DocumentRecord",
+    "JobClaim",
+    "JobCompletion",
     "JobRecord",
     "JobState",
+    "NewDocument",
     "PairRecord",
     "SNOChange",
     "SQLStore",

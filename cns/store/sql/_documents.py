@@ -30,6 +30,16 @@ class DocumentStoreMixin(SNOStoreMixin):
         self, text: str, *, source: str | None = None, metadata: dict[str, Any] | None = None
     ) -> DocumentRecord:
         """Store (or update the source/metadata of) the document whose content is ``text``."""
+        with self._writing("put_document") as session:
+            document_id = self._put_document_in(session, text, source, metadata)
+            stored = session.get(Document, document_id, populate_existing=True)
+            assert stored is not None
+            return _document(stored)
+
+    def _put_document_in(
+        self, session: Session, text: str, source: str | None, metadata: dict[str, Any] | None
+    ) -> str:
+        """The upsert of :meth:`put_document`, inside the caller's transaction; the document id."""
         document_id = document_id_for(text)
         row = {
             "document_id": document_id,
@@ -38,13 +48,8 @@ class DocumentStoreMixin(SNOStoreMixin):
             "char_count": len(text),
             "created_at": utcnow(),
         }
-        with self._writing("put_document") as session:
-            self._upsert(
-                session, Document, [row], keys=["document_id"], update_columns=["source", "metadata"]
-            )
-            stored = session.get(Document, document_id, populate_existing=True)
-            assert stored is not None
-            return _document(stored)
+        self._upsert(session, Document, [row], keys=["document_id"], update_columns=["source", "metadata"])
+        return document_id
 
     def get_document(self, document_id: str) -> DocumentRecord | None:
         with self._reading("get_document") as session:

@@ -10,13 +10,26 @@ import builtins
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    LargeBinary,
+    Select,
+    String,
+    cast,
+    delete,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError, StoreError
 from cns.store.sql._base import StoreBase, chunks
-from cns.store.sql.records import SNOChange, embedding_from_bytes, embedding_to_bytes
+from cns.store.sql.records import ChangePage, SNOChange, embedding_from_bytes, embedding_to_bytes
 from cns.store.sql.schema import (
     CriticResultRow,
     Document,
@@ -107,30 +120,40 @@ class SNOStoreMixin(StoreBase):
     def current_seq(self) -> int:
         """The highest sequence number handed out so far (0 for an empty store)."""
         with self._reading("current_seq") as session:
-            return max(
-                int(session.scalar(select(func.max(SNORow.seq))) or 0),
-                int(session.scalar(select(func.max(SNOTombstone.seq))) or 0),
-            )
+            return self._change_counter(session)
 
     def snos_since(self, seq: int, *, limit: int | None = None) -> builtins.list[SNOChange]:
         """Changes with a sequence number above ``seq``, oldest first; deletions included.
 
         Each SNO appears at most once, in its latest state (a re-stored SNO loses its tombstone).
         """
-        live = select(SNORow.seq, SNORow.sno_id, SNORow.embedding, SNORow.status, SNORow.trust).where(
-            SNORow.seq > seq
-        )
-        dead = select(SNOTombstone.seq, SNOTombstone.sno_id).where(SNOTombstone.seq > seq)
-        if limit is not None:
-            live, dead = live.order_by(SNORow.seq).limit(limit), dead.order_by(SNOTombstone.seq).limit(limit)
-        with self._reading("snos_since") as session:
-            changes = [
-                SNOChange(int(s), i, embedding_from_bytes(e), False, st, t)
-                for s, i, e, st, t in session.execute(live)
-            ]
-            changes += [SNOChange(int(s), i, None, True, None) for s, i in session.execute(dead)]
-        changes.sort(key=lambda change: change.seq)
-        return changes[:limit] if limit is not None else changes
+        return self.changes_since(seq, limit=limit).changes
+
+    def changes_since(self, seq: int, *, limit: int | None = None) -> ChangePage:
+        """The change feed after ``seq`` (at most ``limit`` entries) and the seq it brings a reader to.
+
+        A worker calls this before every task, so it costs one primary-key read of the change
+        counter when nothing changed, and one more query (stored and deleted SNOs together, in
+        seq order) when something did. Only changes up to the counter read first are returned:
+        every writer holds the counter's row lock until it commits, so every change numbered up
+        to a committed counter value is committed too, and a reader at ``through`` misses
+        nothing. The feed query may see later commits (higher numbers, or an SNO in a later state,
+        which the next read reports again; applying changes is idempotent).
+        """
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        with self._reading("changes_since") as session:
+            counter = self._change_counter(session)
+            if counter <= seq:
+                return ChangePage([], seq, True)
+            rows = session.execute(_feed(seq, counter, limit)).all()
+        changes = [
+            SNOChange(int(s), i, None if dead else embedding_from_bytes(e), bool(dead), st, t)
+            for s, i, e, st, t, dead in rows
+        ]
+        if limit is not None and len(changes) == limit:
+            return ChangePage(changes, changes[-1].seq, changes[-1].seq >= counter)
+        return ChangePage(changes, counter, True)
 
     def postings(self, keys: Iterable[str]) -> dict[str, set[str]]:
         """For each evidence key, the ids of the SNOs citing it (keys cited by none are absent)."""
@@ -156,12 +179,27 @@ class SNOStoreMixin(StoreBase):
 
     # ------------------------------------------------------------------ internals
     def _put_in(
-        self, session: Session, sno: StructuredNarrativeObject, document_id: str | None, seq: int
+        self,
+        session: Session,
+        sno: StructuredNarrativeObject,
+        document_id: str | None,
+        seq: int,
+        *,
+        known_document: tuple[str, str | None] | None = None,
     ) -> None:
+        """Write ``sno``'s rows in ``session``; ``known_document`` = (id, source) of a document
+        this transaction has just stored, which then needs no lookup.
+
+        Ingestion writes a new SNO, whose evidence keys, critic results and lineage cannot
+        exist yet (they reference the SNO row, ON DELETE CASCADE): only a re-stored SNO has old
+        rows to delete. That and the known document save five round trips per new SNO.
+        """
         data = sno.to_dict()
         doc_id = document_id or _str_or_none(sno.metadata.get("document_id"))
         doc_source = None
-        if doc_id is not None:
+        if known_document is not None and doc_id == known_document[0]:
+            doc_source = known_document[1]
+        elif doc_id is not None:
             document = session.get(Document, doc_id)
             if document is None:
                 raise StoreError(
@@ -191,9 +229,10 @@ class SNOStoreMixin(StoreBase):
         session.flush()
         sid = sno.sno_id
         session.execute(delete(SNOTombstone).where(SNOTombstone.sno_id == sid))
-        session.execute(delete(EvidenceKey).where(EvidenceKey.sno_id == sid))
-        session.execute(delete(CriticResultRow).where(CriticResultRow.sno_id == sid))
-        session.execute(delete(Lineage).where(Lineage.child_id == sid))
+        if row is not None:
+            session.execute(delete(EvidenceKey).where(EvidenceKey.sno_id == sid))
+            session.execute(delete(CriticResultRow).where(CriticResultRow.sno_id == sid))
+            session.execute(delete(Lineage).where(Lineage.child_id == sid))
         session.add_all(EvidenceKey(sno_id=sid, key=key) for key in sorted(sno.evidence_keys))
         session.add_all(_critic_rows(sid, sno.evaluation))
         session.add_all(Lineage(child_id=sid, parent_id=p) for p in sorted(parent_ids(sno)))
@@ -215,6 +254,27 @@ class SNOStoreMixin(StoreBase):
         )
         session.flush()
         return len(present)
+
+
+def _feed(seq: int, counter: int, limit: int | None) -> CompoundSelect[*tuple[Any, ...]]:
+    """Stored and deleted SNOs numbered in ``(seq, counter]``, oldest first (one round trip)."""
+    live: Select[*tuple[Any, ...]] = select(
+        SNORow.seq,
+        SNORow.sno_id,
+        SNORow.embedding,
+        SNORow.status,
+        SNORow.trust,
+        literal_column("0").label("deleted"),
+    ).where(SNORow.seq > seq, SNORow.seq <= counter)
+    dead: Select[*tuple[Any, ...]] = select(
+        SNOTombstone.seq,
+        SNOTombstone.sno_id,
+        cast(null(), LargeBinary),
+        cast(null(), String),
+        cast(null(), Float),
+        literal_column("1"),
+    ).where(SNOTombstone.seq > seq, SNOTombstone.seq <= counter)
+    return union_all(live, dead).order_by("seq").limit(limit)
 
 
 def _str_or_none(value: Any) -> str | None:

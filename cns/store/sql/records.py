@@ -34,6 +34,27 @@ class SNOChange(NamedTuple):
     trust: float | None = None
 
 
+class ChangePage(NamedTuple):
+    """One read of the change feed: the changes, and how far a reader that applies them has synced.
+
+    ``through`` is the store's change counter when ``complete`` (every change up to it is in
+    ``changes``), else the seq of the last change of a full page (read on from there).
+    """
+
+    changes: list[SNOChange]
+    through: int
+    complete: bool
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document to store together with another write (e.g. the ingest job that refers to it)."""
+
+    text: str
+    source: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     document_id: str
@@ -99,6 +120,26 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class JobCompletion:
+    """A job to mark SUCCESS with ``result`` in the same transaction as another write."""
+
+    job_id: str
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobClaim:
+    """The outcome of :meth:`SQLStore.claim_job`.
+
+    ``started``: this delivery was counted and the job is now STARTED. Otherwise ``job`` is the
+    job as it is (finished, or at the poison cap), or None when no job has that id.
+    """
+
+    job: JobRecord | None
+    started: bool
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``SQLStore``: the persistent store of a CNS deployment (SQLite file or PostgreSQL).
 
-One class, several concerns, each in its own module (SNOs → documents → pairs → jobs, stacked as
-mixins so that each file stays small). Opening a store applies the shipped migrations, so a
+One class, several concerns, each in its own module (SNOs → documents → pairs → jobs → the
+ingestion write that spans them, stacked as mixins so that each file stays small). Opening a store applies the shipped migrations, so a
 fresh data folder or an empty PostgreSQL database is usable immediately.
 
 Several processes may open the same database: the CLI, API workers and Celery workers all share
@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cns.config import CNSConfig, get_config
 from cns.errors import StoreError
 from cns.logging_setup import get_logger
-from cns.store.sql._jobs import JobStoreMixin
+from cns.store.sql._ingest import IngestStoreMixin
 from cns.store.sql.engine import make_engine
 from cns.store.sql.migrate import upgrade
 from cns.store.sql.schema import (
@@ -38,7 +38,7 @@ from cns.store.sql.url import database_url, normalize_url, sqlite_url
 log = get_logger(__name__)
 
 
-class SQLStore(JobStoreMixin):
+class SQLStore(IngestStoreMixin):
     """Implements :class:`cns.ports.SNOStore` plus documents, pairs, attempts, jobs and a change feed.
 
     Build it with :meth:`open`; it is safe to share one instance between threads (each call

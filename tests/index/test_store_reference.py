@@ -1,0 +1,65 @@
+"""The worker's store-following reference index: synced before every task, cheap when nothing changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import faiss
+import pytest
+
+from cns.core.sno import SNOStatus
+from cns.index.faiss_index import limit_search_threads
+from cns.index.store_reference import StoreReferenceIndex
+from cns.store.sql import SQLStore
+from cns.testing.contracts import sample_sno
+from tests.store.sql_contract import statements, touching
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLStore]:
+    opened = SQLStore.open(tmp_path / "cns.sqlite3")
+    yield opened
+    opened.close()
+
+
+def test_the_index_is_not_resynced_when_nothing_changed(store: SQLStore) -> None:
+    reference = StoreReferenceIndex(store, dimension=8, min_trust=0.3)
+    trusted = sample_sno("trusted", trust=0.9, status="active")
+    store.put(trusted)
+    assert reference.sync() == 1 and reference.ids() == [trusted.sno_id]
+    with statements(store.engine) as sent:
+        for _ in range(3):
+            assert reference.sync() == 0
+    assert (reference.syncs, reference.advances) == (4, 1)  # three syncs found the counter unmoved
+    assert touching(sent, "snos") == [] and touching(sent, "sno_tombstones") == []
+    assert len(touching(sent, "store_counters")) == 3  # one primary-key read each
+
+
+def test_a_moved_counter_brings_admissions_trust_changes_and_deletions(store: SQLStore) -> None:
+    reference = StoreReferenceIndex(store, dimension=8, min_trust=0.3)
+    first, second = sample_sno("first", trust=0.9, status="active"), sample_sno("second", seed=1)
+    store.put(first)
+    reference.sync()
+    second.trust_score, second.status = 0.8, SNOStatus.ACTIVE
+    store.put(second)
+    first.trust_score = 0.1  # falls below τ_ref: leaves the reference set
+    store.put(first)
+    assert reference.sync() == 2 and reference.ids() == [second.sno_id]
+    store.delete(second.sno_id)
+    assert reference.sync() == 1 and len(reference) == 0
+    assert reference.synced_seq == store.current_seq() and reference.advances == 3
+
+
+def test_limit_search_threads_caps_faiss_unless_omp_num_threads_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = faiss.omp_get_max_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        assert limit_search_threads() == faiss.omp_get_max_threads() == 1
+        faiss.omp_set_num_threads(2)
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        assert limit_search_threads() == 2  # an operator's explicit choice wins
+    finally:
+        faiss.omp_set_num_threads(before)

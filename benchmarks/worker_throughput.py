@@ -71,7 +71,6 @@ def documents(n: int, salt: str) -> list[dict[str, str]]:
 def in_process(url: str, docs: list[dict[str, str]], data_dir: Path, *, same_work: bool) -> Timing:
     """Ingest ``docs`` one after another in this process, as a worker does (``same_work``) or not."""
     from cns.config import CNSConfig
-    from cns.index.faiss_index import limit_search_threads
     from cns.services.shared_state import SharedStateManager
     from cns.store.sql import SQLStore
     from cns.workflow.manager import CNSWorkflowManager
@@ -80,7 +79,6 @@ def in_process(url: str, docs: list[dict[str, str]], data_dir: Path, *, same_wor
     with SQLStore.open(url) as store:
         manager: CNSWorkflowManager
         if same_work:
-            limit_search_threads()  # what cns.worker.runtime does in every worker process
             manager = SharedStateManager(config, store=store)
         else:
             manager = CNSWorkflowManager(config, store=store)

@@ -16,7 +16,7 @@ _LAZY = {
     "IndexKind": "cns.index.faiss_index",
     "StoreReferenceIndex": "cns.index.store_reference",
     "SyncedIndex": "cns.index.synced",
-    "limit_search_threads": "cns.index.faiss_index",
+    "search_threads": "cns.index.faiss_index",
     "load_index": "cns.index.persistence",
     "rebuild_from_store": "cns.index.persistence",
     "save_index": "cns.index.persistence",

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -32,20 +33,31 @@ class IndexKind(StrEnum):
     HNSW = "hnsw"  # approximate; sub-linear search for large populations
 
 
-def limit_search_threads(threads: int = 1) -> int:
-    """Cap faiss's OpenMP team for this process, unless ``OMP_NUM_THREADS`` chose one; return the cap.
+#: Searches with at most this many queries run on one OpenMP thread (see :func:`search_threads`).
+SMALL_SEARCH_QUERIES = 8
+
+
+@contextmanager
+def search_threads(queries: int) -> Iterator[None]:
+    """Run a small faiss search on one OpenMP thread, then restore the previous team size.
 
     Why: CNS searches one query at a time (the novelty critic of one SNO), yet faiss still fans
     small loops — e.g. ``IndexIDMap``'s translation of the k result labels — out to its OpenMP
     team, and waking that team on a busy host costs milliseconds. Measured for one query against
     100 vectors on 2 shared cores: median 0.37 ms and p90 11 ms with the default team of 2,
-    0.18 ms and 0.22 ms with 1 thread. Long-running workers call this once per process: their
-    parallelism is the number of worker processes, not threads inside one search.
+    0.18 ms and 0.22 ms with 1 thread. The cap is scoped, not process-wide, because faiss and
+    torch share the OpenMP runtime: a process-wide cap would also make the NLI cross-encoder run
+    on one thread. An explicit ``OMP_NUM_THREADS`` (an operator's choice) is left alone.
     """
-    if os.environ.get("OMP_NUM_THREADS", "").strip():
-        return int(faiss.omp_get_max_threads())
-    faiss.omp_set_num_threads(max(1, threads))
-    return int(faiss.omp_get_max_threads())
+    if queries > SMALL_SEARCH_QUERIES or os.environ.get("OMP_NUM_THREADS", "").strip():
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def parse_kind(kind: IndexKind | str) -> IndexKind:
@@ -132,7 +144,8 @@ class FaissVectorIndex:
             fetch = min(k + len(self._tombstones), int(self._index.ntotal))
             if self.kind is IndexKind.HNSW:
                 self._hnsw().efSearch = max(self.ef_search, fetch)
-            scores, labels = self._index.search(np.ascontiguousarray(q), fetch)
+            with search_threads(q.shape[0]):
+                scores, labels = self._index.search(np.ascontiguousarray(q), fetch)
             results = []
             for row_scores, row_labels in zip(scores, labels, strict=True):
                 hits = [

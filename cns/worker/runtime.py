@@ -6,9 +6,9 @@ not at import time: :func:`get_runtime` builds the runtime lazily and rebuilds i
 calls it, so the first task does not pay for model loading. Nothing here is population state:
 the store is shared, and the manager's reference index is a synced cache of it (G14).
 
-Building the runtime also caps faiss at one OpenMP thread per worker process
-(:func:`~cns.index.faiss_index.limit_search_threads`): a worker searches one query per task, and
-waking a thread team for it cost more than the search on a busy host.
+A worker searches one query per task; the faiss index runs such searches on one OpenMP thread
+(:func:`~cns.index.faiss_index.search_threads`), scoped to the search so the NLI model keeps its
+threads (faiss and torch share the OpenMP runtime).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import threading
 from dataclasses import dataclass
 
 from cns.config.settings import CNSConfig, get_config
-from cns.index.faiss_index import limit_search_threads
 from cns.logging_setup import get_logger
 from cns.models import load_embedder, load_llm, load_nli
 from cns.services.publisher import CeleryPublisher
@@ -48,7 +47,7 @@ _runtime: WorkerRuntime | None = None
 def build_runtime(config: CNSConfig) -> WorkerRuntime:
     from cns.tasks import app  # the worker's own Celery app publishes follow-up jobs
 
-    log.info("worker.initializing_cns_manager", pid=os.getpid(), faiss_threads=limit_search_threads())
+    log.info("worker.initializing_cns_manager", pid=os.getpid())
     store = SQLStore.open(config=config)
     manager = SharedStateManager(
         config,

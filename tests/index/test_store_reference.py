@@ -9,7 +9,7 @@ import faiss
 import pytest
 
 from cns.core.sno import SNOStatus
-from cns.index.faiss_index import limit_search_threads
+from cns.index.faiss_index import SMALL_SEARCH_QUERIES, search_threads
 from cns.index.store_reference import StoreReferenceIndex
 from cns.store.sql import SQLStore
 from cns.testing.contracts import sample_sno
@@ -51,15 +51,25 @@ def test_a_moved_counter_brings_admissions_trust_changes_and_deletions(store: SQ
     assert reference.synced_seq == store.current_seq() and reference.advances == 3
 
 
-def test_limit_search_threads_caps_faiss_unless_omp_num_threads_is_set(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    before = faiss.omp_get_max_threads()
+def test_small_searches_use_one_faiss_thread_and_restore_the_team(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scoped, not process-wide: faiss and torch share the OpenMP runtime, torch keeps its threads."""
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before_faiss, before_torch = faiss.omp_get_max_threads(), torch.get_num_threads()
+    faiss.omp_set_num_threads(2)
+    torch.set_num_threads(2)
     try:
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        assert limit_search_threads() == faiss.omp_get_max_threads() == 1
-        faiss.omp_set_num_threads(2)
+        seen: list[int] = []
+        with search_threads(1):
+            seen.append(faiss.omp_get_max_threads())
+        with search_threads(SMALL_SEARCH_QUERIES + 1):  # a batch keeps the team
+            seen.append(faiss.omp_get_max_threads())
         monkeypatch.setenv("OMP_NUM_THREADS", "2")
-        assert limit_search_threads() == 2  # an operator's explicit choice wins
+        with search_threads(1):  # an operator's explicit choice wins
+            seen.append(faiss.omp_get_max_threads())
+        assert seen == [1, 2, 2]
+        assert faiss.omp_get_max_threads() == 2 and torch.get_num_threads() == 2
     finally:
-        faiss.omp_set_num_threads(before)
+        faiss.omp_set_num_threads(before_faiss)
+        torch.set_num_threads(before_torch)

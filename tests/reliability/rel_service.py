@@ -181,3 +181,10 @@ def submit_with_key(stack: Stack, key: str, text: str) -> str:
 
     wait_until(accepted, 20, "the API to accept a job", interval=0.5)
     return str(answers[-1].json()["job_id"])
+
+
+def submit_and_wait_started(stack: Stack, document: dict[str, str], timeout: float = 60.0) -> str:
+    """POST ``document`` and return its job id once a worker has started it (to kill it mid-task)."""
+    job_id = str(httpx.post(f"{stack.api_url}/ingest", json=document, timeout=10).json()["job_id"])
+    wait_until(lambda: task_state(stack, job_id)["state"] == "STARTED", timeout, "the job to start")
+    return job_id

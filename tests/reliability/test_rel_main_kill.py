@@ -9,10 +9,14 @@ import signal
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.reliability.rel_service import broker_counts, stack_store, task_state, wait_terminal
+from tests.reliability.rel_service import (
+    broker_counts,
+    stack_store,
+    submit_and_wait_started,
+    wait_terminal,
+)
 from tests.reliability.reliability_support import conservation, record
 from tests.service.service_harness import REDIS_URL, service_stack, wait_until
 from tests.service.test_service_integration import document
@@ -28,8 +32,7 @@ def test_r14_main_process_sigkill_leaves_the_message_unacked_until_restored(tmp_
         stack.start_worker(
             "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="1.0"
         )
-        job_id = httpx.post(f"{stack.api_url}/ingest", json=DOC, timeout=10).json()["job_id"]
-        wait_until(lambda: task_state(stack, job_id)["state"] == "STARTED", 60, "the job to start")
+        job_id = submit_and_wait_started(stack, DOC)
         time.sleep(0.3)
         os.kill(stack.procs["worker-slow"].pid, signal.SIGKILL)  # the MainProcess only
         killed = time.monotonic()

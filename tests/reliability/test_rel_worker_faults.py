@@ -30,7 +30,12 @@ from cns.store.sql import JobState
 from cns.store.sql.schema import utcnow
 from cns.worker.celery_app import PROCESS_INGESTION, make_celery
 from tests.api.api_helpers import RecordingPublisher
-from tests.reliability.rel_service import broker_counts, stack_store, task_state, wait_terminal
+from tests.reliability.rel_service import (
+    broker_counts,
+    stack_store,
+    submit_and_wait_started,
+    wait_terminal,
+)
 from tests.reliability.reliability_support import conservation, record
 from tests.service.service_harness import REDIS_URL, service_stack, wait_until
 
@@ -48,8 +53,7 @@ def test_r12_child_killed_mid_task_is_redelivered_and_completed_once(tmp_path: P
         stack.start_worker(
             "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="1.0"
         )
-        job_id = httpx.post(f"{stack.api_url}/ingest", json=DOC, timeout=10).json()["job_id"]
-        wait_until(lambda: task_state(stack, job_id)["state"] == "STARTED", 60, "the job to start")
+        job_id = submit_and_wait_started(stack, DOC)
         time.sleep(0.3)  # inside the slow NLI call
         main = psutil.Process(stack.procs["worker-slow"].pid)
         children = main.children()
@@ -85,8 +89,7 @@ def test_r12_negative_control_without_reject_on_worker_lost_fails_the_job(tmp_pa
         )
         # the marker is in both sentences the NLI compares, so the kill lands inside a 3 s call
         lost_doc = {"source": "lost.txt", "text": "LOSTDOC walking improves mood. Therefore walking is good."}
-        job_id = httpx.post(f"{stack.api_url}/ingest", json=lost_doc, timeout=10).json()["job_id"]
-        wait_until(lambda: task_state(stack, job_id)["state"] == "STARTED", 60, "the job to start")
+        job_id = submit_and_wait_started(stack, lost_doc)
         time.sleep(0.5)  # inside the slow NLI call
         children = psutil.Process(stack.procs["worker-noreject"].pid).children()
         assert len(children) == 1, children

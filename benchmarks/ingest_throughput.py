@@ -3,7 +3,7 @@
 Usage:
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/ingest_throughput.py \
         [--docs 40] [--embedder sentence-transformers|fake] [--nli auto|embedded|fake] [--top-k-evidence K]
-        [--nli-precision fp32|bf16] [--cache]
+        [--nli-precision auto|fp32|bf16] [--cache]
 
 The corpus is the gold set (data/gold), each document made unique by a numbered first line so no
 ingestion is a duplicate. In the same process, with the same loaded models, document by document (the two
@@ -43,17 +43,11 @@ def corpus(n: int) -> list[str]:
     return [f"Copy {i}\n\n{texts[i % len(texts)]}" for i in range(n)]
 
 
-def load_models(config: CNSConfig, nli_backend: str, precision: str = "fp32") -> tuple[object, NLIModel]:
+def load_models(config: CNSConfig, nli_backend: str, precision: str = "auto") -> tuple[object, NLIModel]:
     embedder = load_embedder(config)
+    models = config.models.model_copy(update={"nli_precision": precision})
+    config = config.model_copy(update={"models": models})
     try:
-        if precision != "fp32":  # opt-in, not configurable yet: build the embedded model directly
-            from cns.models.nli_embedded import EmbeddedNLI
-
-            return embedder, EmbeddedNLI(
-                batch_size=config.models.batch_size,
-                num_threads=config.models.num_threads,
-                precision=precision,  # type: ignore[arg-type]
-            )
         nli = load_nli(nli_backend, config)
     except Exception as exc:  # the embedded NLI may be missing in a development checkout
         print(f"NOTE: NLI backend {nli_backend!r} unavailable ({exc}); using 'fake' RuleNLI instead")
@@ -78,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--nli-precision",
-        default="fp32",
-        choices=["fp32", "bf16"],
-        help="embedded NLI cross-encoder precision (bf16: opt-in, for CPUs with AMX/AVX512-BF16)",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help="embedded NLI precision (auto = bf16 where the CPU has native bf16, as the product does)",
     )
     parser.add_argument(
         "--cache",
@@ -99,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.top_k_evidence:
         overrides["grounding"] = {"top_k_evidence": args.top_k_evidence}
     config = CNSConfig(**overrides)
-    if args.nli_precision != "fp32" and args.nli not in ("auto", "embedded"):
-        parser.error("--nli-precision applies to the embedded NLI only")
     embedder, nli = load_models(config, args.nli, args.nli_precision)
     docs = corpus(args.docs)
     sentences = [[s.text for s in split_sentences(d)] for d in docs]

@@ -85,6 +85,11 @@ class ModelsConfig(_Section):
     device: str = Field("cpu", description="torch device for local models")
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch (null = torch default)")
     batch_size: int = Field(32, ge=1, le=4096, description="batch size for embedding and NLI")
+    nli_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="embedded NLI arithmetic: `auto` = bf16 where the CPU has native bf16 "
+        "(avx512_bf16/amx_bf16 flags), else fp32",
+    )
     max_length: int = Field(256, ge=16, le=4096, description="token truncation length for NLI inputs")
     embedding_cache: bool = Field(
         True, description="cache embeddings by (model, sha256 of text) under data_dir"

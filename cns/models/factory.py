@@ -16,6 +16,7 @@ from typing import Any
 from cns.config.settings import CNSConfig
 from cns.errors import ConfigError
 from cns.logging_setup import get_logger
+from cns.models.precision import resolve_precision
 from cns.ports import Embedder, LLMClient, NLIModel
 
 log = get_logger(__name__)
@@ -68,15 +69,19 @@ def _embedded(config: CNSConfig) -> NLIModel:
     def build() -> NLIModel:
         from cns.models.nli_embedded import EmbeddedNLI
 
-        return EmbeddedNLI(batch_size=config.models.batch_size, num_threads=config.models.num_threads)
+        return EmbeddedNLI(
+            batch_size=config.models.batch_size,
+            num_threads=config.models.num_threads,
+            precision=resolve_precision(config.models.nli_precision),
+        )
 
     if not config.models.nli_cache:
         return build()
     from cns.models.nli_cache import CachedNLI
 
-    return CachedNLI(
-        build, name="embedded-nli", version=embedded_weights_version(), path=_nli_cache_path(config)
-    )
+    precision = resolve_precision(config.models.nli_precision)
+    version = embedded_weights_version() + ("" if precision == "fp32" else f"-{precision}")
+    return CachedNLI(build, name="embedded-nli", version=version, path=_nli_cache_path(config))
 
 
 def _transformers(config: CNSConfig) -> Any:

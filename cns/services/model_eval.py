@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cns.config.settings import CNSConfig
+from cns.errors import ModelUnavailableError
 from cns.logging_setup import get_logger
 from cns.models.factory import load_embedder, load_nli
+from cns.models.precision import resolve_precision
 from cns.ports import Embedder, FloatArray, NLIModel
 
 log = get_logger(__name__)
@@ -50,7 +53,25 @@ class CosineAsNLI:
 def _load(backend: str, config: CNSConfig) -> NLIModel:
     if backend == BASELINE:
         return CosineAsNLI(load_embedder(config))
+    if backend.startswith("embedded@"):
+        return _embedded_version(backend.partition("@")[2], config)
     return load_nli(backend, config)
+
+
+def _embedded_version(where: str, config: CNSConfig) -> NLIModel:
+    """``embedded@v1`` (a folder under the package's weights) or ``embedded@/path/to/weights``.
+
+    Why: a new model is judged against the one it replaces in the same run, on the same machine;
+    the package keeps the previous version's folder for exactly that.
+    """
+    from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR, EmbeddedNLI
+
+    path = Path(where)
+    if not path.is_absolute() and not path.exists():
+        path = DEFAULT_WEIGHTS_DIR / where
+    if not path.is_dir():
+        raise ModelUnavailableError(f"no embedded NLI weights folder {where!r} (looked at {path})")
+    return EmbeddedNLI(path, precision=resolve_precision(config.models.nli_precision))
 
 
 def evaluate_backends(

@@ -120,9 +120,7 @@ def select(arguments: list[Argument], terms: set[str], n: int) -> list[str]:
 
     Rank: dataset quality signal first, then a deterministic hash order (no hand picking).
     """
-    pool = sorted(
-        {a.text: a for a in arguments}.values(), key=lambda a: (-a.quality, _h(a.text))
-    )
+    pool = sorted({a.text: a for a in arguments}.values(), key=lambda a: (-a.quality, _h(a.text)))
     pool = [a for a in pool if 8 <= len(a.text.split()) <= 70]
     chosen: list[str] = []
     for want_position in (True, False):
@@ -180,7 +178,9 @@ def slug(motion: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", core)[:6])
 
 
-def write_debate(out: Path, source_name: str, motion: str, sides: dict[str, list[str]], split: str) -> dict[str, object]:
+def write_debate(
+    out: Path, source_name: str, motion: str, sides: dict[str, list[str]], split: str
+) -> dict[str, object]:
     debate_id = slug(motion)
     folder = out / split / debate_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -244,12 +244,49 @@ def build(source: Path, out: Path) -> dict[str, object]:
     return manifest
 
 
+def gold_rows(manifest: dict[str, object], out: Path) -> list[dict[str, object]]:
+    """Ingestion gold rows for the *dev* debates' full documents that have a position statement.
+
+    Dev, not test: the extractor is tuned on the gold set, the test debates stay for reporting.
+    Claims are not annotated (``None``); every thesis sentence is an accepted hypothesis.
+    """
+    rows: list[dict[str, object]] = []
+    debates = manifest["debates"]
+    assert isinstance(debates, list)
+    for debate in debates:
+        if debate["split"] != "dev":
+            continue
+        for doc in debate["documents"]:
+            if doc["variant"] != "full" or not doc["thesis_sentences"]:
+                continue
+            rows.append(
+                {
+                    "id": f"debate:{debate['debate_id']}:{doc['side']}",
+                    "title": doc["title_line"],
+                    "text": (out / doc["file"]).read_text(encoding="utf-8"),
+                    "source": "data/debates",
+                    "expected": {
+                        "hypothesis": doc["thesis_sentences"][0],
+                        "hypothesis_alternatives": doc["thesis_sentences"][1:],
+                        "claims": None,
+                        "citations": [],
+                    },
+                }
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, required=True, help="folder with the IBM JSONL files")
     parser.add_argument("--out", type=Path, default=Path("data/debates"))
+    parser.add_argument("--gold", type=Path, help="also write the dev debates as ingestion gold rows here")
     args = parser.parse_args()
     manifest = build(args.source, args.out)
+    if args.gold:
+        with args.gold.open("w", encoding="utf-8") as handle:
+            for row in gold_rows(manifest, args.out):
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     debates = manifest["debates"]
     assert isinstance(debates, list)
     for split in ("test", "dev"):

@@ -24,10 +24,12 @@ from cns.core.evidence import EvidenceItem
 from cns.core.graph import ROOT_ID
 from cns.errors import IngestionError
 from cns.ingestion.analysis import DocumentAnalysis, analyse, citation_evidence
+from cns.ingestion.boilerplate import is_standalone_line, word_count
 from cns.ingestion.cues import ARGUMENT_MARKERS, COUNTER_CUES, count_present, leading_connective
 from cns.ingestion.document import Document
 from cns.ingestion.edges import EdgeNode, NLIPolicy, build_edges
 from cns.ingestion.evidence import citation_item, sentence_item
+from cns.ingestion.markup import strip_markup
 from cns.ingestion.model import ExtractedClaim, Extraction, StageTimer
 from cns.ingestion.scoring import SentenceScore, hypothesis_cue, is_candidate, score_sentences
 from cns.ingestion.segment import Sentence
@@ -86,11 +88,18 @@ class HeuristicExtractor:
         self.settings = settings or ExtractorSettings()
         self.pair_planner = pair_planner
 
-    def _candidates(self, analysis: DocumentAnalysis) -> list[Sentence]:
+    def _candidates(self, document: Document, analysis: DocumentAnalysis) -> list[Sentence]:
         cfg = self.settings
-        found = [s for s in analysis.body if is_candidate(s, min_words=cfg.min_words)]
+
+        def ok(s: Sentence, min_words: int) -> bool:
+            standalone = is_standalone_line(document.text, s.start, s.end)
+            return is_candidate(s, min_words=min_words, title=document.title, standalone=standalone)
+
+        found = [s for s in analysis.body if ok(s, cfg.min_words)]
+        if not found:  # short texts: any statement that is not a title or page furniture
+            found = [s for s in analysis.body if ok(s, 2)]
         if not found:
-            found = [s for s in analysis.body if not s.is_heading and len(s.text.split()) >= 2]
+            found = [s for s in analysis.body if not s.is_heading and word_count(s.text) >= 2]
         if not found:
             raise IngestionError("document has no sentence that could state a hypothesis")
         if len(found) <= cfg.max_sentences:
@@ -146,10 +155,12 @@ class HeuristicExtractor:
         timer = StageTimer()
         with timer.stage("segment"):
             analysis = analyse(document)
-            candidates = self._candidates(analysis)
+            candidates = self._candidates(document, analysis)
         with timer.stage("embed"):
             title = document.title
-            texts = [s.text for s in candidates] + ([title] if title else [])
+            # link and markup syntax is noise for the embedder and must not reach the hypothesis
+            statements = [strip_markup(s.text) or s.text for s in candidates]
+            texts = statements + ([title] if title else [])
             encoded = self.embedder.encode(texts)
             vectors = encoded[: len(candidates)]
             title_vec = encoded[len(candidates)] if title else None
@@ -166,24 +177,25 @@ class HeuristicExtractor:
             score_sentences(scores, vectors, title_vec, body_end)
             hyp = max(range(len(scores)), key=lambda i: (scores[i].hypothesis, -i))
             chosen = self._select_claims(scores, hyp, vectors)
-        claims, nodes = self._claims(scores, chosen, candidates[hyp])
+        hypothesis = statements[hyp]
+        claims, nodes = self._claims(scores, chosen, candidates[hyp], hypothesis)
         with timer.stage("evidence"):
             # before the edges (it does not depend on them) so the grounding pairs can ride along
             evidence, grounding = self._evidence(document, analysis, candidates, vectors, hyp, chosen, claims)
         with timer.stage("edges"):
             planned = (
-                self.pair_planner(candidates[hyp].text, [c.text for c in claims], evidence)
+                self.pair_planner(hypothesis, [c.text for c in claims], evidence)
                 if self.pair_planner is not None and self.nli is not None
                 else []
             )
             edges, opposing, skipped = build_edges(
-                candidates[hyp].text, nodes, self.nli, policy=self.settings.nli, prefetch=planned
+                hypothesis, nodes, self.nli, policy=self.settings.nli, prefetch=planned
             )
         for claim in claims:
             if claim.claim_id in opposing:
                 claim.claim_type = "counterclaim"
         return Extraction(
-            hypothesis=candidates[hyp].text,
+            hypothesis=hypothesis,
             claims=claims,
             edges=edges,
             evidence=evidence,
@@ -204,18 +216,23 @@ class HeuristicExtractor:
         )
 
     def _claims(
-        self, scores: list[SentenceScore], chosen: list[int], hyp_sentence: Sentence
+        self,
+        scores: list[SentenceScore],
+        chosen: list[int],
+        hyp_sentence: Sentence,
+        hypothesis: str,
     ) -> tuple[list[ExtractedClaim], list[EdgeNode]]:
         claims: list[ExtractedClaim] = []
-        nodes = [EdgeNode(ROOT_ID, hyp_sentence.text, hyp_sentence.index)]
+        nodes = [EdgeNode(ROOT_ID, hypothesis, hyp_sentence.index)]
         for k, i in enumerate(chosen, start=1):
             s = scores[i].sentence
-            connective = leading_connective(s.text)
+            text = s.text  # claims keep their wording; their citations are evidence of their own
+            connective = leading_connective(text)
             claim_id = f"claim_{k}"
             claims.append(
                 ExtractedClaim(
                     claim_id=claim_id,
-                    text=s.text,
+                    text=text,
                     claim_type=_ROLE_TYPES.get(connective[1], "supporting_claim")
                     if connective
                     else "supporting_claim",
@@ -229,10 +246,10 @@ class HeuristicExtractor:
                     },
                 )
             )
-            counter = bool(count_present(s.text, COUNTER_CUES)) or (
+            counter = bool(count_present(text, COUNTER_CUES)) or (
                 connective is not None and connective[1] == "contrast"
             )
-            nodes.append(EdgeNode(claim_id, s.text, s.index, connective, counter))
+            nodes.append(EdgeNode(claim_id, text, s.index, connective, counter))
         nodes.sort(key=lambda n: n.index)
         return claims, nodes
 

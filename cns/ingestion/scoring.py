@@ -2,15 +2,19 @@
 
 Three kinds of signal, each in [0, 1], combined with fixed, documented weights:
 
-* **cues** — thesis phrases ("we argue", "in conclusion", "the evidence shows") and argument
-  markers ("because", "however", "suggests"), hedges and boosters;
+* **cues** — thesis phrases ("we argue", "in conclusion", "the evidence shows") or, weaker,
+  position phrases ("should", "must", "is a good idea", "I believe": a debate text states its
+  side this way without announcing it), and argument markers ("because", "however",
+  "suggests"), hedges and boosters;
 * **position** — the abstract / conclusion sections, or the first and last fifth of the text;
 * **centrality** — the mean cosine of a sentence's embedding to all other sentences (the
   sentence the rest of the document is "about"), min-max scaled within the document, plus the
   similarity to the title when there is one.
 
 Cue phrases alone pick the first "we show" sentence (the guide's floor); centrality alone picks a
-bland summary sentence; together they pick the claim the document is built around.
+bland summary sentence; together they pick the claim the document is built around.  Titles,
+bylines and page furniture are not candidates at all (:mod:`cns.ingestion.boilerplate`), and a
+sentence that reports the other side's view ("critics argue …") is penalised as a thesis.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from cns.ingestion.boilerplate import is_boilerplate, word_count
 from cns.ingestion.cues import (
     ARGUMENT_MARKERS,
     BOOSTERS,
+    COUNTER_CUES,
     HEDGES,
     HYPOTHESIS_CUES,
+    POSITION_CUES,
     SECTION_THESIS,
     count_present,
     leading_connective,
 )
+from cns.ingestion.markup import strip_markup
 from cns.ingestion.segment import Sentence
 
 _STAT = re.compile(r"\d")
@@ -52,14 +60,23 @@ class SentenceScore:
     has_citation: bool = False
 
 
-def is_candidate(sentence: Sentence, *, min_words: int, max_words: int = 90) -> bool:
-    """Prose sentences long enough to make a claim; headings, bylines and questions are not."""
-    words = len(sentence.text.split())
+def is_candidate(
+    sentence: Sentence,
+    *,
+    min_words: int,
+    max_words: int = 90,
+    title: str | None = None,
+    standalone: bool = False,
+) -> bool:
+    """Prose sentences long enough to make a claim; headings, titles, bylines, page furniture
+    and questions are not.  Words are counted without link syntax (a bare URL is no claim)."""
+    words = word_count(strip_markup(sentence.text))
     return (
         not sentence.is_heading
         and min_words <= words <= max_words
-        and not sentence.text.rstrip().endswith("?")
+        and not sentence.text.rstrip().endswith(("?", "？"))
         and _BYLINE.match(sentence.text) is None
+        and not is_boilerplate(sentence.text, title=title, standalone=standalone)
     )
 
 
@@ -86,6 +103,12 @@ def hypothesis_cue(text: str) -> tuple[float, list[str]]:
     return (max((HYPOTHESIS_CUES[p] for p in found), default=0.0), found)
 
 
+def position_cue(text: str) -> tuple[float, list[str]]:
+    """How plainly a sentence takes a position ("X should be banned"), from :data:`POSITION_CUES`."""
+    found = count_present(text, tuple(POSITION_CUES))
+    return (max((POSITION_CUES[p] for p in found), default=0.0), found)
+
+
 def score_sentences(
     scores: list[SentenceScore],
     vectors: NDArray[np.float32],
@@ -104,7 +127,12 @@ def score_sentences(
     tw = HYPOTHESIS_WEIGHTS
     for i, item in enumerate(scores):
         text = item.sentence.text
-        cue, cues = hypothesis_cue(text)
+        thesis, cues = hypothesis_cue(text)
+        reported = bool(count_present(text, COUNTER_CUES))
+        # "Critics argue that X should …": the position is the critics', not the author's
+        stance, stance_cues = position_cue(text) if not reported else (0.0, [])
+        cue = max(thesis, stance)
+        cues = cues + stance_cues
         rel = item.sentence.start / max(1, body_length)
         connective = leading_connective(text)
         penalty = 0.0
@@ -112,6 +140,8 @@ def score_sentences(
             penalty += 0.1  # the author's own thesis is rarely a cited statement
         if connective is not None and connective[1] in ("contrast", "premise"):
             penalty += 0.2  # "However, …" / "For example, …" answer another sentence
+        if reported:
+            penalty += 0.2  # "Critics argue that …" reports the view the author answers
         item.centrality = float(central[i])
         item.hypothesis = (
             tw["cue"] * cue

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-_TERMINAL = tuple('.!?:;,"”’)]')
+_TERMINAL = tuple('.!?:;,"”’)]。！？；：」』）')
+# pysbd's English rules do not split at full-width sentence ends; CJK text has no spaces after them
+_CJK_SENTENCE_END = re.compile(r"(?<=[。！？])(?=[^\s」』）”’])")
 _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 12
 
@@ -115,7 +117,8 @@ def split_sentences(text: str, *, language: str = "en") -> list[Sentence]:
             # line breaks inside prose are wrapping, not sentence ends; same length keeps offsets valid
             flat = text[c_start:c_end].replace("\n", " ")
             cursor = 0
-            for piece in segmenter.segment(flat):
+            pieces = [p for chunk in segmenter.segment(flat) for p in _CJK_SENTENCE_END.split(chunk)]
+            for piece in pieces:
                 found = _locate(flat, piece, cursor, len(flat))
                 if found is None:
                     continue  # pysbd altered the piece beyond whitespace; the gap is recovered below

@@ -49,7 +49,7 @@ def find_title_line(lines: list[str]) -> str | None:
     if not lines:
         return None
     first = lines[0].lstrip("#").strip()
-    if 0 < len(first) <= 150 and first[-1] not in ".!?;:," and not _BYLINE.match(first):
+    if 0 < len(first) <= 150 and first[-1] not in ".!?;:,。！？；：" and not _BYLINE.match(first):
         return first
     return None
 

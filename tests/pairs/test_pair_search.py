@@ -125,14 +125,22 @@ def test_thresholds_filter_pairs() -> None:
     nli = RuleNLI()
     m = {"method": "nli"}  # the sentence-level formula: opposition = max p_contra = 0.8
     # C = 0.8 · 0.36 = 0.288, E = 1
-    low = CNSConfig(chirality=m, synthesis_thresholds={"chirality": 0.28, "entanglement": 0.5, "potential": 0.1})
+    low = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.28, "entanglement": 0.5, "potential": 0.1}
+    )
     assert len(find_chiral_pairs([a, b], low, nli=nli)) == 1
-    high = CNSConfig(chirality=m, synthesis_thresholds={"chirality": 0.3, "entanglement": 0.5, "potential": 0.1})
+    high = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.3, "entanglement": 0.5, "potential": 0.1}
+    )
     assert find_chiral_pairs([a, b], high, nli=nli) == []
     # P = sqrt(0.288) · (1 + 0.2 · (1 − 0.712)) ≈ 0.5676
-    p_high = CNSConfig(chirality=m, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.57})
+    p_high = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.57}
+    )
     assert find_chiral_pairs([a, b], p_high, nli=nli) == []
-    p_ok = CNSConfig(chirality=m, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.56})
+    p_ok = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.56}
+    )
     [pair] = find_chiral_pairs([a, b], p_ok, nli=nli)
     assert pair.potential == pytest.approx(np.sqrt(0.288) * (1 + 0.2 * (1 - 0.712)), rel=1e-5)
 

@@ -79,7 +79,7 @@ class NoveltyCritic:
         hits = [(ref, inner) for ref, inner in index.search(query, k)[0] if ref not in exclude][:examine]
         if not hits:
             return 1.0, None, []
-        skipped = self._passed_over(sno, hits, context) if examine > 1 else {}
+        skipped = self._passed_over(sno, hits, context) if self._can_skip(context) else {}
         for ref_id, inner in hits:
             if ref_id not in skipped:
                 return _half_distance(inner), ref_id, list(skipped.values())

@@ -52,6 +52,11 @@ def run(
         f"pairs {facts['pairs']}, syntheses attempted {facts['syntheses_attempted']}, "
         f"accepted {facts['syntheses_accepted']}, skipped (cooldown) {facts['syntheses_skipped']}"
     )
+    for archived in summary.cycle.archived_at_rescore:
+        console.print(
+            f"[yellow]archived at re-score:[/yellow] {archived.source or archived.sno_id} — {archived.reason} "
+            f"(critics: {', '.join(f'{k} {v:.2f}' for k, v in archived.critics.items())})"
+        )
     console.print(
         f"wrote {out / 'report.html'}, {out / 'snos.jsonl'}, {out / 'pairs.jsonl'}, {out / 'graphs'}/"
     )

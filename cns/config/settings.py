@@ -63,7 +63,8 @@ CRITIC_WEIGHT_PRESETS: dict[str, CriticWeights] = {
 class ChiralityMethod(StrEnum):
     """How the opposition term of chirality is computed (G2)."""
 
-    NLI = "nli"  # max(p_contra(a→b), p_contra(b→a)) — measures stance
+    NARRATIVE = "narrative"  # hypothesis + claims + stance toward shared evidence (default)
+    NLI = "nli"  # max(p_contra(a→b), p_contra(b→a)) of the two hypotheses — one sentence pair
     EMBEDDING = "embedding"  # the blueprint's 1 − cos(H_a, H_b) — measures topic change
     HYBRID = "hybrid"  # weighted mix of the two
 
@@ -116,12 +117,75 @@ class LLMConfig(_Section):
 
 
 class ChiralityConfig(_Section):
+    """How opposition is measured; the narrative-level settings are explained in docs/opposition.md."""
+
     method: ChiralityMethod = Field(
-        ChiralityMethod.NLI,
-        description="`nli` (stance, default), `embedding` (blueprint 1 − cos) or `hybrid`",
+        ChiralityMethod.NARRATIVE,
+        description="`narrative` (hypothesis + claims + shared evidence, default), `nli` (hypotheses "
+        "only), `embedding` (blueprint 1 − cos) or `hybrid`",
     )
     halve_cosine_distance: bool = Field(True, description="divide 1 − cos by 2 (the guide's [0, 1] range)")
     hybrid_nli_weight: float = Field(0.7, ge=0, le=1, description="weight of the NLI term in `hybrid`")
+    max_claims_per_side: int = Field(
+        6, ge=0, le=64, description="narrative: claims per SNO considered besides the hypothesis"
+    )
+    statement_pairs: int = Field(
+        10,
+        ge=1,
+        le=256,
+        description="narrative: statement pairs judged per SNO pair (hypothesis pair + most topic-similar others)",
+    )
+    aggregate_top_k: int = Field(
+        3, ge=1, le=64, description="narrative: mean of the k strongest statement-pair oppositions"
+    )
+    hypothesis_weight: float = Field(
+        0.4, ge=0, le=1, description="narrative: weight of the hypothesis pair against the claim pairs"
+    )
+    evidence_weight: float = Field(
+        0.3, ge=0, le=1, description="narrative: weight of the opposite stance toward shared evidence"
+    )
+    max_shared_evidence: int = Field(
+        2, ge=0, le=16, description="narrative: shared evidence items whose stance is judged per pair"
+    )
+    topic_gate: tuple[float, float] = Field(
+        (0.1, 0.3),
+        description="narrative: topic similarity below the first value gives opposition 0, above the "
+        "second full weight (linear in between): unrelated narratives are never opposed",
+    )
+
+    @field_validator("topic_gate")
+    @classmethod
+    def _ordered_gate(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not -1.0 <= low < high <= 1.0:
+            raise ValueError("topic_gate must be two similarities -1 <= low < high <= 1")
+        return value
+
+
+class EvidenceMatchingConfig(_Section):
+    """Shared evidence beyond identical citation keys: items that state the same fact (docs/opposition.md)."""
+
+    facts: bool = Field(True, description="count evidence items that state the same fact as shared")
+    fact_weight: float = Field(
+        0.5, ge=0, le=1, description="weight of a fact match in entanglement (an identical key weighs 1)"
+    )
+    similarity: float = Field(
+        0.7, ge=-1, le=1, description="embedding cosine two items need to be judged by the NLI model"
+    )
+    entailment: float = Field(
+        0.5, ge=0, le=1, description="both-direction entailment probability a fact match needs"
+    )
+    numbers_must_agree: bool = Field(
+        True, description="items that quote numbers must quote the same numbers to state the same fact"
+    )
+    neighbours: int = Field(4, ge=1, le=64, description="nearest items per evidence item considered")
+    max_items_per_sno: int = Field(
+        24, ge=1, description="evidence items per SNO considered for fact matching"
+    )
+    max_matches_per_pair: int = Field(4, ge=1, description="fact matches recorded per SNO pair")
+    max_judged_pairs: int = Field(
+        4000, ge=1, description="item pairs sent to the NLI model per search (bounds the cost)"
+    )
 
 
 class SynthesisThresholds(_Section):
@@ -169,6 +233,15 @@ class LogicConfig(_Section):
 
 class NoveltyConfig(_Section):
     alpha: float = Field(0.7, ge=0, description="weight of the distance to the nearest trusted SNO")
+    skip_opponents: bool = Field(
+        True,
+        description="a neighbour the NLI judges opposed, or a version of the same document, is not "
+        "counted as lack of novelty (docs/critics.md)",
+    )
+    opponent_threshold: float = Field(
+        0.5, ge=0, le=1, description="narrative opposition at which a neighbour counts as an opponent"
+    )
+    neighbours: int = Field(5, ge=1, le=100, description="nearest references examined for opponents")
     beta: float = Field(0.3, ge=0, description="weight of the parsimony penalty")
     parsimony_scale: float = Field(5.0, gt=0, description="|E|/|V| at which the penalty saturates")
 
@@ -266,6 +339,7 @@ class CNSConfig(BaseSettings):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     chirality: ChiralityConfig = Field(default_factory=ChiralityConfig)
+    evidence_matching: EvidenceMatchingConfig = Field(default_factory=EvidenceMatchingConfig)
     synthesis_thresholds: SynthesisThresholds = Field(default_factory=SynthesisThresholds)
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     grounding: GroundingConfig = Field(default_factory=GroundingConfig)

@@ -8,6 +8,7 @@ stay reproducible and comparable across runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -54,11 +55,14 @@ class EvaluationContext:
 
     ``reference_index`` holds the hypothesis embeddings of the novelty reference set (population
     SNOs with T ≥ τ_ref, spec G6); ``exclude_ids`` are never compared with (the SNO itself, or a
-    synthesis's parents when the caller wants that).
+    synthesis's parents when the caller wants that). ``reference_lookup`` returns a reference SNO by
+    id (None if gone); with it the novelty critic can tell an opponent or a copy of the same
+    document from a narrative that really says the same thing.
     """
 
     reference_index: VectorIndex | None = None
     exclude_ids: frozenset[str] = frozenset()
+    reference_lookup: Callable[[str], StructuredNarrativeObject | None] | None = None
 
 
 @runtime_checkable

@@ -105,6 +105,6 @@ def build_pipeline(config: CNSConfig, *, nli: NLIModel, embedder: Embedder | Non
     critics: list[Critic] = [
         GroundingCritic(nli, config.grounding, embedder),
         LogicCritic(config.logic),
-        NoveltyCritic(config.novelty),
+        NoveltyCritic(config.novelty, nli=nli, embedder=embedder, chirality=config.chirality),
     ]
     return CriticPipeline(critics, config.critic_weights.as_dict())

@@ -8,8 +8,11 @@ therefore defaults to a stance-based opposition from an NLI model::
     opposition(a, b) = max(p_contra(a → b), p_contra(b → a))
     chirality(a, b)  = opposition(a, b) · T_a · T_b
 
-``chirality.method`` selects ``nli`` (default), ``embedding`` (the blueprint, kept for logging
-and comparison) or ``hybrid`` (``w · nli + (1 − w) · embedding``).
+``chirality.method`` selects ``narrative`` (default: hypothesis, claims and shared evidence of the
+two SNOs, :mod:`cns.metrics.narrative`), ``nli`` (the two hypotheses only, the formula above),
+``embedding`` (the blueprint, kept for logging and comparison) or ``hybrid``
+(``w · nli + (1 − w) · embedding``). Text pairs have no claims or evidence, so for
+:func:`opposition_scores` ``narrative`` is the sentence-level ``nli`` formula.
 """
 
 from __future__ import annotations
@@ -106,11 +109,14 @@ def opposition_scores(
 ) -> Array:
     """Opposition in [0, 1] for each ``(text_a, text_b)``, symmetric in a and b.
 
-    ``method`` (default: ``config.method``, itself ``nli`` by default) decides which model is
-    needed: ``nli`` needs ``nli``, ``embedding`` needs ``embedder``, ``hybrid`` needs both.
+    ``method`` (default: ``config.method``) decides which model is needed: ``nli`` and
+    ``narrative`` need ``nli`` (for two bare texts both are the sentence formula), ``embedding``
+    needs ``embedder``, ``hybrid`` needs both.
     """
     config = config or ChiralityConfig()
     chosen = ChiralityMethod(method) if method is not None else config.method
+    if chosen is ChiralityMethod.NARRATIVE:
+        chosen = ChiralityMethod.NLI
     if not pairs:
         return np.zeros(0, dtype=np.float64)
     if chosen in (ChiralityMethod.NLI, ChiralityMethod.HYBRID) and nli is None:
@@ -153,7 +159,8 @@ def chirality_score(
     """Chirality of two evaluated SNOs by the configured method; 0 if a trust score is missing.
 
     The ``embedding`` method uses the stored hypothesis embeddings (no model call), exactly as the
-    blueprint; the ``nli`` and ``hybrid`` methods compare the hypothesis texts.
+    blueprint; the ``nli`` and ``hybrid`` methods compare the hypothesis texts; ``narrative``
+    compares the whole narratives (:func:`cns.metrics.narrative.narrative_opposition`).
     """
     config = config or ChiralityConfig()
     chosen = ChiralityMethod(method) if method is not None else config.method
@@ -161,6 +168,13 @@ def chirality_score(
         return 0.0
     if chosen is ChiralityMethod.EMBEDDING:
         return blueprint_chirality(sno_a, sno_b, halve=config.halve_cosine_distance)
+    if chosen is ChiralityMethod.NARRATIVE:
+        if nli is None:
+            raise ConfigError.for_key("chirality.method", "method 'narrative' needs an NLI model")
+        from cns.metrics.narrative import narrative_opposition
+
+        scores = narrative_opposition([(sno_a, sno_b)], nli=nli, embedder=embedder, config=config).scores
+        return float(chirality_batch(scores, [sno_a.trust_score], [sno_b.trust_score])[0])
     opposition = opposition_scores(
         [(sno_a.central_hypothesis, sno_b.central_hypothesis)],
         nli=nli,

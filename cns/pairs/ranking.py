@@ -19,7 +19,7 @@ from cns.config.settings import CNSConfig
 from cns.core.sno import StructuredNarrativeObject
 from cns.metrics import chirality_batch, synthesis_potential
 from cns.pairs.candidates import Candidates
-from cns.pairs.scoring import candidate_opposition
+from cns.pairs.scoring import PairMatches, candidate_opposition
 from cns.pairs.types import PairSearchOptions, PairSearchStats
 from cns.ports import Embedder, NLIModel
 
@@ -65,6 +65,7 @@ def score_best_first(
     opts: PairSearchOptions,
     max_pairs: int,
     stats: PairSearchStats,
+    facts: PairMatches | None = None,
 ) -> ScoredPairs:
     th = config.synthesis_thresholds
     order = best_first_order(cand, bound, opts.max_scored_candidates)
@@ -78,7 +79,9 @@ def score_best_first(
                 break
         batch = order[start : min(limit, start + opts.nli_batch_size)]
         a, b = cand.a[batch], cand.b[batch]
-        opp, nli_pairs = candidate_opposition(snos, a, b, config=config.chirality, nli=nli, embedder=embedder)
+        opp, nli_pairs = candidate_opposition(
+            snos, a, b, config=config.chirality, nli=nli, embedder=embedder, facts=facts
+        )
         stats.nli_pairs += nli_pairs
         chir = chirality_batch(opp, t[a], t[b])
         pot = synthesis_potential(chir, ent[batch])

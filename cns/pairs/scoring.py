@@ -1,8 +1,11 @@
 """Exact chirality of candidate pairs by the configured method, in as few model calls as possible.
 
-Opposition is symmetric, so identical hypothesis pairs (in either order) are scored once; all
-NLI pairs of a batch, both directions, go to the model in a single ``predict``. The ``embedding``
-method uses the stored hypothesis embeddings and calls no model when they are present.
+``narrative`` (the default) judges the two whole narratives — hypotheses, claims and their stance
+toward the evidence they share, key matches and fact matches alike (:mod:`cns.metrics.narrative`).
+For ``nli``, opposition is symmetric, so identical hypothesis pairs (in either order) are scored
+once. Either way all NLI pairs of a batch, both directions, go to the model in a single
+``predict``. The ``embedding`` method uses the stored hypothesis embeddings and calls no model
+when they are present.
 """
 
 from __future__ import annotations
@@ -12,20 +15,25 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from cns.config.settings import ChiralityConfig, ChiralityMethod
+from cns.config.settings import ChiralityConfig, ChiralityMethod, CNSConfig
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import ConfigError
 from cns.metrics import blueprint_chirality_batch, opposition_scores
+from cns.metrics.narrative import key_shared_texts, narrative_opposition
+from cns.metrics.shared_facts import EvidenceMatch
 from cns.ports import Embedder, NLIModel
+
+PairMatches = dict[tuple[int, int], list[EvidenceMatch]]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int32] | NDArray[np.int64]
+_EPS = 1e-12  # as in cns.pairs.ranking
 
 
 def opposition_upper_bound(config: ChiralityConfig) -> float:
     """The largest opposition the method can return (1, or 2 for an un-halved cosine distance)."""
     embedding_max = 1.0 if config.halve_cosine_distance else 2.0
-    if config.method is ChiralityMethod.NLI:
+    if config.method in (ChiralityMethod.NLI, ChiralityMethod.NARRATIVE):
         return 1.0
     if config.method is ChiralityMethod.EMBEDDING:
         return embedding_max
@@ -75,6 +83,37 @@ def _nli_opposition(
     return np.array([lookup[k] for k in keys], dtype=np.float64), 2 * len(unique)
 
 
+def shared_texts(
+    snos: Sequence[StructuredNarrativeObject], i: int, j: int, facts: PairMatches | None
+) -> list[tuple[str, str]]:
+    """What rows ``i`` and ``j`` share: sources with one key, then items stating the same fact."""
+    found = key_shared_texts(snos[i], snos[j])
+    if facts:
+        found += [(m.text_a, m.text_b) for m in facts.get((min(i, j), max(i, j)), [])]
+    return found
+
+
+def _narrative(
+    snos: Sequence[StructuredNarrativeObject],
+    a: IntArray,
+    b: IntArray,
+    *,
+    config: ChiralityConfig,
+    nli: NLIModel,
+    embedder: Embedder | None,
+    facts: PairMatches | None,
+) -> tuple[FloatArray, int]:
+    rows = list(zip(a.tolist(), b.tolist(), strict=True))
+    result = narrative_opposition(
+        [(snos[i], snos[j]) for i, j in rows],
+        nli=nli,
+        embedder=embedder,
+        config=config,
+        shared=[shared_texts(snos, i, j, facts) for i, j in rows],
+    )
+    return result.scores, result.nli_pairs
+
+
 def candidate_opposition(
     snos: Sequence[StructuredNarrativeObject],
     a: IntArray,
@@ -83,8 +122,13 @@ def candidate_opposition(
     config: ChiralityConfig,
     nli: NLIModel | None,
     embedder: Embedder | None,
+    facts: PairMatches | None = None,
 ) -> tuple[FloatArray, int]:
-    """Opposition of rows ``a[i]``/``b[i]`` and the number of NLI pairs sent to the model."""
+    """Opposition of rows ``a[i]``/``b[i]`` and the number of NLI pairs sent to the model.
+
+    ``facts`` (keyed by ``(min row, max row)``) adds the fact-matched evidence of each pair to what
+    the ``narrative`` method judges the two sides' stance toward.
+    """
     if a.shape[0] == 0:
         return np.zeros(0, dtype=np.float64), 0
     method = config.method
@@ -92,6 +136,8 @@ def candidate_opposition(
         return _embedding_opposition(snos, a, b, config=config, embedder=embedder), 0
     if nli is None:
         raise ConfigError.for_key("chirality.method", f"method '{method.value}' needs an NLI model")
+    if method is ChiralityMethod.NARRATIVE:
+        return _narrative(snos, a, b, config=config, nli=nli, embedder=embedder, facts=facts)
     stance, calls = _nli_opposition(snos, a, b, nli=nli)
     if method is ChiralityMethod.NLI:
         return stance, calls
@@ -103,3 +149,13 @@ def candidate_opposition(
 def trusts(snos: Sequence[StructuredNarrativeObject]) -> FloatArray:
     """Trust scores as an array, NaN where missing."""
     return np.array([np.nan if s.trust_score is None else s.trust_score for s in snos], dtype=np.float64)
+
+
+def can_reach_chirality(t: FloatArray, config: CNSConfig) -> NDArray[np.bool_]:
+    """Trusted rows whose best possible chirality with anyone reaches θ_C."""
+    trusted = ~np.isnan(t)
+    t0 = np.where(trusted, t, 0.0)
+    t_max = float(t0.max()) if t0.size else 0.0
+    omax = opposition_upper_bound(config.chirality)
+    result: NDArray[np.bool_] = trusted & (omax * t0 * t_max >= config.synthesis_thresholds.chirality - _EPS)
+    return result

@@ -5,7 +5,10 @@ Pipeline, cheapest filter first:
 1. **eligible SNOs** — trusted, with evidence, and ``opp_max · T · T_max ≥ θ_C`` (chirality is
    ``opposition · T_a · T_b`` with opposition ≤ ``opp_max``, so nobody else can reach θ_C);
 2. **candidates** — pairs sharing an evidence key (:mod:`cns.pairs.candidates`), with their
-   exact Jaccard ``E``; dropped unless ``E ≥ θ_E``, ``E > 0`` and the potential bound passes;
+   exact Jaccard ``E``, plus pairs whose evidence items state the same fact
+   (:mod:`cns.pairs.facts`, one bounded embedding search and one NLI call; a fact match counts
+   ``evidence_matching.fact_weight`` in ``E``); dropped unless ``E ≥ θ_E``, ``E > 0`` and the
+   potential bound passes;
 3. **best-first exact scoring** (:mod:`cns.pairs.ranking`) — candidates sorted by the bound ``opp_max · T_a · T_b · E``
    (``P ≤ 1.2 · sqrt(C · E)`` is monotone in it) are scored in NLI batches; scoring stops once the
    next bound cannot beat the current ``max_pairs``-th potential (the result is then exactly the
@@ -18,7 +21,7 @@ No step before 3 calls a model, so cost is dominated by the sparse product and s
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +32,13 @@ from cns.core.sno import StructuredNarrativeObject
 from cns.errors import ValidationError
 from cns.logging_setup import get_logger
 from cns.metrics import jaccard_from_counts
+from cns.metrics.shared_facts import EvidenceMatch
 from cns.pairs.candidates import CandidateIndex, Candidates, Incidence
 from cns.pairs.conflicts import conflict_points
+from cns.pairs.facts import FactSearchStats, PairMatches, fact_entanglement, find_fact_matches
 from cns.pairs.opposition import opposition_pairs
 from cns.pairs.ranking import EPS, POTENTIAL_BONUS_MAX, score_best_first, top_by_bound
-from cns.pairs.scoring import opposition_upper_bound, trusts
+from cns.pairs.scoring import can_reach_chirality, opposition_upper_bound, trusts
 from cns.pairs.types import ChiralPair, PairSearchOptions, PairSearchStats
 from cns.ports import Embedder, NLIModel, SNOStore
 
@@ -63,33 +68,104 @@ def population_of(
     )
 
 
+def _fact_matches(
+    snos: list[StructuredNarrativeObject],
+    t: FloatArray,
+    config: CNSConfig,
+    nli: NLIModel | None,
+    embedder: Embedder | None,
+    stats: PairSearchStats,
+) -> tuple[PairMatches, NLIModel | None]:
+    """Fact matches among eligible SNOs (none without an embedder, or when ``facts`` is off)."""
+    cfg = config.evidence_matching
+    if not cfg.facts or cfg.fact_weight <= 0 or embedder is None:
+        return {}, nli
+    eligible = can_reach_chirality(t, config)
+    rows = [i for i, s in enumerate(snos) if eligible[i] and s.evidence_set]
+    if len(rows) < 2:
+        return {}, nli
+    nli = nli or _load_nli(config)
+    clock = time.perf_counter()
+    found = FactSearchStats()
+    matches = find_fact_matches(snos, rows, config=config, nli=nli, embedder=embedder, stats=found)
+    stats.fact_items, stats.fact_judged_pairs = found.items, found.judged_pairs
+    stats.fact_matches, stats.fact_pairs = found.matches, len(matches)
+    stats.nli_pairs += 2 * found.judged_pairs
+    stats.seconds["facts"] = time.perf_counter() - clock
+    return matches, nli
+
+
+def _with_facts(
+    cand: Candidates,
+    ent: FloatArray,
+    sizes: NDArray[np.int64],
+    facts: PairMatches,
+    w: float,
+    seen: set[tuple[int, int]],
+) -> FloatArray:
+    """``ent`` with the fact matches of the candidates that have some (a few rows, found by code)."""
+    if not facts or len(cand) == 0:
+        return ent
+    n = int(sizes.shape[0])
+    codes = cand.a.astype(np.int64) * n + cand.b.astype(np.int64)
+    wanted = np.array([i * n + j for i, j in facts], dtype=np.int64)
+    out = ent.copy()
+    for h in np.flatnonzero(np.isin(codes, wanted)).tolist():
+        i, j = int(cand.a[h]), int(cand.b[h])
+        seen.add((i, j))
+        out[h] = fact_entanglement(int(cand.shared[h]), int(sizes[i]), int(sizes[j]), facts[(i, j)], w)
+    return out
+
+
+def _fact_only(
+    facts: PairMatches, seen: set[tuple[int, int]], sizes: NDArray[np.int64], w: float
+) -> tuple[Candidates, FloatArray]:
+    rest = sorted(k for k in facts if k not in seen)
+    a = np.array([i for i, _ in rest], dtype=np.int32)
+    b = np.array([j for _, j in rest], dtype=np.int32)
+    ent = np.array([fact_entanglement(0, int(sizes[i]), int(sizes[j]), facts[(i, j)], w) for i, j in rest])
+    return Candidates(a, b, np.zeros(len(rest), dtype=np.int32)), ent.astype(np.float64)
+
+
 def _entangled(
     snos: list[StructuredNarrativeObject],
     t: FloatArray,
     config: CNSConfig,
     opts: PairSearchOptions,
     stats: PairSearchStats,
+    facts: PairMatches | None = None,
 ) -> tuple[Candidates, FloatArray, FloatArray]:
     th = config.synthesis_thresholds
     omax = opposition_upper_bound(config.chirality)
+    facts = facts or {}
+    w = config.evidence_matching.fact_weight
     clock = time.perf_counter()
     inc = Incidence.from_flat(
         [key for s in snos for key in s.source_keys], [len(s.source_keys) for s in snos]
     )
     trusted = ~np.isnan(t)
     t0 = np.where(trusted, t, 0.0)
-    t_max = float(t0.max()) if t0.size else 0.0
-    keep = trusted & (inc.sizes > 0) & (omax * t0 * t_max >= th.chirality - EPS)
+    keep = can_reach_chirality(t, config) & (inc.sizes > 0)
     stats.eligible, stats.keys = int(keep.sum()), inc.n_keys
     index = CandidateIndex(inc, keep_rows=keep, stop_key_max_postings=opts.stop_key_max_postings)
     stats.seconds["index"] = time.perf_counter() - clock
     stats.stop_keys, stats.stop_key_postings = index.stop.count, index.stop.postings
     parts: list[tuple[Candidates, FloatArray, FloatArray]] = []
-    for cand in index.blocks():
+    seen: set[tuple[int, int]] = set()
+
+    def blocks() -> Iterator[tuple[Candidates, FloatArray | None]]:
+        for block in index.blocks():
+            yield block, None
+        if facts:  # after the key blocks (``seen`` is complete): pairs that share only facts
+            yield _fact_only(facts, seen, inc.sizes, w)
+
+    for cand, fixed in blocks():
         stats.raw_candidates += len(cand)
         a, b = cand.a, cand.b
         cmax = omax * t0[a] * t0[b]
-        ent = jaccard_from_counts(cand.shared, inc.sizes[a], inc.sizes[b])
+        ent = fixed if fixed is not None else jaccard_from_counts(cand.shared, inc.sizes[a], inc.sizes[b])
+        if fixed is None:
+            ent = _with_facts(cand, ent, inc.sizes, facts, w, seen)
         bound = cmax * ent
         ok = (
             (cmax >= th.chirality - EPS)
@@ -125,7 +201,8 @@ def search_chiral_pairs(
     stats = PairSearchStats(population=len(snos))
     clock = time.perf_counter()
     t = trusts(snos)
-    cand, ent, bound = _entangled(snos, t, config, opts, stats)
+    facts, nli = _fact_matches(snos, t, config, nli, embedder, stats)
+    cand, ent, bound = _entangled(snos, t, config, opts, stats, facts)
     stats.seconds["candidates"] = time.perf_counter() - clock - stats.seconds["index"]
     needs_nli = config.chirality.method is not ChiralityMethod.EMBEDDING
     if nli is None and needs_nli and (len(cand) or opts.opposition_search):
@@ -143,9 +220,10 @@ def search_chiral_pairs(
         opts=opts,
         max_pairs=max_pairs,
         stats=stats,
+        facts=facts,
     )
     pairs = [
-        _make_pair(snos[i], snos[j], c, e, p, o)
+        _make_pair(snos[i], snos[j], c, e, p, o, facts.get((min(i, j), max(i, j)), []))
         for i, j, c, e, p, o in zip(
             scored.a,
             scored.b,
@@ -194,11 +272,38 @@ def _load_nli(config: CNSConfig) -> NLIModel:
     return load_nli(config=config)
 
 
+def evidence_matches(
+    a: StructuredNarrativeObject, b: StructuredNarrativeObject, facts: list[EvidenceMatch], *, swapped: bool
+) -> list[EvidenceMatch]:
+    """Key matches (sorted) then fact matches (best first), each oriented ``text_a`` from ``a``."""
+    items_a = {i.key: i for i in a.evidence_set if i.is_source}
+    items_b = {i.key: i for i in b.evidence_set if i.is_source}
+    keys = [
+        EvidenceMatch("key", k, k, 1.0, items_a[k].content, items_b[k].content)
+        for k in sorted(items_a.keys() & items_b.keys())
+    ]
+    if swapped:
+        facts = [
+            EvidenceMatch("fact", m.key_b, m.key_a, m.score, m.text_b, m.text_a, m.b_is_source, m.a_is_source)
+            for m in facts
+        ]
+    return keys + list(facts)
+
+
 def _make_pair(
-    x: StructuredNarrativeObject, y: StructuredNarrativeObject, c: float, e: float, p: float, o: float
+    x: StructuredNarrativeObject,
+    y: StructuredNarrativeObject,
+    c: float,
+    e: float,
+    p: float,
+    o: float,
+    facts: list[EvidenceMatch] | None = None,
 ) -> ChiralPair:
-    a, b = (x, y) if x.sno_id <= y.sno_id else (y, x)
-    return ChiralPair(a, b, c, e, p, a.source_keys & b.source_keys, opposition=o)
+    """The pair in canonical orientation; ``facts`` are oriented as ``(x, y)``."""
+    swapped = x.sno_id > y.sno_id
+    a, b = (y, x) if swapped else (x, y)
+    matches = evidence_matches(a, b, facts or [], swapped=swapped)
+    return ChiralPair(a, b, c, e, p, a.source_keys & b.source_keys, opposition=o, evidence_matches=matches)
 
 
 def find_chiral_pairs(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cns.core.sno import StructuredNarrativeObject
+from cns.metrics.shared_facts import EvidenceMatch
 
 PairSource = Literal["evidence", "opposition"]
 
@@ -50,9 +51,12 @@ class ChiralPair:
     """Two narratives that oppose each other while sharing evidence (spec §4).
 
     ``sno_a`` is the SNO with the smaller id, so a pair has one canonical orientation.
-    ``shared_evidence`` holds canonical evidence keys; ``opposition`` is the stance term before
-    multiplying by ``T_a · T_b``; ``source`` says whether the pair came from shared evidence or
-    from the optional opposition search (then ``entanglement`` is 0).
+    ``shared_evidence`` holds canonical evidence keys; ``evidence_matches`` lists everything the
+    pair shares and how: ``key`` (identical canonical key, weight 1) or ``fact`` (two items that
+    state the same fact, with the NLI score; weight ``evidence_matching.fact_weight``), with
+    ``text_a`` from ``sno_a``. ``opposition`` is the stance term before multiplying by
+    ``T_a · T_b``; ``source`` says whether the pair came from shared evidence or from the optional
+    opposition search (then ``entanglement`` is 0).
     """
 
     sno_a: StructuredNarrativeObject
@@ -64,6 +68,7 @@ class ChiralPair:
     conflict_points: list[ConflictPoint] = field(default_factory=list)
     opposition: float = 0.0
     source: PairSource = "evidence"
+    evidence_matches: list[EvidenceMatch] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -85,6 +90,7 @@ class ChiralPair:
             **self.scores(),
             "source": self.source,
             "shared_evidence": sorted(self.shared_evidence),
+            "evidence_matches": [m.to_dict() for m in self.evidence_matches],
             "conflict_points": [c.to_dict() for c in self.conflict_points],
         }
 
@@ -143,6 +149,10 @@ class PairSearchStats:
     scored_candidates: int = 0
     nli_pairs: int = 0
     opposition_candidates: int = 0
+    fact_items: int = 0
+    fact_judged_pairs: int = 0
+    fact_matches: int = 0
+    fact_pairs: int = 0
     exact: bool = True
     seconds: dict[str, float] = field(default_factory=dict)
 

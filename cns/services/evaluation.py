@@ -7,7 +7,7 @@ neighbour query costs one matrix product regardless of population size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -44,6 +44,9 @@ class Evaluator:
         self.embedder = embedder
         self.nli = nli
         self.pipeline: CriticPipeline = build_pipeline(config, nli=nli, embedder=embedder)
+        #: finds a reference SNO by id for the novelty critic (set by the workflow manager to read
+        #: its store); None = novelty cannot tell opponents and copies from look-alikes
+        self.reference_lookup: Callable[[str], StructuredNarrativeObject | None] | None = None
 
     def ensure_embedding(self, sno: StructuredNarrativeObject) -> None:
         if sno.hypothesis_embedding is None:
@@ -59,10 +62,15 @@ class Evaluator:
         *,
         reference_index: VectorIndex | None = None,
         exclude_ids: Iterable[str] = (),
+        reference_lookup: Callable[[str], StructuredNarrativeObject | None] | None = None,
     ) -> PipelineResult:
         """Score ``sno`` (setting its trust and evaluation) against ``reference_index``."""
         self.ensure_embedding(sno)
-        context = EvaluationContext(reference_index=reference_index, exclude_ids=frozenset(exclude_ids))
+        context = EvaluationContext(
+            reference_index=reference_index,
+            exclude_ids=frozenset(exclude_ids),
+            reference_lookup=reference_lookup or self.reference_lookup,
+        )
         result = self.pipeline.evaluate_sno(sno, context)
         assert sno.evaluation is not None
         sno.evaluation["models"] = {
@@ -87,4 +95,5 @@ class Evaluator:
             dimension=self.config.embedding_dim,
             min_trust=self.config.thresholds.novelty_reference_trust,
         )
-        return [self.evaluate(sno, reference_index=index) for sno in snos]
+        by_id = {sno.sno_id: sno for sno in snos}
+        return [self.evaluate(sno, reference_index=index, reference_lookup=by_id.get) for sno in snos]

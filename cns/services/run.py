@@ -156,8 +156,14 @@ def run_pipeline(
         pairs=views,
         scored_pairs=scatter_points(rt, active, chosen),
         thresholds={"chirality": thresholds.chirality, "entanglement": thresholds.entanglement},
-        summary={"documents skipped": len(report.skipped), "failed": len(report.failed)},
-        skipped=[(s.path, s.reason) for s in report.skipped] + [(f.source, f.reason) for f in report.failed],
+        summary={
+            "documents skipped": len(report.skipped),
+            "failed": len(report.failed),
+            "archived at re-score": len(cycle.archived_at_rescore),
+        },
+        skipped=[(s.path, s.reason) for s in report.skipped]
+        + [(f.source, f.reason) for f in report.failed]
+        + [(a.source or a.sno_id, f"archived at re-score: {a.reason}") for a in cycle.archived_at_rescore],
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(data, out_dir / "report.html", svg_cache=rt.config.data_dir / "cache" / "graphs")

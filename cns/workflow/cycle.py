@@ -28,6 +28,7 @@ class CycleReport:
     search: PairSearchResult
     results: list[tuple[ChiralPair, SynthesisResult]] = field(default_factory=list)
     rescored: int = 0
+    archived_at_rescore: list[RescoreArchival] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[SynthesisResult]:
@@ -40,6 +41,7 @@ class CycleReport:
             "syntheses_accepted": len(self.accepted),
             "syntheses_skipped": sum(1 for _, r in self.results if r.skipped),
             "rescored": self.rescored,
+            "archived_at_rescore": len(self.archived_at_rescore),
         }
 
 
@@ -57,31 +59,74 @@ def build_engine(manager: CNSWorkflowManager) -> SynthesisEngine:
     )
 
 
-def rescore_population(manager: CNSWorkflowManager) -> int:
+@dataclass(frozen=True)
+class RescoreArchival:
+    """An SNO that re-scoring moved out of the active population, and why."""
+
+    sno_id: str
+    source: str | None
+    trust_before: float | None
+    trust_after: float
+    reason: str
+    critics: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sno_id": self.sno_id,
+            "source": self.source,
+            "trust_before": self.trust_before,
+            "trust_after": self.trust_after,
+            "reason": self.reason,
+            "critics": dict(self.critics),
+        }
+
+
+@dataclass
+class RescoreReport:
+    changed: int = 0
+    archived: list[RescoreArchival] = field(default_factory=list)
+
+
+def rescore_population_report(manager: CNSWorkflowManager) -> RescoreReport:
     """Re-evaluate every active SNO against the current reference set (novelty drifts as it grows).
 
-    An SNO whose trust falls to or below the ingest threshold is archived with the reason; the
-    reference set itself is the stored trust before this pass, so the order does not matter.
+    An SNO whose trust falls to or below the ingest threshold is archived with the reason, logged
+    (``population.rescore_archived``, a warning) and listed in the returned report, so the CLI and
+    the run report can show it; the reference set is the stored trust before this pass, so the
+    order does not matter.
     """
     population = manager.population()
     reference = manager.reference_index()
+    by_id = {sno.sno_id: sno for sno in population}
     threshold = manager.config.thresholds.ingest
+    report = RescoreReport()
     changed: list[StructuredNarrativeObject] = []
     for sno in population:
         before = sno.trust_score
-        manager.evaluator.evaluate(sno, reference_index=reference)
+        result = manager.evaluator.evaluate(sno, reference_index=reference, reference_lookup=by_id.get)
         trust = sno.trust_score or 0.0
         if trust <= threshold:
             sno.status = SNOStatus.ARCHIVED
-            sno.metadata["archive_reason"] = (
-                f"re-scored trust {trust:.4f} is not above the ingest threshold {threshold} (thresholds.ingest)"
-            )
+            reason = f"re-scored trust {trust:.4f} is not above the ingest threshold {threshold} (thresholds.ingest)"
+            sno.metadata["archive_reason"] = reason
+            critics = {name: round(r.score, 4) for name, r in result.critic_results.items()}
+            archived = RescoreArchival(sno.sno_id, sno.metadata.get("source"), before, trust, reason, critics)
+            report.archived.append(archived)
+            log.warning("population.rescore_archived", **archived.to_dict())
         if sno.trust_score != before or sno.status is not SNOStatus.ACTIVE:
             changed.append(sno)
     for sno in changed:
         manager.store.put(sno)
-    log.info("population.rescored", population=len(population), changed=len(changed))
-    return len(changed)
+    report.changed = len(changed)
+    log.info(
+        "population.rescored", population=len(population), changed=len(changed), archived=len(report.archived)
+    )
+    return report
+
+
+def rescore_population(manager: CNSWorkflowManager) -> int:
+    """:func:`rescore_population_report`, returning only how many SNOs changed."""
+    return rescore_population_report(manager).changed
 
 
 def is_synthesis(sno: StructuredNarrativeObject) -> bool:
@@ -142,9 +187,9 @@ def run_cycle(
     include_syntheses: bool = True,
 ) -> CycleReport:
     """Re-score (optional), find pairs, and synthesize the pairs not in cooldown, best first."""
-    rescored = rescore_population(manager) if rescore else 0
+    rescored = rescore_population_report(manager) if rescore else RescoreReport()
     search = find_pairs(manager, include_syntheses=include_syntheses)
-    report = CycleReport(search=search, rescored=rescored)
+    report = CycleReport(search=search, rescored=rescored.changed, archived_at_rescore=rescored.archived)
     budget = max_syntheses if max_syntheses is not None else len(search.pairs)
     for pair in search.pairs:
         if budget <= 0:

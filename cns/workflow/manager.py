@@ -177,7 +177,15 @@ class CNSWorkflowManager:
         if self._evaluator is None:
             models = self.model_session
             self._evaluator = Evaluator(self.config, embedder=models.embedder, nli=models.nli)
+            self._evaluator.reference_lookup = self._reference_sno
         return self._evaluator
+
+    def _reference_sno(self, sno_id: str) -> StructuredNarrativeObject | None:
+        """A reference SNO for the novelty critic; None if it has left the store meanwhile."""
+        try:
+            return self.store.get(sno_id)
+        except SNONotFoundError:
+            return None
 
     @property
     def synthesis_engine(self) -> SynthesisEngine:

@@ -99,7 +99,10 @@ def test_chirality_score_is_opposition_times_trusts() -> None:
     a = StructuredNarrativeObject("X rises", trust_score=0.8)
     b = StructuredNarrativeObject("X falls", trust_score=0.5)
     nli = FixedNLI({("X rises", "X falls"): 0.7})
-    assert chirality_score(a, b, nli=nli) == pytest.approx(0.7 * 0.8 * 0.5)
+    assert chirality_score(a, b, nli=nli, method="nli") == pytest.approx(0.7 * 0.8 * 0.5)
+    # narrative: max p_contra 0.7 − max p_entail 0.5 (the unscripted direction) over both
+    # directions of the only statement pair; no embeddings, so no topic gate
+    assert chirality_score(a, b, nli=nli) == pytest.approx((0.7 - 0.5) * 0.8 * 0.5)
     b.trust_score = None
     assert chirality_score(a, b, nli=nli) == 0.0
 

@@ -101,11 +101,16 @@ def test_entanglement_prefilter_runs_before_any_nli_call() -> None:
         sno_id="b",
     )
     c = make_sno("coffee decreases sleep", evidence=[("z", "doi:10.1/z")], trust=0.9, sno_id="c")
-    config = CNSConfig(synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.0})
+    nli_method = {"method": "nli"}  # the sentence-level formula: opposition = max p_contra
+    config = CNSConfig(
+        chirality=nli_method, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.0}
+    )
     # a–b share 1 of 3 keys: E = 1/3 < 0.5; c shares nothing → no candidate reaches the model
     assert find_chiral_pairs([a, b, c], config, nli=nli) == []
     assert nli.pairs_seen == 0
-    config = CNSConfig(synthesis_thresholds={"chirality": 0.2, "entanglement": 0.3, "potential": 0.0})
+    config = CNSConfig(
+        chirality=nli_method, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.3, "potential": 0.0}
+    )
     pairs = find_chiral_pairs([a, b, c], config, nli=nli)
     assert [p.key for p in pairs] == [("a", "b")]
     assert pairs[0].entanglement == pytest.approx(1 / 3)
@@ -118,15 +123,24 @@ def test_thresholds_filter_pairs() -> None:
     a = make_sno("coffee increases productivity", evidence=[("s", "doi:10.1/a")], trust=0.6, sno_id="a")
     b = make_sno("coffee decreases productivity", evidence=[("s", "doi:10.1/a")], trust=0.6, sno_id="b")
     nli = RuleNLI()
+    m = {"method": "nli"}  # the sentence-level formula: opposition = max p_contra = 0.8
     # C = 0.8 · 0.36 = 0.288, E = 1
-    low = CNSConfig(synthesis_thresholds={"chirality": 0.28, "entanglement": 0.5, "potential": 0.1})
+    low = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.28, "entanglement": 0.5, "potential": 0.1}
+    )
     assert len(find_chiral_pairs([a, b], low, nli=nli)) == 1
-    high = CNSConfig(synthesis_thresholds={"chirality": 0.3, "entanglement": 0.5, "potential": 0.1})
+    high = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.3, "entanglement": 0.5, "potential": 0.1}
+    )
     assert find_chiral_pairs([a, b], high, nli=nli) == []
     # P = sqrt(0.288) · (1 + 0.2 · (1 − 0.712)) ≈ 0.5676
-    p_high = CNSConfig(synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.57})
+    p_high = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.57}
+    )
     assert find_chiral_pairs([a, b], p_high, nli=nli) == []
-    p_ok = CNSConfig(synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.56})
+    p_ok = CNSConfig(
+        chirality=m, synthesis_thresholds={"chirality": 0.2, "entanglement": 0.5, "potential": 0.56}
+    )
     [pair] = find_chiral_pairs([a, b], p_ok, nli=nli)
     assert pair.potential == pytest.approx(np.sqrt(0.288) * (1 + 0.2 * (1 - 0.712)), rel=1e-5)
 
@@ -240,7 +254,7 @@ def test_opposition_search_finds_pairs_without_shared_evidence(embedder: HashEmb
     c = make_sno(
         "tea is served hot", evidence=[("z", "doi:10.1/z")], embedder=embedder, trust=0.9, sno_id="c"
     )
-    config = CNSConfig()
+    config = CNSConfig(chirality={"method": "nli"})  # sentence formula: opposition = max p_contra
     assert find_chiral_pairs([a, b, c], config, nli=RuleNLI()) == []
     opts = PairSearchOptions(opposition_search=True, opposition_neighbours=1)
     result = search_chiral_pairs([a, b, c], config, nli=RuleNLI(), options=opts)
@@ -276,7 +290,8 @@ def test_nli_is_loaded_from_config_only_when_needed(fake_config: CNSConfig) -> N
     a = make_sno("coffee increases productivity", evidence=[("s", "doi:10.1/a")], trust=0.9, sno_id="a")
     b = make_sno("coffee decreases productivity", evidence=[("s", "doi:10.1/a")], trust=0.9, sno_id="b")
     [pair] = find_chiral_pairs([a, b], fake_config)  # the fake backend named by the config
-    assert pair.chirality == pytest.approx(0.8 * 0.81, rel=1e-5)
+    # narrative opposition of two hypothesis-only SNOs: p_contra 0.8 − p_entail 0.05
+    assert pair.chirality == pytest.approx(0.75 * 0.81, rel=1e-5)
     lone = make_sno("coffee decreases sleep", evidence=[("z", "doi:10.1/z")], trust=0.9, sno_id="c")
     broken = CNSConfig(models={"nli_backend": "transformers", "nli": "/nonexistent/model"})
     assert find_chiral_pairs([a, lone], broken) == []  # no candidate → no model load attempted

@@ -240,8 +240,9 @@ def _sections(
             )
             used.append(("evidence_for_each_side", stmt, [item]))
             continue
-        own = _own_sources(side.sno, catalog.shared_keys)
-        rest = f"rests on its own sources {writer.cite(own[:4])}" if own else "rests on its own text alone"
+        own = _own_sources(side.sno, catalog.shared_keys)[:4]
+        rest = f"rests on its own sources {writer.cite(own)}" if own else "rests on its own text alone"
+        used.append(("evidence_for_each_side", a if side.key == "a" else b, own))
         each.append(
             f"For account {side.letter}, no statement follows from the shared evidence alone; it {rest}."
         )
@@ -300,6 +301,8 @@ def offline_candidate(
     sno = StructuredNarrativeObject(hypothesis, sno_id=sno_id, metadata={"synthesizer": "offline"})
     ids: dict[tuple[str, str], str] = {}
     for section, stmt, items in used:
+        for item in items:
+            sno.add_evidence(item)
         key = (stmt.side.key, stmt.claim.claim_id)
         if key in ids:
             continue
@@ -310,8 +313,6 @@ def offline_candidate(
             metadata={"section": section, "side": stmt.side.key, "from": [stmt.ref]},
         )
         ids[key] = cid
-        for item in items:
-            sno.add_evidence(item)
     for (side, _), cid in ids.items():
         target = ROOT_ID
         conflict_id = ids.get((side, point.claim_a if side == "a" else point.claim_b))

@@ -73,14 +73,21 @@ def glued_connectives(text: str, sentence_starts: Iterable[str] = ()) -> list[st
     An opening is a capitalised function word ("This", "The", "In") or the first three words of one
     of ``sentence_starts`` (sentences of the source texts) — that is how "when Millikan (1916)
     confirmed …" is caught when the source has a sentence starting so, while "Young and Maxwell"
-    is not flagged for a source sentence starting "Maxwell's theory".
+    is not flagged for a source sentence starting "Maxwell's theory". A join that the source
+    sentences themselves contain (a quoted parent sentence) is the parent's wording, not a join
+    the synthesis made, and is not counted.
     """
-    prefixes = {p for p in (_prefix(s) for s in sentence_starts) if len(p) == 3}
+    sources = [s for s in sentence_starts if s.strip()]
+    prefixes = {p for p in (_prefix(s) for s in sources) if len(p) == 3}
+    lowered = [" ".join(_WORD.findall(s.lower())) for s in sources]
     found = []
     for match in _GLUE.finditer(text):
         word = match.group(2)
-        if word.lower() in SENTENCE_OPENERS or _prefix(text[match.start(2) :]) in prefixes:
-            found.append(f"{match.group(1)} {word}")
+        following = _prefix(text[match.start(2) :])
+        if word.lower() in SENTENCE_OPENERS or following in prefixes:
+            window = " ".join((match.group(1).lower(), *following))
+            if not any(window in s for s in lowered):
+                found.append(f"{match.group(1)} {word}")
     return found
 
 

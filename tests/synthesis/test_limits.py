@@ -133,7 +133,12 @@ def test_offline_synthesis_without_shared_evidence_uses_the_union(
     cf = config()
     result = SynthesisEngine(cf, evaluator=evaluator(cf, embedder, nli)).synthesize(pair)
     assert result.sno is not None
+    # no shared evidence: the precise point of disagreement, each side resting on its own source
     assert result.sno.central_hypothesis == (
-        "tea calms people when tea contains theanine, whereas tea excites people when tea contains caffeine"
+        "Accounts A and B disagree on one point that their shared evidence leaves open: "
+        "“tea calms people” against “tea excites people”."
     )
+    sections = result.sno.metadata["sections"]
+    assert sections["common_ground"][0] == "The two accounts cite no source in common."
+    assert sections["evidence_for_each_side"][1].endswith("it rests on its own sources [2].")
     assert result.sno.evidence_keys == {"doi:10.1/t", "doi:10.1/c"}

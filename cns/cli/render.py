@@ -9,6 +9,7 @@ from rich.tree import Tree
 
 from cns.core.graph import ROOT_ID
 from cns.core.sno import StructuredNarrativeObject
+from cns.synthesis.view import is_synthesis, synthesis_view
 
 
 def _label(sno: StructuredNarrativeObject, node: str, relation: str | None) -> str:
@@ -61,15 +62,63 @@ def trust_table(sno: StructuredNarrativeObject) -> Table:
     return table
 
 
+def synthesis_sections(sno: StructuredNarrativeObject) -> Group:
+    """The synthesis as a reader sees it: sections, then numbered references."""
+    view = synthesis_view(sno)
+    parts: list[str] = [f"[bold]Synthesis[/bold] ({escape(str(view['synthesizer']))})"]
+    for section in view["sections"]:
+        parts.append(f"[underline]{escape(section['title'])}[/underline]")
+        parts += [f"  {escape(sentence)}" for sentence in section["sentences"]]
+    if view["references"]:
+        parts.append("[underline]References[/underline]")
+        parts += [
+            f"  [{ref['n']}] {escape(str(ref.get('source_id') or ref['key']))}" for ref in view["references"]
+        ]
+    return Group(*parts)
+
+
+def provenance_table(sno: StructuredNarrativeObject) -> Table:
+    """Every claim of a synthesis with the source spans (document, offsets, quote) it rests on."""
+    view = synthesis_view(sno)
+    audit = view["provenance_audit"]
+    title = (
+        f"provenance: {audit.get('verified')} of {audit.get('claims')} claims traced to source spans; "
+        f"hypothesis {'supported' if audit.get('hypothesis_supported') else 'NOT supported'}"
+        if audit
+        else "provenance: not audited"
+    )
+    table = Table(title=title)
+    for column in ("claim", "ok", "source span", "quote"):
+        table.add_column(column)
+    for claim in view["claims"]:
+        spans = claim["spans"] or [None]
+        for i, span in enumerate(spans):
+            where = "" if span is None else f"{span.get('source') or span.get('sno_id')}"
+            if span is not None and span.get("start") is not None:
+                where += f" [{span['start']}-{span['end']}]"
+            if span is not None:
+                where += f" ({span.get('match')})"
+            table.add_row(
+                escape(f"{claim['claim_id']}: {claim['text'][:80]}") if i == 0 else "",
+                ("yes" if claim["verified"] else "[red]NO[/red]") if i == 0 else "",
+                escape(where),
+                escape("" if span is None else str(span.get("quote", ""))[:100]),
+            )
+    for dropped in audit.get("dropped", []):
+        table.add_row(escape(f"{dropped['claim_id']}: {dropped['text'][:80]}"), "[red]dropped[/red]", "", "")
+    return table
+
+
 def sno_panel(sno: StructuredNarrativeObject) -> Group:
     evidence = Table(title=f"evidence ({len(sno.evidence_set)})", show_lines=False)
     evidence.add_column("key")
     evidence.add_column("content")
     for item in sorted(sno.evidence_set, key=lambda e: e.key):
         evidence.add_row(escape(item.key), escape(item.content[:100]))
-    return Group(
+    parts: list[Group | Table | Tree | str] = [
         f"[bold]SNO[/bold] {sno.sno_id}  status={sno.status.value}",
         reasoning_tree(sno),
-        trust_table(sno),
-        evidence,
-    )
+    ]
+    if is_synthesis(sno):
+        parts += [synthesis_sections(sno), provenance_table(sno)]
+    return Group(*parts, trust_table(sno), evidence)

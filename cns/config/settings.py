@@ -203,6 +203,12 @@ class ThresholdsConfig(_Section):
         0.3, ge=0, le=1, description="admit an ingested SNO into the population if T > ingest"
     )
     synthesis: float = Field(0.5, ge=0, le=1, description="accept a synthesis if its T >= synthesis")
+    provenance: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="a parent span supports a synthesized claim if it quotes it or NLI p_entail >= this",
+    )
     novelty_reference_trust: float = Field(
         0.4, ge=0, le=1, description="τ_ref: SNOs with T >= this form the novelty reference set (G6)"
     )
@@ -316,6 +322,9 @@ class PopulationConfig(_Section):
     )
     max_concurrent_syntheses: int = Field(5, ge=1, description="semaphore size for syntheses")
     max_refinements: int = Field(3, ge=0, le=10, description="LLM refinement rounds per synthesis")
+    synthesis_unsupported_claims: Literal["drop", "flag"] = Field(
+        "drop", description="synthesized claims no parent span supports: drop them, or keep them flagged"
+    )
 
 
 class CNSConfig(BaseSettings):

@@ -2,7 +2,8 @@
 
 It shows the summary, the trust and per-critic distributions, the chirality-vs-entanglement
 scatter, and every chiral pair with both narratives side by side, the shared evidence, the
-conflict points and the synthesis (accepted or not, with the critics' reasons).
+conflict points and the synthesis (accepted or not, with the critics' reasons): its sections, its
+numbered references and the provenance of every claim (the source spans it rests on).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from cns import __version__
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.report.exports import sno_to_mermaid
 from cns.report.plots import pair_scatter, reasoning_graph_svg, trust_histograms
+from cns.synthesis.view import synthesis_view
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _environment(svg_cache: Path | None = None) -> Environment:
     env.globals["critic_scores"] = _critic_scores
     env.globals["graph_svg"] = _cached_svg(svg_cache)
     env.globals["mermaid"] = sno_to_mermaid
+    env.globals["synthesis_view"] = synthesis_view
     return env
 
 

@@ -28,6 +28,7 @@ from cns.report import PairView, ReportData, write_graph_exports, write_report
 from cns.services.runtime import Runtime
 from cns.store.sql import pair_id_for
 from cns.synthesis import SynthesisResult
+from cns.synthesis.view import synthesis_view
 from cns.workflow.cycle import CycleReport
 from cns.workflow.report import IngestReport
 
@@ -188,6 +189,7 @@ def _pair_row(view: PairView) -> dict[str, Any]:
         "synthesis_sno_id": None if view.synthesis is None else view.synthesis.sno_id,
         "synthesis_accepted": view.synthesis_accepted,
         "synthesis_reasons": list(view.synthesis_reasons),
+        "synthesis": None if view.synthesis is None else synthesis_view(view.synthesis),
     }
 
 

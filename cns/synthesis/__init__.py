@@ -2,32 +2,41 @@
 
 ``SynthesisEngine(config, evaluator=..., llm=None).synthesize(pair, population=...)`` returns a
 :class:`SynthesisResult` (``accepted``, ``sno``, ``reasons``, ``attempts``, ``strategy``,
-``metrics``). Without an LLM the extractive synthesizer is used; it writes no text of its own.
+``metrics``). Without an LLM the offline dialectical synthesizer is used: template sentences around
+quotes of the parents, never a fact of its own. Every claim of either path carries provenance
+(parent claims and source spans, :mod:`cns.synthesis.provenance`).
 """
 
 from cns.synthesis.attempts import AttemptLog, AttemptRecord, InMemoryAttemptLog, SynthesisLimiter
 from cns.synthesis.candidate import build_candidate, hypothesis_findings
+from cns.synthesis.dialectical import SECTION_ORDER, offline_candidate, section_text
 from cns.synthesis.engine import SynthesisEngine
-from cns.synthesis.extractive import GLUE_WORDS, extractive_candidate
 from cns.synthesis.prompt import SYNTHESIS_SCHEMA, EvidenceCatalog, build_messages
+from cns.synthesis.provenance import ProvenanceAudit, audit_provenance
+from cns.synthesis.readability import ReadabilityReport, check_readability
 from cns.synthesis.result import SynthesisResult, synthesis_metrics
 from cns.synthesis.strategy import SynthesisStrategy, select_strategy
 
 __all__ = [
-    "GLUE_WORDS",
+    "SECTION_ORDER",
     "SYNTHESIS_SCHEMA",
     "AttemptLog",
     "AttemptRecord",
     "EvidenceCatalog",
     "InMemoryAttemptLog",
+    "ProvenanceAudit",
+    "ReadabilityReport",
     "SynthesisEngine",
     "SynthesisLimiter",
     "SynthesisResult",
     "SynthesisStrategy",
+    "audit_provenance",
     "build_candidate",
     "build_messages",
-    "extractive_candidate",
+    "check_readability",
     "hypothesis_findings",
+    "offline_candidate",
+    "section_text",
     "select_strategy",
     "synthesis_metrics",
 ]

@@ -2,7 +2,12 @@
 
 With an LLM: the dialectical prompt, JSON answer, validation (:mod:`cns.synthesis.candidate`),
 critic evaluation, and up to ``population.max_refinements`` refinement rounds fed by the
-validator's findings or the critics' verdict. Without one: the extractive synthesizer, once.
+validator's findings or the critics' verdict. Without one: the offline dialectical synthesizer
+(:mod:`cns.synthesis.dialectical`), once.
+
+Both paths then go through the provenance audit (:mod:`cns.synthesis.provenance`): every claim is
+traced to the parent spans it rests on, unsupported claims are dropped or flagged, and a
+hypothesis no span supports rejects the synthesis with that reason.
 
 The candidate is scored against the **population's** reference index (not only its parents, G6),
 excluding nothing but itself, and accepted iff ``T ≥ thresholds.synthesis``. Every attempt's raw
@@ -29,8 +34,9 @@ from cns.ports import LLMClient, NLIModel
 from cns.services.evaluation import Evaluator, build_reference_index
 from cns.synthesis.attempts import AttemptLog, InMemoryAttemptLog, Outcome, SynthesisLimiter
 from cns.synthesis.candidate import build_candidate, hypothesis_findings
-from cns.synthesis.extractive import extractive_candidate
+from cns.synthesis.dialectical import offline_candidate
 from cns.synthesis.prompt import EvidenceCatalog, build_messages, prompt_hash, refinement_messages
+from cns.synthesis.provenance import audit_provenance
 from cns.synthesis.result import SynthesisResult, synthesis_metrics
 from cns.synthesis.strategy import SynthesisStrategy, select_strategy
 
@@ -147,7 +153,7 @@ class SynthesisEngine:
         strategy = select_strategy(pair.chirality, pair.entanglement)
         catalog = EvidenceCatalog.for_pair(pair)
         if self.llm is None:
-            return self._extractive(pair, catalog, strategy, population)
+            return self._offline(pair, catalog, strategy, population)
         return self._with_llm(self.llm, pair, catalog, strategy, population)
 
     def _evaluate(
@@ -181,7 +187,7 @@ class SynthesisEngine:
     ) -> None:
         sno.metadata.update(
             {
-                "synthesizer": "llm" if self.llm is not None else "extractive",
+                "synthesizer": "llm" if self.llm is not None else "offline",
                 "parents": [pair.sno_a.sno_id, pair.sno_b.sno_id],
                 "pair_scores": pair.scores(),
                 "shared_evidence": sorted(pair.shared_evidence),
@@ -214,22 +220,36 @@ class SynthesisEngine:
         metrics = synthesis_metrics(pair, sno, evaluation)
         return SynthesisResult(accepted, sno, reasons, len(trace.findings), strategy, metrics)
 
-    def _extractive(
+    def _audit(self, sno: StructuredNarrativeObject, pair: ChiralPair) -> list[str]:
+        """Trace every claim to its parent spans; the reason to reject when the hypothesis has none."""
+        audit = audit_provenance(
+            sno,
+            pair,
+            self.nli,
+            threshold=self.config.thresholds.provenance,
+            policy=self.config.population.synthesis_unsupported_claims,
+        )
+        return [] if audit.rejection is None else [audit.rejection]
+
+    def _offline(
         self,
         pair: ChiralPair,
         catalog: EvidenceCatalog,
         strategy: SynthesisStrategy,
         population: list[StructuredNarrativeObject],
     ) -> SynthesisResult:
-        sno_id = stable_id("synthesis", "extractive", *pair.key)
-        sno = extractive_candidate(pair, catalog, self.nli, sno_id=sno_id)
+        sno_id = stable_id("synthesis", "offline", *pair.key)
+        sno = offline_candidate(
+            pair, catalog, self.nli, sno_id=sno_id, threshold=self.config.thresholds.provenance
+        )
         findings = hypothesis_findings(sno.central_hypothesis, pair, self.evaluator.embedder)
         trace = _Trace(findings=[findings])
-        self._provenance(sno, pair, strategy, trace, "extractive")
+        self._provenance(sno, pair, strategy, trace, "offline")
         if findings:
             return SynthesisResult(False, None, findings, 1, strategy)
+        unsupported = self._audit(sno, pair)
         _, reasons, evaluation = self._evaluate(sno, population)
-        return self._finish(sno, pair, strategy, trace, evaluation, reasons)
+        return self._finish(sno, pair, strategy, trace, evaluation, unsupported + reasons)
 
     def _with_llm(
         self,
@@ -258,9 +278,11 @@ class SynthesisEngine:
             trace.raw.append(raw)
             sno, findings = self._candidate(raw, pair, catalog, strategy)
             if sno is not None:
+                unsupported = self._audit(sno, pair)
                 ok, findings, evaluation = self._evaluate(sno, population)
+                findings = unsupported + findings
                 best = (sno, evaluation, findings)
-                if ok:
+                if ok and not unsupported:
                     trace.findings.append([])
                     break
             trace.findings.append(findings)

@@ -68,6 +68,7 @@ def test_pairs_synthesize_and_syntheses(tmp_path: Path, embedder) -> None:
         store.record_attempt(pair.pair_id, finished_at=pair.found_at, accepted=True, result_sno_id="syn-1")
         syntheses = client.get("/syntheses").json()
         assert syntheses["total"] == 1 and syntheses["items"][0]["sno_id"] == "syn-1"
+        assert syntheses["items"][0]["synthesis"] is None  # the attempt's SNO is not stored
         assert client.get("/syntheses", params={"accepted": "false"}).json()["total"] == 0
 
 
@@ -96,3 +97,32 @@ def test_framework_errors_use_the_error_shape(tmp_path: Path) -> None:
         assert given.headers["x-request-id"] == "abc-123"
         assert "/ingest" in client.get("/openapi.json").json()["paths"]
         assert client.get("/docs").status_code == 200
+
+
+def test_syntheses_and_snos_show_sections_and_provenance(tmp_path: Path, embedder, nli) -> None:
+    from cns.synthesis import SynthesisEngine
+    from tests.synthesis.synth_fixtures import config, evaluator, make_pair
+
+    cf = config()
+    result = SynthesisEngine(cf, evaluator=evaluator(cf, embedder, nli)).synthesize(make_pair(embedder, nli))
+    sno = result.sno
+    assert sno is not None
+    with api_client(tmp_path) as (client, store, _):
+        ids = seed(store, embedder)
+        store.put(sno)
+        pair = store.record_pair(PairRecord(ids[1], ids[2], 0.6, 0.5, 0.4, shared=["doi:10.1/x"]))
+        store.record_attempt(pair.pair_id, finished_at=pair.found_at, accepted=True, result_sno_id=sno.sno_id)
+        [item] = client.get("/syntheses").json()["items"]
+        view = item["synthesis"]
+        assert view["synthesizer"] == "offline" and view["hypothesis"] == sno.central_hypothesis
+        assert [s["name"] for s in view["sections"]] == [
+            "common_ground", "conflict", "evidence_for_each_side", "open_question"
+        ]  # fmt: skip
+        assert view["provenance_audit"]["verified_share"] == 1.0
+        claims = {c["claim_id"]: c for c in view["claims"]}
+        assert claims["conflict_a_claim_1"]["verified"] is True
+        assert claims["conflict_a_claim_1"]["parent_claims"] == [{"sno_id": "a", "claim_id": "claim_1"}]
+        assert claims["conflict_a_claim_1"]["spans"][0]["quote"] == "caffeine makes workers more alert"
+        body = client.get(f"/snos/{sno.sno_id}").json()
+        assert body["synthesis"] == view
+        assert "synthesis" not in client.get(f"/snos/{ids[0]}").json()  # plain narratives unchanged

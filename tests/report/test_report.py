@@ -90,3 +90,31 @@ def test_graph_drawings_are_reused_from_the_svg_cache(
     monkeypatch.setattr(html_module, "reasoning_graph_svg", fail)
     second = render_report(data, svg_cache=tmp_path / "svg")
     assert second.count("<svg") == first.count("<svg") > 0
+
+
+def test_report_shows_synthesis_sections_references_and_provenance(embedder, nli) -> None:  # type: ignore[no-untyped-def]
+    from cns.synthesis import SynthesisEngine
+    from tests.synthesis.synth_fixtures import config, evaluator, make_pair
+
+    cf = config()
+    pair = make_pair(embedder, nli)
+    result = SynthesisEngine(cf, evaluator=evaluator(cf, embedder, nli)).synthesize(pair)
+    assert result.sno is not None
+    view = PairView(pair.sno_a, pair.sno_b, pair.chirality, pair.entanglement, pair.potential,
+                    sorted(pair.shared_evidence), [c.to_dict() for c in pair.conflict_points],
+                    synthesis=result.sno, synthesis_accepted=result.accepted)  # fmt: skip
+    html = render_report(ReportData("run", [pair.sno_a, pair.sno_b, result.sno], [view]))
+    for title in (
+        "Common ground",
+        "Point of conflict",
+        "What the shared evidence shows for each side",
+        "Open question",
+    ):
+        assert f"<h5>{title}</h5>" in html
+    assert "For account A, the shared evidence [1] supports: “caffeine makes workers more alert”." in html
+    assert "Provenance: 2 of 2 claims traced to source spans; hypothesis supported" in html
+    assert (
+        '<li value="1"><code>doi:10.1/trial</code>' in html
+        and '<li value="2"><code>doi:10.1/sleep</code>' in html
+    )
+    assert "offline" in html

@@ -8,7 +8,6 @@ from pathlib import Path
 from types import ModuleType
 
 from cns.config import CNSConfig
-from cns.testing.fake_openai_server import FakeOpenAIServer
 from cns.testing.fakes import HashEmbedder, RuleNLI
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "synthesis_eval.py"
@@ -43,12 +42,12 @@ def test_whole_path_runs_with_fakes_and_the_fake_server() -> None:
         population={"max_refinements": 0},
     )
     snos = script.fever_population(8)
-    with FakeOpenAIServer(responder=script.scripted_answer) as server:
-        rows = script.run("FEVER", snos, config, HashEmbedder(384), RuleNLI(), server.base_url)
+    with script.llm_client(config) as llm:
+        assert llm[1] == "LLM via fake server (pipeline test, no LLM configured)"
+        rows = script.run("FEVER", snos, config, HashEmbedder(384), RuleNLI(), llm)
     offline, online = ([cell.strip() for cell in row.strip("|").split("|")] for row in rows)
-    assert (
-        offline[0] == "FEVER · offline extractive"
-        and online[0] == "FEVER · LLM via fake server (pipeline test)"
-    )
+    assert offline[0] == "FEVER · offline" and online[0].startswith("FEVER · LLM via fake server")
     assert offline[1] == online[1] and int(online[1]) >= 5  # same pairs, most of the 8 claims
-    assert online[4] == "1.000"  # the scripted answer cites every listed evidence id
+    assert offline[2] == offline[1]  # the offline synthesizer produces a candidate for every pair
+    assert offline[6].endswith("(100%)")  # every offline claim is traced to a parent span
+    assert offline[7] == f"{offline[2]}/{offline[2]}"  # and every offline synthesis is readable

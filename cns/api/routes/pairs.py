@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
@@ -12,8 +12,11 @@ from cns.api.responses import READ, WRITE, error_responses
 from cns.api.routes.ingest import accepted
 from cns.api.schemas import MAX_OFFSET, IngestAccepted, ItemPage, SynthesizeRequest
 from cns.api.stored import can_exist
+from cns.errors import SNONotFoundError
 from cns.services.queries import list_pairs, list_syntheses
 from cns.services.synthesis_jobs import submit_synthesis
+from cns.store import SQLStore
+from cns.synthesis.view import synthesis_view
 
 router = APIRouter(tags=["pairs"], responses=error_responses(*READ))
 
@@ -63,6 +66,20 @@ def get_syntheses(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     accepted_only: Annotated[bool | None, Query(alias="accepted")] = None,
 ) -> ItemPage:
-    """Finished synthesis attempts, newest first (``sno_id`` is the synthesised SNO)."""
+    """Finished synthesis attempts, newest first (``sno_id`` is the synthesised SNO).
+
+    ``synthesis`` is the stored SNO's reader view — hypothesis, sections, references, the
+    provenance of every claim and the audit — or null when the attempt produced no SNO.
+    """
     page = list_syntheses(services.store, limit=limit, offset=offset, accepted=accepted_only)
-    return ItemPage(items=page.items, total=page.total, limit=limit, offset=offset)
+    items = [{**item, "synthesis": _view(services.store, item.get("sno_id"))} for item in page.items]
+    return ItemPage(items=items, total=page.total, limit=limit, offset=offset)
+
+
+def _view(store: SQLStore, sno_id: str | None) -> dict[str, Any] | None:
+    if not sno_id or not can_exist(sno_id):
+        return None
+    try:
+        return synthesis_view(store.get(sno_id))
+    except SNONotFoundError:
+        return None

@@ -12,6 +12,7 @@ from cns.api.schemas import MAX_OFFSET, ItemPage
 from cns.api.stored import can_exist
 from cns.errors import SNONotFoundError
 from cns.services.queries import list_snos
+from cns.synthesis.view import is_synthesis, synthesis_view
 
 router = APIRouter(tags=["snos"], responses=error_responses(*READ))
 
@@ -36,7 +37,11 @@ def get_snos(
 
 @router.get("/snos/{sno_id}", responses=error_responses(404))
 def get_sno(sno_id: str, services: ServicesDep) -> dict[str, Any]:
-    """One SNO (404 if absent)."""
+    """One SNO (404 if absent); a synthesis also gets ``synthesis``: its sections and provenance."""
     if not can_exist(sno_id):
         raise SNONotFoundError.for_id(sno_id)
-    return services.store.get(sno_id).to_dict()
+    sno = services.store.get(sno_id)
+    body = sno.to_dict()
+    if is_synthesis(sno):
+        body["synthesis"] = synthesis_view(sno)
+    return body

@@ -1,66 +1,15 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 import time
 
 import pytest
 
 from cns.errors import CNSError
-from cns.synthesis import GLUE_WORDS, SynthesisEngine, SynthesisLimiter
-from cns.synthesis.extractive import compose_hypothesis
+from cns.synthesis import SynthesisEngine, SynthesisLimiter
 from cns.testing.fakes import HashEmbedder, RuleNLI, ScriptedLLM
 from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair
-
-WORD = re.compile(r"[a-z0-9']+")
-
-
-def words(text: str) -> set[str]:
-    return set(WORD.findall(text.lower()))
-
-
-def test_offline_synthesis_uses_only_parent_text(embedder: HashEmbedder, nli: RuleNLI) -> None:
-    cf = config()
-    pair = make_pair(embedder, nli)
-    result = SynthesisEngine(cf, evaluator=evaluator(cf, embedder, nli)).synthesize(pair)
-    sno = result.sno
-    assert sno is not None and sno.metadata["synthesizer"] == "extractive"
-    parent_words: set[str] = set()
-    for parent in (pair.sno_a, pair.sno_b):
-        for claim in parent.claims():
-            parent_words |= words(claim.content)
-        for item in parent.evidence_set:
-            parent_words |= words(item.content)
-    for claim in sno.claims():
-        assert words(claim.content) <= parent_words | GLUE_WORDS, claim.content
-    assert words(sno.central_hypothesis) - parent_words <= GLUE_WORDS
-    # the shared trial entails "caffeine makes workers more alert" (A); nothing of B is entailed by it
-    assert sno.central_hypothesis == (
-        "coffee increases productivity of office workers when caffeine makes workers more alert, "
-        "whereas coffee decreases productivity of office workers"
-    )
-    assert sno.metadata["kept_claims"] == ["a:claim_1"]
-    assert pair.shared_evidence <= sno.evidence_keys
-    assert result.metrics["shared_evidence_preserved"] is True
-
-
-def test_offline_synthesis_is_deterministic(embedder: HashEmbedder, nli: RuleNLI) -> None:
-    cf = config()
-    hashes = set()
-    for _ in range(2):
-        pair = make_pair(embedder, nli)
-        result = SynthesisEngine(cf, evaluator=evaluator(cf, embedder, nli)).synthesize(pair)
-        assert result.sno is not None
-        hashes.add((result.sno.sno_id, result.sno.content_hash(), result.sno.trust_score))
-    assert len(hashes) == 1
-
-
-def test_compose_hypothesis_conditions_only_where_grounded() -> None:
-    assert (
-        compose_hypothesis("X rises.", "X falls", "Y holds", None) == "X rises when Y holds, whereas X falls"
-    )
-    assert compose_hypothesis("X rises", "X falls", None, None) == "X rises, whereas X falls"
 
 
 def test_limiter_caps_concurrent_syntheses(embedder: HashEmbedder, nli: RuleNLI) -> None:
@@ -184,7 +133,12 @@ def test_offline_synthesis_without_shared_evidence_uses_the_union(
     cf = config()
     result = SynthesisEngine(cf, evaluator=evaluator(cf, embedder, nli)).synthesize(pair)
     assert result.sno is not None
+    # no shared evidence: the precise point of disagreement, each side resting on its own source
     assert result.sno.central_hypothesis == (
-        "tea calms people when tea contains theanine, whereas tea excites people when tea contains caffeine"
+        "Accounts A and B disagree on one point that their shared evidence leaves open: "
+        "“tea calms people” against “tea excites people”."
     )
+    sections = result.sno.metadata["sections"]
+    assert sections["common_ground"][0] == "The two accounts cite no source in common."
+    assert sections["evidence_for_each_side"][1].endswith("it rests on its own sources [2].")
     assert result.sno.evidence_keys == {"doi:10.1/t", "doi:10.1/c"}

@@ -126,8 +126,16 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the stdlib access log (tests read ``server.requests`` instead)."""
 
     def do_GET(self) -> None:
+        owner = self.server.owner
+        with owner._lock:  # recorded, so tests can count probes as well as completions
+            owner._requests.append(
+                RecordedRequest(
+                    "GET", self.path, {k.lower(): v for k, v in self.headers.items()}, b"", time.monotonic()
+                )
+            )
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}, {})
+            models = [{"id": name, "object": "model"} for name in owner.models]
+            self._send(200, {"object": "list", "data": models}, {})
         else:
             self._send(404, {"error": {"message": f"no route {self.path}"}}, {})
 
@@ -175,7 +183,14 @@ class _Server(ThreadingHTTPServer):
 class FakeOpenAIServer:
     """Scriptable OpenAI-compatible server; thread-safe; start/close or use ``with``."""
 
-    def __init__(self, *, responder: Responder | None = None, default: FakeReply | str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        responder: Responder | None = None,
+        default: FakeReply | str | None = None,
+        models: tuple[str, ...] = ("fake-model",),
+    ) -> None:
+        self.models = models  # what GET /v1/models lists
         self._replies: deque[FakeReply] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -193,9 +208,14 @@ class FakeOpenAIServer:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """A snapshot of every request received so far, in arrival order."""
+        """A snapshot of every request received so far (GET probes included), in arrival order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def completions(self) -> list[RecordedRequest]:
+        """The chat-completion requests received so far (what a test counts as LLM calls)."""
+        return [r for r in self.requests if r.method == "POST"]
 
     @property
     def pending(self) -> int:

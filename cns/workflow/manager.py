@@ -26,7 +26,7 @@ from cns.errors import CNSError, IngestionError, SNONotFoundError
 from cns.ingestion.builder import build_sno, sno_id_for
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
-from cns.ingestion.llm_extractor import LLMExtractor
+from cns.ingestion.llm_extractor import LLMExtractor, LLMUnavailableExtractor
 from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, load_path
 from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
@@ -109,6 +109,8 @@ class CNSWorkflowManager:
         self._engine: SynthesisEngine | None = None
         # a persisted faiss index following the store (SQL deployments); None = built in memory
         self._synced = reference
+        #: why the configured LLM is not used (set by :meth:`disable_llm`); None = used if configured
+        self.llm_unavailable: str | None = None
 
     # ------------------------------------------------------------------ lazily built components
     @property
@@ -135,6 +137,14 @@ class CNSWorkflowManager:
             self._llm = load_llm(self.config)
         return self._llm  # type: ignore[return-value]
 
+    def disable_llm(self, reason: str) -> None:
+        """Run without the LLM from now on, because a check found it unusable: the heuristic
+        extractor and the offline synthesizer take over, and every SNO made afterwards says why."""
+        self._llm = None
+        self.llm_unavailable = reason
+        self._extractor = None
+        self._engine = None
+
     @property
     def model_session(self) -> ModelSession:
         """The embedder and NLI model as ingestion uses them: memoised per document (one encode, one
@@ -159,6 +169,9 @@ class CNSWorkflowManager:
                 models.embedder, models.nli, self.extractor_settings, pair_planner=self._plan_grounding
             )
             llm = self.llm
+            if llm is None and self.llm_unavailable is not None:
+                self._extractor = LLMUnavailableExtractor(heuristic, self.llm_unavailable)
+                return self._extractor
             self._extractor = (
                 LLMExtractor(
                     llm,

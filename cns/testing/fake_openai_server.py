@@ -18,6 +18,7 @@ client fails at once (400 is not retried) with a message that names the cause.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -26,7 +27,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FakeOpenAIServer", "FakeReply", "RecordedRequest", "Responder"]
+__all__ = ["FakeOpenAIServer", "FakeReply", "RecordedRequest", "Responder", "refused_url"]
+
+
+def refused_url() -> str:
+    """An endpoint where nothing listens (a port bound, then closed): connecting is refused at once,
+    which is what a stopped local LLM server looks like."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ class CNSWorkflowManager:
         self._embedder = embedder
         self._nli = nli
         self._llm: LLMClient | object | None = llm if llm is not None else _UNSET
+        self._owns_llm = False  # built here from config (so closed here), not injected
         self._extractor: Extractor | None = None
         self._evaluator: Evaluator | None = None
         self._session: ModelSession | None = None
@@ -135,15 +136,24 @@ class CNSWorkflowManager:
             from cns.models import load_llm
 
             self._llm = load_llm(self.config)
+            self._owns_llm = True
         return self._llm  # type: ignore[return-value]
 
     def disable_llm(self, reason: str) -> None:
         """Run without the LLM from now on, because a check found it unusable: the heuristic
         extractor and the offline synthesizer take over, and every SNO made afterwards says why."""
+        self.close_llm()
         self._llm = None
         self.llm_unavailable = reason
         self._extractor = None
         self._engine = None
+
+    def close_llm(self) -> None:
+        """Close the pooled connections of an LLM client this manager built (injected ones are the caller's)."""
+        close = getattr(self._llm, "close", None)
+        if self._owns_llm and callable(close):
+            close()
+        self._owns_llm = False
 
     @property
     def model_session(self) -> ModelSession:

@@ -54,15 +54,31 @@ class TransformersServe:
         return str(self.model_dir)
 
     def start(self) -> TransformersServe:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
         command = [sys.executable, "-m", "transformers.cli.transformers", "serve", self.model]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--device", "cpu", "--log-level", "warning"]
+        command += [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--device",
+            "cpu",
+            "--log-level",
+            "warning",
+        ]
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"transformers serve exited with {self._process.returncode}: {self._log_tail()}")
+                raise RuntimeError(
+                    f"transformers serve exited with {self._process.returncode}: {self._log_tail()}"
+                )
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1.0).is_success:
                     return self
@@ -70,7 +86,9 @@ class TransformersServe:
                 pass
             time.sleep(0.25)
         self.kill()
-        raise RuntimeError(f"transformers serve did not answer within {self.startup_timeout} s: {self._log_tail()}")
+        raise RuntimeError(
+            f"transformers serve did not answer within {self.startup_timeout} s: {self._log_tail()}"
+        )
 
     def kill(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s); a no-op once stopped."""

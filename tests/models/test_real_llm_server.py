@@ -90,8 +90,15 @@ def test_killed_server_trips_the_breaker_and_a_run_falls_back_offline(
         running.complete(MESSAGES, max_tokens=2)
     assert second.value.details["circuit_open"] is True
 
-    llm = {"backend": "openai", "base_url": served.base_url, "model": served.model, "check_timeout_seconds": 5}
-    config = CNSConfig(models={"embedding_backend": "fake", "nli_backend": "fake"}, llm=llm, data_dir=tmp_path / "d")
+    llm = {
+        "backend": "openai",
+        "base_url": served.base_url,
+        "model": served.model,
+        "check_timeout_seconds": 5,
+    }
+    config = CNSConfig(
+        models={"embedding_backend": "fake", "nli_backend": "fake"}, llm=llm, data_dir=tmp_path / "d"
+    )
     assert check_llm(config.llm).exit_code == EXIT_UNREACHABLE
     with open_runtime(config) as rt:
         summary = run_pipeline(rt, [write_corpus(tmp_path / "docs")], tmp_path / "out")
@@ -99,4 +106,6 @@ def test_killed_server_trips_the_breaker_and_a_run_falls_back_offline(
     assert summary.llm.label == "fallback" and summary.to_dict()["llm"] == "fallback"
     documents = [s for s in stored if "parent_ids" not in s.metadata]
     assert len(documents) == 4
-    assert all(str(s.metadata["extractor_fallback"]).startswith("heuristic (llm unavailable") for s in documents)
+    assert all(
+        str(s.metadata["extractor_fallback"]).startswith("heuristic (llm unavailable") for s in documents
+    )

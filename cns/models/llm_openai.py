@@ -36,6 +36,7 @@ from pydantic import SecretStr
 from cns.config.settings import LLMConfig
 from cns.errors import ConfigError, LLMResponseError, ModelUnavailableError
 from cns.logging_setup import get_logger
+from cns.models.circuit import CircuitBreaker
 from cns.models.json_output import extract_json_object, validate_json
 from cns.models.llm_presets import StructuredOutput, resolve_llm_settings, response_format
 
@@ -132,9 +133,7 @@ class OpenAICompatibleLLM:
         self._temperature = temperature
         self._max_tokens = max_tokens
         self._structured: StructuredOutput = structured_output  # weakened once the server rejects it
-        self._circuit_reset = circuit_reset_seconds
-        self._circuit_open_until = 0.0
-        self._circuit_reason = ""
+        self._circuit = CircuitBreaker(circuit_reset_seconds)
         self._lock = threading.Lock()
         self._usage = LLMUsage()
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
@@ -174,7 +173,7 @@ class OpenAICompatibleLLM:
 
     def list_models(self) -> list[str]:
         """Model ids the server lists under ``GET /models`` (one request, no retries: a probe)."""
-        self._raise_if_circuit_open()
+        self._circuit.check(self._url, self._model)
         try:
             response = self._http.get("/models")
         except httpx.TransportError as exc:
@@ -273,32 +272,11 @@ class OpenAICompatibleLLM:
         body, attempt, latency_ms = self._post_with_retries(payload, schema)
         return self._read_reply(body, messages, attempt, latency_ms)
 
-    def _raise_if_circuit_open(self) -> None:
-        with self._lock:
-            remaining = self._circuit_open_until - time.monotonic()
-            reason = self._circuit_reason
-        if remaining > 0:
-            raise ModelUnavailableError(
-                f"LLM endpoint {self._url} was unreachable moments ago ({reason}); not trying again for "
-                f"{remaining:.0f} s (llm.circuit_reset_seconds). Start the server or check llm.base_url",
-                url=self._url,
-                model=self._model,
-                circuit_open=True,
-            )
-
-    def _open_circuit(self, reason: str) -> None:
-        if self._circuit_reset <= 0:
-            return
-        with self._lock:
-            self._circuit_open_until = time.monotonic() + self._circuit_reset
-            self._circuit_reason = reason[:200]
-        log.warning("llm.circuit_open", url=self._url, seconds=self._circuit_reset)
-
     def _post_with_retries(
         self, payload: dict[str, Any], schema: dict[str, Any] | None
     ) -> tuple[dict[str, Any], int, float]:
         """POST until success; return (body, attempt number, latency of the successful call)."""
-        self._raise_if_circuit_open()
+        self._circuit.check(self._url, self._model)
         if schema is not None:
             wanted = response_format(self._structured, schema)
             payload = {k: v for k, v in payload.items() if k != "response_format"}
@@ -345,7 +323,7 @@ class OpenAICompatibleLLM:
                 )
                 time.sleep(delay)
         if connect_failures == self._max_retries + 1:
-            self._open_circuit(last_problem)
+            self._circuit.trip(self._url, last_problem)
         raise ModelUnavailableError(
             f"LLM endpoint {self._url} (model {self._model!r}) failed {self._max_retries + 1} attempt(s); "
             f"last: {last_problem}. Check that the server is running and llm.base_url is right, "

@@ -55,7 +55,7 @@ def gate_llm(manager: CNSWorkflowManager) -> LLMGate:
         return LLMGate("ready", "", report)
     if report.exit_code == EXIT_BAD_JSON:
         message = f"LLM {report.model!r} answers but its JSON did not validate: {report.problem}"
-        log.warning("llm.check.bad_json", backend=report.backend, model=report.model)
+        log.info("llm.check.bad_json", backend=report.backend, model=report.model)
         return LLMGate("degraded", message, report)
     where = f"LLM {report.backend} at {report.base_url} (model {report.model!r}) is unavailable"
     if llm_config.on_unavailable == "fail":
@@ -68,7 +68,8 @@ def gate_llm(manager: CNSWorkflowManager) -> LLMGate:
         )
     reason = f"{where}: {report.problem}"
     manager.disable_llm(reason)
-    log.warning("llm.check.fallback", backend=report.backend, url=report.base_url, exit_code=report.exit_code)
+    # info, not warning: the caller shows ``message`` to the user once (the CLI prints it)
+    log.info("llm.check.fallback", backend=report.backend, url=report.base_url, exit_code=report.exit_code)
     return LLMGate(
         "fallback",
         f"{reason} — continuing with the offline extractor and synthesizer (llm.on_unavailable: fallback)",

@@ -146,8 +146,11 @@ def run_pipeline(
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     gate = gate_llm(rt.manager)
-    if gate.message and notify is not None:
-        notify(gate.message)
+    if gate.message:
+        if notify is not None:
+            notify(gate.message)
+        else:
+            log.warning("run.llm_unusable", status=gate.status, message=gate.message)
     seconds["llm_check"] = time.perf_counter() - clock
     clock = time.perf_counter()
     report = ingest(rt, paths) if ingest is not None else rt.manager.ingest_paths(list(paths))

@@ -37,7 +37,7 @@ def _free_port() -> int:
 class TransformersServe:
     """``transformers serve MODEL_DIR`` on 127.0.0.1; use as a context manager."""
 
-    def __init__(self, model_dir: Path, *, log_path: Path, startup_timeout: float = 180.0) -> None:
+    def __init__(self, model_dir: Path, *, log_path: Path, startup_timeout: float = 600.0) -> None:
         self.model_dir = model_dir
         self.log_path = log_path
         self.startup_timeout = startup_timeout

@@ -24,7 +24,7 @@ from cns.services.runtime import open_runtime
 from cns.testing.transformers_server import TransformersServe, missing_serve_requirements
 from tests.services.run_corpus import write_corpus
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 MESSAGES = [{"role": "user", "content": "Is the sea floor young near the ridges?"}]
 SCHEMA = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}}
@@ -66,7 +66,11 @@ def test_unconstrained_server_gives_a_clean_json_error_after_one_repair(served: 
         assert llm.structured_output == "json_schema" and llm.usage.calls == 2
     assert "returned invalid JSON twice (after one repair request)" in caught.value.message
     assert isinstance(caught.value.details["raw"], str) and caught.value.details["problems"]
-    report = check_llm(LLMConfig(backend="openai", base_url=served.base_url, model=served.model))
+    slow_cpu = 300.0  # a random model writes its 128 probe tokens in ~2 s, minutes on a loaded machine
+    settings = LLMConfig(
+        backend="openai", base_url=served.base_url, model=served.model, check_timeout_seconds=slow_cpu
+    )
+    report = check_llm(settings)
     assert [s.ok for s in report.steps] == [True, True, False] and report.exit_code == EXIT_BAD_JSON
     assert "larger or instruction-tuned model" in report.problem
 

@@ -101,3 +101,16 @@ def test_reachable_llm_is_used_without_a_fallback_note(
         "llm unavailable" not in str(s["metadata"].get("extractor_fallback", ""))  # type: ignore[attr-defined]
         for s in documents
     )
+
+
+def test_ingest_and_synthesize_commands_check_once_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_llm(monkeypatch, refused_url())
+    corpus = write_corpus(tmp_path / "docs")
+    data = ["--data-dir", str(tmp_path / "data")]
+    ingested = CliRunner().invoke(app, ["ingest", str(corpus), *data])
+    assert ingested.exit_code == 0, ingested.output
+    assert " ".join(ingested.output.split()).count("is unavailable") == 1
+    assert CliRunner().invoke(app, ["pairs", *data]).exit_code == 0
+    synthesized = CliRunner().invoke(app, ["synthesize", *data])
+    assert synthesized.exit_code == 0, synthesized.output
+    assert " ".join(synthesized.output.split()).count("continuing with the offline extractor") == 1

@@ -103,7 +103,9 @@ def test_reachable_llm_is_used_without_a_fallback_note(
     )
 
 
-def test_ingest_and_synthesize_commands_check_once_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_ingest_and_synthesize_commands_check_once_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     use_llm(monkeypatch, refused_url())
     corpus = write_corpus(tmp_path / "docs")
     data = ["--data-dir", str(tmp_path / "data")]

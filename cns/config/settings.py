@@ -120,7 +120,7 @@ class LLMConfig(_Section):
     )
     on_unavailable: Literal["fallback", "fail"] = Field(
         "fallback",
-        description="when `cns run` finds the LLM unreachable: `fallback` = offline extractor and "
+        description="when the up-front check of `cns run`, `ingest` or `synthesize` fails: `fallback` = offline extractor and "
         "synthesizer (recorded per SNO), `fail` = stop before ingesting",
     )
     check_timeout_seconds: float = Field(

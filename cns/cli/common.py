@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,6 +20,7 @@ from rich.progress import (
 )
 
 from cns.config import CNSConfig
+from cns.services.llm_gate import gate_llm
 from cns.services.runtime import Runtime, open_runtime
 
 DataDirOption = Annotated[
@@ -39,6 +42,14 @@ def runtime(data_dir: Path | None) -> Iterator[Runtime]:
         yield opened
     finally:
         opened.close()
+
+
+def check_llm_once(rt: Runtime, console: Console) -> None:
+    """The up-front LLM check of ``cns run`` for the other commands that use the LLM: one line if it
+    is unusable, then the offline path (``llm.on_unavailable: fallback``) or a stop (``fail``)."""
+    gate = gate_llm(rt.manager)
+    if gate.message:
+        console.print(f"[yellow]{escape(gate.message)}[/yellow]")
 
 
 def progress_bar() -> Progress:

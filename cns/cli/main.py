@@ -12,11 +12,13 @@ from rich.console import Console
 from cns import __version__
 from cns.cli.config_cmd import config_app
 from cns.cli.eval_cmd import eval_app
+from cns.cli.llm_cmd import llm_app
 from cns.cli.pairs_cmd import register as register_pair_commands
 from cns.cli.run_cmd import register as register_run_command
 from cns.cli.service_cmd import register as register_service_commands
 from cns.cli.sno_cmd import sno_app
 from cns.cli.store_cmd import register as register_store_commands
+from cns.config import CNSConfig
 from cns.errors import CNSError
 from cns.logging_setup import configure_logging
 
@@ -29,6 +31,7 @@ app = typer.Typer(
 app.add_typer(config_app, name="config")
 app.add_typer(sno_app, name="sno")
 app.add_typer(eval_app, name="eval")
+app.add_typer(llm_app, name="llm")
 register_store_commands(app)
 register_run_command(app)
 register_pair_commands(app)
@@ -51,13 +54,35 @@ def main(
         Path | None, typer.Option("--config", "-c", help="YAML config file (same as CNS_CONFIG_FILE).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "WARNING",
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="console or json (default: log_format from the config; `auto` = console here)."),
+    ] = None,
 ) -> None:
     """Global options."""
     if config_file is not None:
         if not config_file.is_file():
             raise typer.BadParameter(f"config file {config_file} does not exist", param_hint="--config")
         os.environ["CNS_CONFIG_FILE"] = str(config_file)
-    configure_logging(level=log_level)
+    configure_logging(level=log_level, fmt=_cli_log_format(log_format))
+
+
+def _cli_log_format(option: str | None) -> str:
+    """Human-readable log lines for a person at the CLI, JSON only when asked for.
+
+    ``--log-format`` wins, then ``CNS_LOG_FORMAT`` (read by :func:`configure_logging`), then the
+    config's ``log_format``; its default ``auto`` means JSON when stderr is not a terminal, which is
+    right for services but filled a user's terminal-like output (IDE consoles, ``| tee``) with JSON.
+    """
+    if option is not None:
+        if option.lower() not in ("console", "json"):
+            raise typer.BadParameter("expected console or json", param_hint="--log-format")
+        return option.lower()
+    try:
+        configured = CNSConfig().log_format
+    except CNSError:
+        configured = "auto"  # the command itself reports the invalid configuration
+    return "console" if configured == "auto" else configured
 
 
 def run() -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cns.cli.common import DataDirOption, runtime
+from cns.cli.common import DataDirOption, check_llm_once, runtime
 from cns.store.sql import pair_id_for
 from cns.workflow.cycle import stored_pair
 
@@ -41,6 +41,7 @@ def synthesize(
     """Synthesize one stored pair, or every pair not in cooldown when no id is given."""
     console = Console()
     with runtime(data_dir) as rt:
+        check_llm_once(rt, Console(stderr=True))
         if pair_id is None:
             report = rt.manager.run_cycle(rescore=False)
             outcomes = report.results

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cns.cli.common import DataDirOption, runtime
 from cns.cli.store_cmd import ingest_with_progress
@@ -45,7 +46,13 @@ def run(
 
     with runtime(data_dir) as rt:
         summary = run_pipeline(
-            rt, paths, out, ingest=ingest, max_syntheses=max_syntheses, include_syntheses=include_syntheses
+            rt,
+            paths,
+            out,
+            ingest=ingest,
+            max_syntheses=max_syntheses,
+            include_syntheses=include_syntheses,
+            notify=lambda line: console.print(f"[yellow]{escape(line)}[/yellow]"),
         )
     facts = summary.to_dict()
     console.print(

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cns.cli.common import DataDirOption, progress_bar, runtime
+from cns.cli.common import DataDirOption, check_llm_once, progress_bar, runtime
 from cns.cli.render import sno_panel
 from cns.cli.snofiles import write_jsonl
 from cns.errors import SNONotFoundError
@@ -60,6 +60,7 @@ def ingest(paths: PathsArg, data_dir: DataDirOption = None) -> None:
     """Ingest documents (txt, md, html, pdf, jsonl, folders) into the local store."""
     console = Console(stderr=True)
     with runtime(data_dir) as rt:
+        check_llm_once(rt, console)
         report = ingest_with_progress(rt, paths, console)
     if report.failed:
         raise typer.Exit(code=1)

@@ -101,14 +101,42 @@ class ModelsConfig(_Section):
 
 
 class LLMConfig(_Section):
-    """An OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp server)."""
+    """An OpenAI-compatible chat endpoint; ``backend`` picks a preset (docs/llm.md has the recipes)."""
 
-    backend: Literal["none", "openai", "fake"] = Field(
-        "none", description="`none` = offline synthesizer/extractor"
+    backend: Literal["none", "openai", "ollama", "llamacpp", "vllm", "fake"] = Field(
+        "none",
+        description="`none` = offline synthesizer/extractor; `openai`, `ollama`, `llamacpp`, `vllm` = "
+        "presets of the one OpenAI-compatible client; `fake` = scripted test double",
     )
-    base_url: str | None = Field(None, description="e.g. http://localhost:11434/v1")
-    model: str | None = Field(None, description="model name sent to the endpoint")
-    api_key: SecretStr | None = Field(None, description="bearer key (secret; set via CNS_LLM__API_KEY)")
+    base_url: str | None = Field(
+        None,
+        description="endpoint; null = the preset's default (ollama http://127.0.0.1:11434/v1, "
+        "llamacpp http://127.0.0.1:8080/v1, vllm http://127.0.0.1:8000/v1; required for openai)",
+    )
+    model: str | None = Field(
+        None, description="model name sent to the endpoint (`cns llm check` lists them)"
+    )
+    api_key: SecretStr | None = Field(
+        None, description="bearer key (secret; set via CNS_LLM__API_KEY; local servers need none)"
+    )
+    structured_output: Literal["auto", "json_schema", "json_object", "none"] = Field(
+        "auto",
+        description="how JSON is requested: `auto` = the preset's (json_schema for ollama/llamacpp/vllm, "
+        "json_object for openai); replies are validated either way",
+    )
+    on_unavailable: Literal["fallback", "fail"] = Field(
+        "fallback",
+        description="when the up-front check of `cns run`, `ingest` or `synthesize` fails: `fallback` = offline extractor and "
+        "synthesizer (recorded per SNO), `fail` = stop before ingesting",
+    )
+    check_timeout_seconds: float = Field(
+        30.0, gt=0, description="timeout of each request of the up-front check (`cns llm check`, `cns run`)"
+    )
+    circuit_reset_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="after a call fails to connect, fail further calls at once for this long (0 = off)",
+    )
     timeout_seconds: float = Field(60.0, gt=0, description="per-request timeout")
     max_retries: int = Field(3, ge=0, le=10, description="retries on 429/5xx/timeouts (never on other 4xx)")
     backoff_seconds: float = Field(1.0, ge=0, description="first retry delay; doubles each attempt")

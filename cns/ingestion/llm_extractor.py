@@ -211,3 +211,28 @@ class LLMExtractor:
             keys = grounding.setdefault(quote["claim_id"], [])
             keys.extend(k for k in dict.fromkeys(i.key for i in own) if k not in keys)
         return items, grounding, dropped
+
+
+class LLMUnavailableExtractor:
+    """The heuristic extractor, used because the up-front check found the LLM unusable.
+
+    It is the heuristic extractor in every respect (name, version, so the SNO id is the offline
+    one), and it writes the reason into ``extractor_fallback`` so each SNO says why no LLM was used.
+    """
+
+    def __init__(self, heuristic: HeuristicExtractor, reason: str) -> None:
+        self.heuristic = heuristic
+        self.reason = reason
+
+    @property
+    def name(self) -> str:
+        return self.heuristic.name
+
+    @property
+    def version(self) -> str:
+        return self.heuristic.version
+
+    def extract(self, document: Document) -> Extraction:
+        extraction = self.heuristic.extract(document)
+        extraction.notes["extractor_fallback"] = f"heuristic (llm unavailable: {self.reason})"[:1000]
+        return extraction

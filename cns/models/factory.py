@@ -179,8 +179,12 @@ def load_llm(config: CNSConfig | None = None, *, required: bool = False) -> LLMC
         from cns.testing.fakes import ScriptedLLM
 
         return ScriptedLLM()
-    if backend == "openai":
+    from cns.models.llm_presets import HTTP_BACKENDS
+
+    if backend in HTTP_BACKENDS:  # openai, ollama, llamacpp, vllm: presets of the one client
         from cns.models.llm_openai import OpenAICompatibleLLM
 
         return OpenAICompatibleLLM.from_config(config.llm)
-    raise ConfigError.for_key("llm.backend", f"unknown backend {backend!r}")
+    raise ConfigError.for_key(
+        "llm.backend", f"unknown backend {backend!r}; expected none, fake or one of {HTTP_BACKENDS}"
+    )

@@ -7,8 +7,14 @@ Why it looks the way it does:
   exponential backoff ``backoff_seconds · 2^attempt``; a ``Retry-After`` header is honoured but
   capped so a misbehaving server cannot stall a synthesis for minutes; other 4xx are the caller's
   or the operator's mistake and fail at once with the server's own message;
-* with ``json_schema`` the reply is parsed (:mod:`cns.models.json_output`), validated, and repaired
-  once by sending the problems back to the model — small local models often need exactly one nudge;
+* with ``json_schema`` the server is asked for JSON the way it understands (``llm.structured_output``,
+  from the backend preset, :mod:`cns.models.llm_presets`), and the reply is parsed
+  (:mod:`cns.models.json_output`), validated, and repaired once by sending the problems back to the
+  model — small local models often need exactly one nudge; a server that rejects the requested
+  ``response_format`` is asked again with the next weaker form (json_schema → json_object → none);
+* a circuit breaker: once a call has failed to reach the server at all (every retry a connection
+  error), further calls fail at once for ``circuit_reset_seconds`` instead of each spending its own
+  retries — a server that is down costs one retry cycle, not one per document;
 * the API key and prompts never reach the logs: only sizes, a short hash, token counts, latency.
 """
 
@@ -30,7 +36,9 @@ from pydantic import SecretStr
 from cns.config.settings import LLMConfig
 from cns.errors import ConfigError, LLMResponseError, ModelUnavailableError
 from cns.logging_setup import get_logger
+from cns.models.circuit import CircuitBreaker
 from cns.models.json_output import extract_json_object, validate_json
+from cns.models.llm_presets import StructuredOutput, resolve_llm_settings, response_format
 
 log = get_logger(__name__)
 
@@ -38,6 +46,10 @@ _JSON_INSTRUCTION = (
     "Reply with only a JSON object (no prose, no code fences) that matches this JSON schema:\n"
 )
 _RETRYABLE_STATUS = frozenset({408, 409, 429})  # plus every 5xx; the same set the official SDK retries
+_WEAKER_FORMAT: dict[StructuredOutput, StructuredOutput] = {
+    "json_schema": "json_object",
+    "json_object": "none",
+}
 _REPAIR_INSTRUCTION = (
     "Your previous reply was not valid: {problems}. Reply again with only the corrected JSON object "
     "matching the schema."
@@ -109,6 +121,8 @@ class OpenAICompatibleLLM:
         jitter: bool = False,
         temperature: float = 0.2,
         max_tokens: int = 2048,
+        structured_output: StructuredOutput = "json_object",
+        circuit_reset_seconds: float = 0.0,
     ) -> None:
         self._url = normalise_base_url(base_url)
         self._model = model
@@ -118,7 +132,8 @@ class OpenAICompatibleLLM:
         self._jitter = jitter
         self._temperature = temperature
         self._max_tokens = max_tokens
-        self._json_mode = True  # switched off for good once the server rejects response_format
+        self._structured: StructuredOutput = structured_output  # weakened once the server rejects it
+        self._circuit = CircuitBreaker(circuit_reset_seconds)
         self._lock = threading.Lock()
         self._usage = LLMUsage()
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
@@ -127,31 +142,20 @@ class OpenAICompatibleLLM:
 
     @classmethod
     def from_config(cls, config: LLMConfig) -> OpenAICompatibleLLM:
-        """Build from ``llm.*`` settings; a missing URL or model is a :class:`ConfigError` naming the key."""
-        if not config.base_url or not config.base_url.strip():
-            raise ConfigError.for_key(
-                "llm.base_url",
-                "required for llm.backend 'openai'; set it (env CNS_LLM__BASE_URL), "
-                "e.g. http://localhost:11434/v1 for Ollama or http://localhost:8000/v1 for vLLM",
-            )
-        if not config.base_url.strip().startswith(("http://", "https://")):
-            raise ConfigError.for_key(
-                "llm.base_url", f"must start with http:// or https://, got {config.base_url!r}"
-            )
-        if not config.model or not config.model.strip():
-            raise ConfigError.for_key(
-                "llm.model",
-                "required for llm.backend 'openai'; set the served model name (env CNS_LLM__MODEL)",
-            )
+        """Build from ``llm.*`` settings and the backend's preset; a missing URL or model is a
+        :class:`ConfigError` naming the key."""
+        resolved = resolve_llm_settings(config)
         return cls(
-            config.base_url,
-            config.model,
+            resolved.base_url,
+            resolved.model,
             api_key=config.api_key,
             timeout_seconds=config.timeout_seconds,
             max_retries=config.max_retries,
             backoff_seconds=config.backoff_seconds,
             temperature=config.temperature,
             max_tokens=config.max_tokens,
+            structured_output=resolved.structured_output,
+            circuit_reset_seconds=config.circuit_reset_seconds,
         )
 
     @property
@@ -161,6 +165,37 @@ class OpenAICompatibleLLM:
     @property
     def base_url(self) -> str:
         return self._url
+
+    @property
+    def structured_output(self) -> StructuredOutput:
+        """How JSON is requested now (weaker than configured if the server rejected the stronger form)."""
+        return self._structured
+
+    def list_models(self) -> list[str]:
+        """Model ids the server lists under ``GET /models`` (one request, no retries: a probe)."""
+        self._circuit.check(self._url, self._model)
+        try:
+            response = self._http.get("/models")
+        except httpx.TransportError as exc:
+            raise ModelUnavailableError(
+                f"cannot reach the LLM server at {self._url}: {type(exc).__name__}: {exc}",
+                url=self._url,
+            ) from None
+        if response.status_code in (401, 403):
+            raise self._client_error(response.status_code, _error_message(response))
+        if not response.is_success:
+            raise ModelUnavailableError(
+                f"GET {self._url}/models answered HTTP {response.status_code}: {_error_message(response)}",
+                url=self._url,
+                status_code=response.status_code,
+            )
+        body = self._json_body(response)
+        data = body.get("data") if isinstance(body.get("data"), list) else body.get("models")
+        if not isinstance(data, list):
+            raise LLMResponseError(
+                f"GET {self._url}/models did not return an OpenAI model list", raw=response.text[:2000]
+            )
+        return [str(m.get("id") or m.get("name")) for m in data if isinstance(m, dict)]
 
     @property
     def usage(self) -> LLMUsage:
@@ -187,7 +222,7 @@ class OpenAICompatibleLLM:
     ) -> str:
         """The assistant's text; with ``json_schema`` the validated object re-serialised as JSON."""
         if json_schema is None:
-            return self._chat(list(messages), temperature, max_tokens, json_mode=False)
+            return self._chat(list(messages), temperature, max_tokens, schema=None)
         return json.dumps(
             self.complete_json(messages, json_schema, temperature=temperature, max_tokens=max_tokens)
         )
@@ -202,14 +237,14 @@ class OpenAICompatibleLLM:
     ) -> dict[str, Any]:
         """A dict valid against ``schema``; one repair round-trip, then :class:`LLMResponseError`."""
         conversation = _with_schema_instruction(messages, schema)
-        raw = self._chat(conversation, temperature, max_tokens, json_mode=True)
+        raw = self._chat(conversation, temperature, max_tokens, schema=schema)
         problems, data = _check(raw, schema)
         if not problems:
             return data
         log.warning("llm.json.repair", model=self._model, problems=len(problems), reply_chars=len(raw))
         repair = _REPAIR_INSTRUCTION.format(problems="; ".join(problems[:10]))
         conversation += [{"role": "assistant", "content": raw}, {"role": "user", "content": repair}]
-        raw = self._chat(conversation, temperature, max_tokens, json_mode=True)
+        raw = self._chat(conversation, temperature, max_tokens, schema=schema)
         problems, data = _check(raw, schema)
         if not problems:
             return data
@@ -226,7 +261,7 @@ class OpenAICompatibleLLM:
         temperature: float | None,
         max_tokens: int | None,
         *,
-        json_mode: bool,
+        schema: dict[str, Any] | None,
     ) -> str:
         payload: dict[str, Any] = {
             "model": self._model,
@@ -234,14 +269,21 @@ class OpenAICompatibleLLM:
             "temperature": self._temperature if temperature is None else temperature,
             "max_tokens": self._max_tokens if max_tokens is None else max_tokens,
         }
-        if json_mode and self._json_mode:
-            payload["response_format"] = {"type": "json_object"}
-        body, attempt, latency_ms = self._post_with_retries(payload)
+        body, attempt, latency_ms = self._post_with_retries(payload, schema)
         return self._read_reply(body, messages, attempt, latency_ms)
 
-    def _post_with_retries(self, payload: dict[str, Any]) -> tuple[dict[str, Any], int, float]:
+    def _post_with_retries(
+        self, payload: dict[str, Any], schema: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], int, float]:
         """POST until success; return (body, attempt number, latency of the successful call)."""
+        self._circuit.check(self._url, self._model)
+        if schema is not None:
+            wanted = response_format(self._structured, schema)
+            payload = {k: v for k, v in payload.items() if k != "response_format"}
+            if wanted is not None:
+                payload["response_format"] = wanted
         last_problem = "no attempt made"
+        connect_failures = 0
         for attempt in range(self._max_retries + 1):
             started = time.monotonic()
             retry_after: float | None = None
@@ -249,17 +291,23 @@ class OpenAICompatibleLLM:
                 response = self._http.post("/chat/completions", json=payload)
             except httpx.TransportError as exc:  # connect errors, timeouts, dropped connections
                 last_problem = f"{type(exc).__name__}: {exc}"
+                connect_failures += isinstance(exc, httpx.ConnectError)
             else:
                 latency_ms = round((time.monotonic() - started) * 1000, 1)
                 if response.is_success:
                     return self._json_body(response), attempt + 1, latency_ms
                 message = _error_message(response)
                 status = response.status_code
-                if status == 400 and "response_format" in payload and "response_format" in message:
-                    log.warning("llm.json_mode_unsupported", model=self._model, status=status)
-                    self._json_mode = False
-                    payload = {k: v for k, v in payload.items() if k != "response_format"}
-                    return self._post_with_retries(payload)
+                if status == 400 and "response_format" in payload and _mentions_format(message):
+                    weaker = _WEAKER_FORMAT.get(self._structured, "none")
+                    log.warning(
+                        "llm.structured_output_unsupported",
+                        model=self._model,
+                        rejected=self._structured,
+                        next=weaker,
+                    )
+                    self._structured = weaker
+                    return self._post_with_retries(payload, schema)
                 if status not in _RETRYABLE_STATUS and status < 500:
                     raise self._client_error(status, message)
                 last_problem = f"HTTP {status}: {message}"
@@ -274,6 +322,8 @@ class OpenAICompatibleLLM:
                     delay_s=round(delay, 3),
                 )
                 time.sleep(delay)
+        if connect_failures == self._max_retries + 1:
+            self._circuit.trip(self._url, last_problem)
         raise ModelUnavailableError(
             f"LLM endpoint {self._url} (model {self._model!r}) failed {self._max_retries + 1} attempt(s); "
             f"last: {last_problem}. Check that the server is running and llm.base_url is right, "
@@ -359,6 +409,12 @@ class OpenAICompatibleLLM:
         if choice.get("finish_reason") == "length":
             log.warning("llm.reply_truncated", model=self._model, completion_tokens=completion_tokens)
         return content
+
+
+def _mentions_format(message: str) -> bool:
+    """Whether a 400's text is about the structured-output request (so a weaker form may work)."""
+    lowered = message.lower()
+    return any(word in lowered for word in ("response_format", "json_schema", "json_object", "grammar"))
 
 
 def _token_count(value: Any) -> int:

@@ -3,6 +3,9 @@
 Ingest everything (each document committed as soon as it is evaluated), re-score the population
 so novelty does not depend on input order, find chiral pairs, synthesize the pairs that are not
 in cooldown, and write ``report.html``, ``snos.jsonl``, ``pairs.jsonl`` and graph exports.
+Before any document is read, the configured LLM is checked once (:mod:`cns.services.llm_gate`):
+unreachable means one message and the offline path (or a stop, ``llm.on_unavailable: fail``),
+never minutes of per-document retries.
 Interrupting it loses nothing already stored; running it again skips what is done (documents are
 duplicates, pairs in cooldown keep their earlier synthesis), which is what makes a re-run fast.
 """
@@ -25,6 +28,7 @@ from cns.logging_setup import get_logger
 from cns.metrics import chirality_batch, entanglement_score, opposition_scores
 from cns.pairs import ChiralPair
 from cns.report import PairView, ReportData, write_graph_exports, write_report
+from cns.services.llm_gate import LLMGate, gate_llm
 from cns.services.runtime import Runtime
 from cns.store.sql import pair_id_for
 from cns.synthesis import SynthesisResult
@@ -44,9 +48,11 @@ class RunSummary:
     cycle: CycleReport
     out_dir: Path
     seconds: dict[str, float] = field(default_factory=dict)
+    llm: LLMGate = field(default_factory=lambda: LLMGate("none", ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "llm": self.llm.label,
             "ingest": {k: v for k, v in self.ingest.summary().items() if isinstance(v, int)},
             "skipped": len(self.ingest.skipped),
             "failed": len(self.ingest.failed),
@@ -130,13 +136,23 @@ def run_pipeline(
     ingest: Callable[[Runtime, Sequence[Path]], IngestReport] | None = None,
     max_syntheses: int | None = None,
     include_syntheses: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """The whole single-machine job; ``ingest`` lets the CLI plug in its progress bar.
 
     Pairs are searched among the corpus's own narratives unless ``include_syntheses`` (earlier
     accepted syntheses then take part, which grows the population by a generation per run).
+    ``notify`` receives the one line about an unusable LLM (the CLI prints it).
     """
     seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    gate = gate_llm(rt.manager)
+    if gate.message:
+        if notify is not None:
+            notify(gate.message)
+        else:
+            log.warning("run.llm_unusable", status=gate.status, message=gate.message)
+    seconds["llm_check"] = time.perf_counter() - clock
     clock = time.perf_counter()
     report = ingest(rt, paths) if ingest is not None else rt.manager.ingest_paths(list(paths))
     seconds["ingest"] = time.perf_counter() - clock
@@ -172,7 +188,7 @@ def run_pipeline(
     _write_jsonl(out_dir / "pairs.jsonl", [_pair_row(v) for v in views])
     write_graph_exports(snos, out_dir / "graphs")
     seconds["report"] = time.perf_counter() - clock
-    summary = RunSummary(report, cycle, out_dir, seconds)
+    summary = RunSummary(report, cycle, out_dir, seconds, gate)
     log.info("run.complete", **{k: v for k, v in summary.to_dict().items() if k != "seconds"})
     return summary
 

@@ -31,6 +31,7 @@ class Runtime:
 
     def close(self) -> None:
         if not self.closed:
+            self.manager.close_llm()
             self.reference.save()
             self.store.close()
             self.closed = True

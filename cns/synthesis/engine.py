@@ -26,7 +26,7 @@ from typing import Any
 from cns.config.settings import CNSConfig
 from cns.core.ids import stable_id
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
-from cns.errors import CNSError, LLMResponseError, ModelError
+from cns.errors import CNSError, LLMResponseError, ModelError, ModelUnavailableError
 from cns.logging_setup import get_logger
 from cns.models.json_output import extract_json_object
 from cns.pairs.types import ChiralPair
@@ -271,6 +271,10 @@ class SynthesisEngine:
                     temperature=min(1.0, self.config.llm.temperature + 0.1 * attempt),
                     max_tokens=self.config.llm.max_tokens,
                 )
+            except ModelUnavailableError as exc:  # refinement rounds cannot help when the server is down
+                if self.config.llm.on_unavailable == "fail":
+                    raise
+                return self._offline_fallback(pair, catalog, strategy, population, exc.message)
             except ModelError as exc:
                 trace.raw.append("")
                 trace.findings.append([f"the model call failed: {exc.message}"])
@@ -296,6 +300,22 @@ class SynthesisEngine:
         sno, evaluation, reasons = best
         self._provenance(sno, pair, strategy, trace, llm.name)
         return self._finish(sno, pair, strategy, trace, evaluation, reasons)
+
+    def _offline_fallback(
+        self,
+        pair: ChiralPair,
+        catalog: EvidenceCatalog,
+        strategy: SynthesisStrategy,
+        population: list[StructuredNarrativeObject],
+        reason: str,
+    ) -> SynthesisResult:
+        """The LLM became unreachable mid-run: synthesize offline and say so on the SNO."""
+        log.warning("synthesis.llm_unavailable_fallback", sno_a=pair.sno_a.sno_id, sno_b=pair.sno_b.sno_id)
+        result = self._extractive(pair, catalog, strategy, population)
+        if result.sno is not None:
+            result.sno.metadata["synthesizer"] = "offline"
+            result.sno.metadata["synthesizer_fallback"] = f"offline (llm unavailable: {reason})"[:1000]
+        return result
 
     def _candidate(
         self, raw: str, pair: ChiralPair, catalog: EvidenceCatalog, strategy: SynthesisStrategy

@@ -18,6 +18,7 @@ client fails at once (400 is not retried) with a message that names the cause.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -26,7 +27,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FakeOpenAIServer", "FakeReply", "RecordedRequest", "Responder"]
+__all__ = ["FakeOpenAIServer", "FakeReply", "RecordedRequest", "Responder", "refused_url"]
+
+
+def refused_url() -> str:
+    """An endpoint where nothing listens (a port bound, then closed): connecting is refused at once,
+    which is what a stopped local LLM server looks like."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 @dataclass(frozen=True)
@@ -126,8 +136,16 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the stdlib access log (tests read ``server.requests`` instead)."""
 
     def do_GET(self) -> None:
+        owner = self.server.owner
+        with owner._lock:  # recorded, so tests can count probes as well as completions
+            owner._requests.append(
+                RecordedRequest(
+                    "GET", self.path, {k.lower(): v for k, v in self.headers.items()}, b"", time.monotonic()
+                )
+            )
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}, {})
+            models = [{"id": name, "object": "model"} for name in owner.models]
+            self._send(200, {"object": "list", "data": models}, {})
         else:
             self._send(404, {"error": {"message": f"no route {self.path}"}}, {})
 
@@ -175,7 +193,14 @@ class _Server(ThreadingHTTPServer):
 class FakeOpenAIServer:
     """Scriptable OpenAI-compatible server; thread-safe; start/close or use ``with``."""
 
-    def __init__(self, *, responder: Responder | None = None, default: FakeReply | str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        responder: Responder | None = None,
+        default: FakeReply | str | None = None,
+        models: tuple[str, ...] = ("fake-model",),
+    ) -> None:
+        self.models = models  # what GET /v1/models lists
         self._replies: deque[FakeReply] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -193,9 +218,14 @@ class FakeOpenAIServer:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """A snapshot of every request received so far, in arrival order."""
+        """A snapshot of every request received so far (GET probes included), in arrival order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def completions(self) -> list[RecordedRequest]:
+        """The chat-completion requests received so far (what a test counts as LLM calls)."""
+        return [r for r in self.requests if r.method == "POST"]
 
     @property
     def pending(self) -> int:

@@ -170,6 +170,10 @@ def synthesize_pair(manager: CNSWorkflowManager, pair: ChiralPair, *, force: boo
         sno = result.sno
         sno.metadata.setdefault("parent_ids", [pair.sno_a.sno_id, pair.sno_b.sno_id])
         sno.metadata.setdefault("source", "synthesis")
+        if manager.llm_unavailable is not None:  # the up-front check switched the LLM off
+            sno.metadata["synthesizer_fallback"] = f"offline (llm unavailable: {manager.llm_unavailable})"[
+                :1000
+            ]
         if result.accepted:
             sno.status = SNOStatus.ACTIVE
         else:

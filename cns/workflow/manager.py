@@ -26,7 +26,7 @@ from cns.errors import CNSError, IngestionError, SNONotFoundError
 from cns.ingestion.builder import build_sno, sno_id_for
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
-from cns.ingestion.llm_extractor import LLMExtractor
+from cns.ingestion.llm_extractor import LLMExtractor, LLMUnavailableExtractor
 from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, load_path
 from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
@@ -102,6 +102,7 @@ class CNSWorkflowManager:
         self._embedder = embedder
         self._nli = nli
         self._llm: LLMClient | object | None = llm if llm is not None else _UNSET
+        self._owns_llm = False  # built here from config (so closed here), not injected
         self._extractor: Extractor | None = None
         self._evaluator: Evaluator | None = None
         self._session: ModelSession | None = None
@@ -109,6 +110,8 @@ class CNSWorkflowManager:
         self._engine: SynthesisEngine | None = None
         # a persisted faiss index following the store (SQL deployments); None = built in memory
         self._synced = reference
+        #: why the configured LLM is not used (set by :meth:`disable_llm`); None = used if configured
+        self.llm_unavailable: str | None = None
 
     # ------------------------------------------------------------------ lazily built components
     @property
@@ -133,7 +136,24 @@ class CNSWorkflowManager:
             from cns.models import load_llm
 
             self._llm = load_llm(self.config)
+            self._owns_llm = True
         return self._llm  # type: ignore[return-value]
+
+    def disable_llm(self, reason: str) -> None:
+        """Run without the LLM from now on, because a check found it unusable: the heuristic
+        extractor and the offline synthesizer take over, and every SNO made afterwards says why."""
+        self.close_llm()
+        self._llm = None
+        self.llm_unavailable = reason
+        self._extractor = None
+        self._engine = None
+
+    def close_llm(self) -> None:
+        """Close the pooled connections of an LLM client this manager built (injected ones are the caller's)."""
+        close = getattr(self._llm, "close", None)
+        if self._owns_llm and callable(close):
+            close()
+        self._owns_llm = False
 
     @property
     def model_session(self) -> ModelSession:
@@ -159,6 +179,9 @@ class CNSWorkflowManager:
                 models.embedder, models.nli, self.extractor_settings, pair_planner=self._plan_grounding
             )
             llm = self.llm
+            if llm is None and self.llm_unavailable is not None:
+                self._extractor = LLMUnavailableExtractor(heuristic, self.llm_unavailable)
+                return self._extractor
             self._extractor = (
                 LLMExtractor(
                     llm,

@@ -212,7 +212,7 @@ def summarise(name: str, pairs: list[ChiralPair], results: list[SynthesisResult]
 @contextmanager
 def llm_client(config: CNSConfig) -> Iterator[tuple[LLMClient, str]]:
     """The configured LLM, or a scripted LLM behind the fake server (labelled a pipeline test)."""
-    if config.llm.backend == "openai":
+    if config.llm.backend not in ("none", "fake"):
         llm = load_llm(config, required=True)
         assert llm is not None
         yield llm, f"LLM {config.llm.model} at {config.llm.base_url}"

@@ -311,7 +311,7 @@ class SynthesisEngine:
     ) -> SynthesisResult:
         """The LLM became unreachable mid-run: synthesize offline and say so on the SNO."""
         log.warning("synthesis.llm_unavailable_fallback", sno_a=pair.sno_a.sno_id, sno_b=pair.sno_b.sno_id)
-        result = self._extractive(pair, catalog, strategy, population)
+        result = self._offline(pair, catalog, strategy, population)
         if result.sno is not None:
             result.sno.metadata["synthesizer"] = "offline"
             result.sno.metadata["synthesizer_fallback"] = f"offline (llm unavailable: {reason})"[:1000]

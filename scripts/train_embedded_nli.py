@@ -348,7 +348,7 @@ def main() -> None:
         default=0,
         help="stop after this many steps (schedule unchanged; a multiple of --eval-every)",
     )
-    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--head-lr", type=float, default=1e-3)

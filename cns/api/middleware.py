@@ -1,5 +1,7 @@
 """Pure-ASGI middleware: request ids and access logs, body-size limit, per-client rate limit.
 
+The rate limit buckets on the *verified* API key (see :mod:`cns.api.auth`), else the client address.
+
 Pure ASGI (not ``BaseHTTPMiddleware``) so that the body limit acts on the raw ``receive``
 stream: a declared ``Content-Length`` above the limit is answered with 413 before a single body
 byte is read, and a chunked body is counted as it streams and cut off at limit + 1 bytes
@@ -17,6 +19,7 @@ from typing import Any
 
 import structlog
 
+from cns.api.auth import authenticate, client_address
 from cns.api.errors import error_bytes
 from cns.api.ratelimit import RateLimiter
 from cns.logging_setup import get_logger
@@ -146,7 +149,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS or not self.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        retry_after = self.limiter.acquire(self._client_key(scope))
+        retry_after = self.limiter.acquire(await self._client_key(scope))
         if retry_after > 0:
             await send_error(
                 send,
@@ -158,9 +161,14 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
     @staticmethod
-    def _client_key(scope: Scope) -> str:
-        api_key = _header(scope, b"x-api-key")
-        if api_key:
-            return "key:" + api_key.split(".", 1)[0][:32]  # the public key id, never the secret
-        client = scope.get("client")
-        return "ip:" + (str(client[0]) if client else "unknown")
+    async def _client_key(scope: Scope) -> str:
+        """The verified key's id, else the client address.
+
+        Never the *claimed* key id: random ids would each get a fresh bucket, and a real id with a
+        wrong secret would spend its owner's budget. Unauthenticated and failed attempts share
+        their address's bucket.
+        """
+        info = await authenticate(scope)
+        if info is not None:
+            return "key:" + info.key_id
+        return "ip:" + client_address(scope)

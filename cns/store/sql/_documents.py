@@ -37,19 +37,42 @@ class DocumentStoreMixin(SNOStoreMixin):
             return _document(stored)
 
     def _put_document_in(
-        self, session: Session, text: str, source: str | None, metadata: dict[str, Any] | None
+        self,
+        session: Session,
+        text: str,
+        source: str | None,
+        metadata: dict[str, Any] | None,
+        owner_key_id: str | None = None,
     ) -> str:
-        """The upsert of :meth:`put_document`, inside the caller's transaction; the document id."""
+        """The upsert of :meth:`put_document`, inside the caller's transaction; the document id.
+
+        A new document records ``owner_key_id`` (the API key that submitted it). Storing the same
+        text again updates ``source`` and ``metadata`` only for the same owner: another key's
+        duplicate must not rewrite the first key's record (it links to the same document).
+        """
         document_id = document_id_for(text)
+        existing = session.get(Document, document_id)
         row = {
             "document_id": document_id,
             "source": source,
             "metadata": dict(metadata or {}),
             "char_count": len(text),
             "created_at": utcnow(),
+            "owner_key_id": owner_key_id,
         }
-        self._upsert(session, Document, [row], keys=["document_id"], update_columns=["source", "metadata"])
+        if existing is None:  # a concurrent first insert wins; this one then changes nothing
+            self._upsert(session, Document, [row], keys=["document_id"], update_columns=None)
+        elif existing.owner_key_id == owner_key_id:
+            existing.source = source
+            existing.meta = dict(metadata or {})
+            session.flush()
         return document_id
+
+    def document_owner(self, document_id: str) -> tuple[bool, str | None]:
+        """(the document exists, the key that submitted it — None for the CLI or with auth off)."""
+        with self._reading("document_owner") as session:
+            row = session.get(Document, document_id)
+            return (False, None) if row is None else (True, row.owner_key_id)
 
     def get_document(self, document_id: str) -> DocumentRecord | None:
         with self._reading("get_document") as session:
@@ -146,4 +169,5 @@ def _document(row: Document) -> DocumentRecord:
         metadata=dict(row.meta or {}),
         char_count=row.char_count,
         created_at=row.created_at,
+        owner_key_id=row.owner_key_id,
     )

@@ -76,7 +76,9 @@ class JobStoreMixin(PairStoreMixin):
                 if found is not None:
                     return _job(found), False
             if document is not None:
-                self._put_document_in(session, document.text, document.source, document.metadata)
+                self._put_document_in(
+                    session, document.text, document.source, document.metadata, document.owner_key_id
+                )
             created = self._insert_new_job(session, row, key=key)
             if created is not None:
                 return _job(created), True
@@ -165,6 +167,12 @@ class JobStoreMixin(PairStoreMixin):
         )
         with self._reading("overdue_jobs") as session:
             return [_job(row) for row in session.scalars(stmt)]
+
+    def _job_owner(self, session: Session, job_id: str) -> str | None:
+        """The API key that submitted ``job_id`` (``submitted_by`` in its payload), if any."""
+        payload = session.execute(select(JOBS.c.payload).where(JOBS.c.job_id == job_id)).scalar()
+        owner = payload.get("submitted_by") if isinstance(payload, dict) else None
+        return str(owner) if owner else None
 
     def _insert_new_job(self, session: Session, row: dict[str, Any], *, key: str) -> Row[Any] | None:
         """INSERT the job row unless its ``key`` column's value exists; the new row, or None."""

@@ -8,6 +8,7 @@ reconciler enqueues it later; retry with the same ``Idempotency-Key`` to get the
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
@@ -43,7 +44,22 @@ def accepted(submission: Submission, services: Services | None = None) -> Ingest
     )
 
 
+#: Unicode categories that show nothing on their own: marks, format (zero-width) and control
+#: characters, separators. A text made only of these has no sentence to extract.
+_INVISIBLE = frozenset({"Mn", "Me", "Cf", "Cc", "Zs", "Zl", "Zp"})
+
+
+def has_visible_text(text: str) -> bool:
+    return any(unicodedata.category(ch) not in _INVISIBLE for ch in text)
+
+
 def _check_text(services: Services, text: str, loc: list[Any]) -> None:
+    if text.strip() and not has_visible_text(text):  # blank text stays the documented 400
+        raise ApiError(
+            422,
+            "text holds only zero-width, combining, control or space characters: there is nothing to ingest",
+            details=[{"loc": loc, "msg": "no visible character", "type": "no_visible_text"}],
+        )
     limit = services.config.service.max_text_chars
     if len(text) > limit:
         raise ApiError(

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 import structlog
 
 from cns.api.auth import authenticate, client_address
@@ -40,7 +41,7 @@ async def send_error(send: Send, status: int, message: str, headers: dict[str, s
     body = error_bytes(status, message)
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    if status == 413:
+    if status in (408, 413):
         raw.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
@@ -94,9 +95,10 @@ class RequestContextMiddleware:
 class BodySizeLimitMiddleware:
     """413 for bodies above ``max_bytes``: declared ones before reading, chunked ones while reading."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, read_timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -113,19 +115,14 @@ class BodySizeLimitMiddleware:
                 await send_error(send, 413, f"request body exceeds {self.max_bytes} bytes")
                 return
         chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        # a half-sent body must not hold a connection (and its memory) forever: the whole body has
+        # ``read_timeout`` seconds to arrive, then the client gets 408 and the connection is closed
+        with anyio.move_on_after(self.read_timeout) as deadline:
+            if not await self._read(receive, send, chunks):
                 return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await send_error(send, 413, f"request body exceeds {self.max_bytes} bytes")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        if deadline.cancelled_caught:
+            await send_error(send, 408, f"request body not received within {self.read_timeout:g} s")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -136,6 +133,22 @@ class BodySizeLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive, send: Send, chunks: list[bytes]) -> bool:
+        """Read the body into ``chunks``; False when the request ended here (413 sent or disconnect)."""
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await send_error(send, 413, f"request body exceeds {self.max_bytes} bytes")
+                return False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return True
 
 
 class RateLimitMiddleware:

@@ -60,7 +60,12 @@ def uvicorn_options(config: CNSConfig) -> dict[str, Any]:
     ``X-Forwarded-For``.
     """
     trusted = config.service.trusted_proxies
-    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": ",".join(trusted) if trusted else ""}
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": ",".join(trusted) if trusted else "",
+        "limit_concurrency": config.service.max_connections,  # beyond it uvicorn answers 503
+        "timeout_keep_alive": 5,  # idle keep-alive connections are closed after 5 s
+    }
 
 
 def _celery(argv: list[str]) -> None:

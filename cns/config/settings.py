@@ -196,6 +196,12 @@ class ServiceConfig(_Section):
     publish_timeout_seconds: float = Field(
         2.0, gt=0, description="give up enqueueing after this; the API answers 503"
     )
+    body_read_timeout_seconds: float = Field(
+        30.0, gt=0, description="a request body not fully received within this gets 408 (slow-body clients)"
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="concurrent connections per `cns serve` process; more get 503"
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses (or `*`) whose X-Forwarded-For is believed; empty = never (the peer "

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cns.core.ids import normalize_text, sha256_hex
@@ -26,6 +28,9 @@ def document_id_for(text: str) -> str:
 
 
 class DocumentStoreMixin(SNOStoreMixin):
+    def _forget_document_in_jobs(self, session: Session, document_id: str) -> int:
+        return 0  # the job store (a subclass) removes the text from the document's jobs
+
     def put_document(
         self, text: str, *, source: str | None = None, metadata: dict[str, Any] | None = None
     ) -> DocumentRecord:
@@ -51,7 +56,6 @@ class DocumentStoreMixin(SNOStoreMixin):
         duplicate must not rewrite the first key's record (it links to the same document).
         """
         document_id = document_id_for(text)
-        existing = session.get(Document, document_id)
         row = {
             "document_id": document_id,
             "source": source,
@@ -60,12 +64,15 @@ class DocumentStoreMixin(SNOStoreMixin):
             "created_at": utcnow(),
             "owner_key_id": owner_key_id,
         }
-        if existing is None:  # a concurrent first insert wins; this one then changes nothing
-            self._upsert(session, Document, [row], keys=["document_id"], update_columns=None)
-        elif existing.owner_key_id == owner_key_id:
-            existing.source = source
-            existing.meta = dict(metadata or {})
-            session.flush()
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        table = cast(Table, Document.__table__)
+        stmt = insert(table).values([row])
+        stmt = stmt.on_conflict_do_update(  # one statement: no extra round trip for the owner check
+            index_elements=["document_id"],
+            set_={"source": stmt.excluded.source, "metadata": stmt.excluded.metadata},
+            where=table.c.owner_key_id.is_not_distinct_from(stmt.excluded.owner_key_id),
+        )
+        session.execute(stmt)
         return document_id
 
     def document_owner(self, document_id: str) -> tuple[bool, str | None]:
@@ -103,6 +110,7 @@ class DocumentStoreMixin(SNOStoreMixin):
         of them. Deleted SNOs leave tombstones, so :meth:`snos_since` reports them to the index.
         """
         with self._writing("delete_document") as session:
+            self._forget_document_in_jobs(session, document_id)
             direct = builtins.list(
                 session.scalars(select(SNORow.sno_id).where(SNORow.document_id == document_id)).all()
             )

@@ -187,8 +187,8 @@ class JobStoreMixin(PairStoreMixin):
         """Remove a deleted document's text from its jobs and mark them; unfinished ones fail."""
         rows = session.execute(
             select(JOBS.c.job_id, JOBS.c.state, JOBS.c.payload)
-            .where(JOBS.c.kind == "ingest")
-            .with_for_update()
+            .where(JOBS.c.kind == "ingest", JOBS.c.payload["document_id"].as_string() == document_id)
+            .with_for_update()  # only this document's jobs: a delete must not lock the whole queue
         ).all()
         marked = 0
         for job_id, state, payload in rows:

@@ -109,7 +109,11 @@ def create_app(
     errors.install(app)
     for module in (ingest, tasks, snos, pairs, documents, health):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=config.service.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=config.service.max_body_bytes,
+        read_timeout=config.service.body_read_timeout_seconds,
+    )
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(config.service.rate_limit_per_minute))
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from cns.api.auth import authenticate
 from cns.api.errors import ApiError
 from cns.api.readiness import ReadinessProbe
 from cns.api.stored import NOT_BLANK
 from cns.config.settings import CNSConfig
 from cns.logging_setup import get_logger
-from cns.services.apikeys import ApiKeyInfo, verify_api_key
+from cns.services.apikeys import ApiKeyInfo
 from cns.services.jobs import MAX_IDEMPOTENCY_KEY_CHARS
 from cns.services.publisher import Publisher
 from cns.store.sql import SQLStore
@@ -38,25 +39,53 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+async def current_key(request: Request) -> ApiKeyInfo | None:
+    """The verified key of this request (verified once, usually by the rate-limit middleware)."""
+    return await authenticate(request.scope)
+
+
+def _unauthorised() -> ApiError:
+    return ApiError(
+        401,
+        "a valid API key is required (header X-API-Key; create one with `cns apikey create`)",
+        headers={"WWW-Authenticate": "X-API-Key"},
+    )
+
+
 def require_api_key(
     services: ServicesDep,
+    info: Annotated[ApiKeyInfo | None, Depends(current_key)],
     x_api_key: Annotated[str | None, Header(description="API key (required when auth.enabled)")] = None,
 ) -> ApiKeyInfo | None:
-    """On write routes: a valid, unrevoked key when ``auth.enabled``; nothing otherwise."""
+    """On write routes: a valid, unrevoked key with write scope when ``auth.enabled``."""
     if not services.config.auth.enabled:
         return None
-    info = verify_api_key(services.store, x_api_key)
     if info is None:
         log.info("api.auth_failed", presented=bool(x_api_key))
-        raise ApiError(
-            401,
-            "a valid API key is required (header X-API-Key; create one with `cns apikey create`)",
-            headers={"WWW-Authenticate": "X-API-Key"},
-        )
+        raise _unauthorised()
+    if not info.allows("write"):
+        raise ApiError(403, f"API key {info.key_id} has scope {info.scope!r}; this route needs 'write'")
+    return info
+
+
+def require_read_key(
+    services: ServicesDep,
+    info: Annotated[ApiKeyInfo | None, Depends(current_key)],
+    x_api_key: Annotated[
+        str | None, Header(description="API key (required on reads in the prod profile)")
+    ] = None,
+) -> ApiKeyInfo | None:
+    """On read routes: any valid key (read scope is enough) when reads are protected (prod)."""
+    if not services.config.auth.reads_need_key(services.config.profile):
+        return info
+    if info is None:
+        log.info("api.auth_failed", presented=bool(x_api_key), route="read")
+        raise _unauthorised()
     return info
 
 
 WriteAccess = Annotated[ApiKeyInfo | None, Depends(require_api_key)]
+ReadAccess = Annotated[ApiKeyInfo | None, Depends(require_read_key)]
 
 
 def idempotency_key(

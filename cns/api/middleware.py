@@ -1,5 +1,7 @@
 """Pure-ASGI middleware: request ids and access logs, body-size limit, per-client rate limit.
 
+The rate limit buckets on the *verified* API key (see :mod:`cns.api.auth`), else the client address.
+
 Pure ASGI (not ``BaseHTTPMiddleware``) so that the body limit acts on the raw ``receive``
 stream: a declared ``Content-Length`` above the limit is answered with 413 before a single body
 byte is read, and a chunked body is counted as it streams and cut off at limit + 1 bytes
@@ -15,8 +17,10 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 import structlog
 
+from cns.api.auth import authenticate, client_address
 from cns.api.errors import error_bytes
 from cns.api.ratelimit import RateLimiter
 from cns.logging_setup import get_logger
@@ -37,7 +41,7 @@ async def send_error(send: Send, status: int, message: str, headers: dict[str, s
     body = error_bytes(status, message)
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    if status == 413:
+    if status in (408, 413):
         raw.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
@@ -91,9 +95,10 @@ class RequestContextMiddleware:
 class BodySizeLimitMiddleware:
     """413 for bodies above ``max_bytes``: declared ones before reading, chunked ones while reading."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, read_timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -110,19 +115,14 @@ class BodySizeLimitMiddleware:
                 await send_error(send, 413, f"request body exceeds {self.max_bytes} bytes")
                 return
         chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        # a half-sent body must not hold a connection (and its memory) forever: the whole body has
+        # ``read_timeout`` seconds to arrive, then the client gets 408 and the connection is closed
+        with anyio.move_on_after(self.read_timeout) as deadline:
+            if not await self._read(receive, send, chunks):
                 return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await send_error(send, 413, f"request body exceeds {self.max_bytes} bytes")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        if deadline.cancelled_caught:
+            await send_error(send, 408, f"request body not received within {self.read_timeout:g} s")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -133,6 +133,22 @@ class BodySizeLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive, send: Send, chunks: list[bytes]) -> bool:
+        """Read the body into ``chunks``; False when the request ended here (413 sent or disconnect)."""
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await send_error(send, 413, f"request body exceeds {self.max_bytes} bytes")
+                return False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return True
 
 
 class RateLimitMiddleware:
@@ -146,7 +162,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS or not self.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        retry_after = self.limiter.acquire(self._client_key(scope))
+        retry_after = self.limiter.acquire(await self._client_key(scope))
         if retry_after > 0:
             await send_error(
                 send,
@@ -158,9 +174,14 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
     @staticmethod
-    def _client_key(scope: Scope) -> str:
-        api_key = _header(scope, b"x-api-key")
-        if api_key:
-            return "key:" + api_key.split(".", 1)[0][:32]  # the public key id, never the secret
-        client = scope.get("client")
-        return "ip:" + (str(client[0]) if client else "unknown")
+    async def _client_key(scope: Scope) -> str:
+        """The verified key's id, else the client address.
+
+        Never the *claimed* key id: random ids would each get a fresh bucket, and a real id with a
+        wrong secret would spend its owner's budget. Unauthenticated and failed attempts share
+        their address's bucket.
+        """
+        info = await authenticate(scope)
+        if info is not None:
+            return "key:" + info.key_id
+        return "ip:" + client_address(scope)

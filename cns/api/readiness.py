@@ -1,9 +1,14 @@
 """``/readyz``: the database answers, the broker answers, and a worker completes a canary task.
 
 Deployments add their own checks (``extra_checks``: the broker's Redis settings in the prod
-profile, see :mod:`cns.services.redis_guard`). A PID or TCP check stays green while a worker silently stops consuming (anchors B.2, R25); a
-task round-trip with a deadline does not. The canary result is cached for a few seconds so a
-probe storm does not flood the queue; while the cache is fresh the last verdict is repeated.
+profile, see :mod:`cns.services.redis_guard`). A PID or TCP check stays green while a worker
+silently stops consuming; a task round-trip with a deadline does not.
+
+A probe storm must cost one check, not one per call: concurrent callers share the check in flight
+(they wait on an async lock, holding no server thread, so other routes keep their thread pool),
+and its verdict is cached for ``cache_seconds`` *after it finished* — timestamping it when it
+started made every queued caller of a slow check (a 5 s canary) run the whole check again, one
+after another, each leaving a canary task in the queue.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import anyio
 from sqlalchemy import text
 
 from cns.logging_setup import get_logger
@@ -43,15 +49,34 @@ class ReadinessProbe:
         self.canary_timeout = canary_timeout
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
+        self._async_lock: anyio.Lock | None = None
         self._cached: tuple[float, dict[str, dict[str, Any]]] | None = None
+        self.runs = 0  # how many times the checks actually ran (tests and logs)
+
+    def _fresh(self) -> dict[str, dict[str, Any]] | None:
+        cached = self._cached
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
+        return None
+
+    async def check_async(self) -> tuple[bool, dict[str, dict[str, Any]]]:
+        """:meth:`check` for the event loop: one check in flight, shared by every concurrent caller."""
+        if self._fresh() is None:
+            if self._async_lock is None:
+                self._async_lock = anyio.Lock()
+            async with self._async_lock:
+                if self._fresh() is None:
+                    await anyio.to_thread.run_sync(self.check)
+        return self.check()
 
     def check(self) -> tuple[bool, dict[str, dict[str, Any]]]:
         """(ready, per-check results); every check runs even if an earlier one failed."""
         with self._lock:
-            now = time.monotonic()
-            if self._cached is not None and now - self._cached[0] < self.cache_seconds:
-                checks = self._cached[1]
+            fresh = self._fresh()
+            if fresh is not None:
+                checks = fresh
             else:
+                self.runs += 1
                 checks = {
                     "database": _timed(self._database),
                     "broker": _timed(self.publisher.ping),
@@ -62,7 +87,7 @@ class ReadinessProbe:
                     checks["worker_canary"] = {"ok": False, "error": "skipped: broker unavailable"}
                 for name, extra in self.extra_checks.items():
                     checks[name] = _timed(extra)
-                self._cached = (now, checks)
+                self._cached = (time.monotonic(), checks)  # fresh from when the verdict is known
         ready = all(c["ok"] for c in checks.values())
         if not ready:
             log.warning("readyz.not_ready", failed=[k for k, c in checks.items() if not c["ok"]])

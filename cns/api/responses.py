@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 _DESCRIPTIONS = {
     400: "malformed request: unparsable body or Content-Length, blank field or Idempotency-Key",
-    401: "a valid X-API-Key is required (auth.enabled)",
+    401: "a valid X-API-Key is required (auth.enabled; reads too in the prod profile)",
+    403: "the API key's scope does not allow this (read < write < admin), or the document is another key's",
     404: "no such resource",
     413: "request body larger than service.max_body_bytes",
     422: "the request does not match the schema or a configured limit",
@@ -50,7 +51,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 #: Every routed operation with parameters can answer these (middleware and validation).
 COMMON = (422, 429)
-#: Operations that read the database.
-READ = (*COMMON, 503)
-#: Operations with a request body or side effects (body limit, auth, blank-field checks).
-WRITE = (400, 401, 413, *READ)
+#: Operations that read the database (a key is required on reads in the prod profile).
+READ = (*COMMON, 401, 503)
+#: Operations with a request body or side effects (body limit, auth and scope, blank-field checks).
+WRITE = (400, 403, 413, *READ)

@@ -66,6 +66,11 @@ class IngestAccepted(BaseModel):
     document_id: str | None
     state: str
     created: bool = Field(description="false when an Idempotency-Key replay returned an earlier job")
+    submitted_by_another_key: bool = Field(
+        False,
+        description="true when the same text was first submitted by another API key: this job links "
+        "to that document (and its SNO) but does not change its source or metadata",
+    )
 
 
 class IngestBatchAccepted(BaseModel):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cns.config.settings import get_config
+from cns.config.settings import CNSConfig, get_config
 from cns.logging_setup import configure_logging
 
 service_app = typer.Typer(help="Run and use the CNS service (API, workers, beat).", no_args_is_help=True)
@@ -48,8 +48,24 @@ def serve(
         workers=workers,
         log_config=None,  # keep the JSON handlers installed by configure_logging
         access_log=False,  # the API logs one structured http.request line itself
-        proxy_headers=True,
+        **uvicorn_options(config),
     )
+
+
+def uvicorn_options(config: CNSConfig) -> dict[str, Any]:
+    """The uvicorn settings that protect the API process.
+
+    Forwarded headers are believed only from ``service.trusted_proxies``: uvicorn's own default
+    trusts 127.0.0.1, so any local client could pick its rate-limit bucket with a made-up
+    ``X-Forwarded-For``.
+    """
+    trusted = config.service.trusted_proxies
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": ",".join(trusted) if trusted else "",
+        "limit_concurrency": config.service.max_connections,  # beyond it uvicorn answers 503
+        "timeout_keep_alive": 5,  # idle keep-alive connections are closed after 5 s
+    }
 
 
 def _celery(argv: list[str]) -> None:
@@ -104,14 +120,29 @@ def beat() -> None:
 
 
 @apikey_app.command("create")
-def apikey_create(name: Annotated[str, typer.Argument(help="Who or what uses the key.")]) -> None:
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses the key.")],
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="read (GET routes), write (also submit; delete own documents) or admin (delete any)."
+        ),
+    ] = "write",
+) -> None:
     """Create a key and print it once (only its hash is stored)."""
+    from cns.errors import ValidationError
     from cns.services.apikeys import create_api_key
     from cns.store.sql import SQLStore
 
     with SQLStore.open(config=get_config()) as store:
-        info, key = create_api_key(store, name=name)
-    console.print(f"created key {info.key_id} for {info.name!r}; store it now, it is not shown again:")
+        try:
+            info, key = create_api_key(store, name=name, scope=scope)
+        except ValidationError as exc:
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(2) from None
+    console.print(
+        f"created {info.scope} key {info.key_id} for {info.name!r}; store it now, it is not shown again:"
+    )
     typer.echo(key)
 
 
@@ -123,9 +154,9 @@ def apikey_list() -> None:
 
     with SQLStore.open(config=get_config()) as store:
         keys = list_api_keys(store)
-    table = Table("key id", "name", "created", "revoked")
+    table = Table("key id", "name", "scope", "created", "revoked")
     for k in keys:
-        table.add_row(k.key_id, k.name, k.created_at.isoformat(timespec="seconds"),
+        table.add_row(k.key_id, k.name, k.scope, k.created_at.isoformat(timespec="seconds"),
                       k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")  # fmt: skip
     console.print(table)
 

@@ -308,10 +308,34 @@ class ServiceConfig(_Section):
     publish_timeout_seconds: float = Field(
         2.0, gt=0, description="give up enqueueing after this; the API answers 503"
     )
+    body_read_timeout_seconds: float = Field(
+        30.0, gt=0, description="a request body not fully received within this gets 408 (slow-body clients)"
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="concurrent connections per `cns serve` process; more get 503"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses (or `*`) whose X-Forwarded-For is believed; empty = never (the peer "
+        "address names the client)",
+    )
 
 
 class AuthConfig(_Section):
+    """Who may call the API: keys are created with `cns apikey create --scope read|write|admin`."""
+
     enabled: bool = Field(False, description="require an API key (X-API-Key) on write routes")
+    read_access: Literal["auto", "open", "key"] = Field(
+        "auto",
+        description="read routes: `key` = any valid key (read scope is enough), `open` = no key; "
+        "`auto` = `key` in the prod profile when auth.enabled, `open` elsewhere",
+    )
+
+    def reads_need_key(self, profile: str) -> bool:
+        """Whether GET routes (SNOs, pairs, syntheses, tasks) need a key under ``profile``."""
+        if not self.enabled:
+            return False
+        return self.read_access == "key" or (self.read_access == "auto" and profile == "prod")
 
 
 class CeleryConfig(_Section):

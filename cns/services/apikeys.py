@@ -25,6 +25,9 @@ from cns.store.sql.schema import utcnow
 
 PREFIX = "cnsk_"
 _DUMMY_SALT = "0" * 32
+#: What a key may do, weakest first: ``read`` = GET routes; ``write`` = also submit and delete its
+#: own documents; ``admin`` = also delete any document.
+SCOPES = ("read", "write", "admin")
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,15 @@ class ApiKeyInfo:
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    scope: str = "write"
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        """Whether this key's scope includes ``scope`` (admin ⊇ write ⊇ read)."""
+        return SCOPES.index(self.scope) >= SCOPES.index(scope)
 
 
 def _digest(salt: str, secret: str) -> str:
@@ -44,18 +52,22 @@ def _digest(salt: str, secret: str) -> str:
 
 
 def _info(row: ApiKeyRow) -> ApiKeyInfo:
-    return ApiKeyInfo(row.key_id, row.name, row.created_at, row.revoked_at)
+    return ApiKeyInfo(row.key_id, row.name, row.created_at, row.revoked_at, row.scope or "write")
 
 
-def create_api_key(store: SQLStore, *, name: str) -> tuple[ApiKeyInfo, str]:
+def create_api_key(store: SQLStore, *, name: str, scope: str = "write") -> tuple[ApiKeyInfo, str]:
     """Create a key named ``name``; return its info and the full key (shown once, never stored)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise ValidationError("an API key needs a name of 1 to 200 characters", field="name")
+    if scope not in SCOPES:
+        raise ValidationError(f"an API key scope is one of {', '.join(SCOPES)}", field="scope")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_hex(16)
-    row = ApiKeyRow(key_id=key_id, name=name, salt=salt, digest=_digest(salt, secret), created_at=utcnow())
+    row = ApiKeyRow(
+        key_id=key_id, name=name, salt=salt, digest=_digest(salt, secret), created_at=utcnow(), scope=scope
+    )
     with Session(writer(store.engine)) as session, session.begin():
         session.add(row)
         session.flush()

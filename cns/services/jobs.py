@@ -77,16 +77,21 @@ def submit_job(
     payload: dict[str, Any],
     idempotency_key: str | None = None,
     document: NewDocument | None = None,
+    owner: str | None = None,
+    item: int | None = None,
 ) -> Submission:
     """Create (or replay) a job, commit it, then publish its id.
 
-    ``idempotency_key`` is scoped by ``kind``; a replay with the same body returns the original job
+    ``idempotency_key`` is scoped by ``kind``, by the submitting API key (``owner``) and by
+    ``item`` (a batch's position; see :func:`scoped_idempotency_key`); a replay with the same body returns the original job
     (re-publishing it only if its first publish failed), a replay with another body raises
     :class:`IdempotencyKeyReused`. ``document`` (what an ingest job refers to) is stored in the
     job's transaction: one commit per submission, and a replay stores nothing.
     """
+    if owner is not None:
+        payload = {**payload, "submitted_by": owner}
     body_print = fingerprint(payload)
-    scoped = None if idempotency_key is None else f"{kind}:{idempotency_key}"
+    scoped = scoped_idempotency_key(kind, idempotency_key, owner=owner, item=item)
     if scoped is not None:
         existing = store.job_by_key(scoped)
         if existing is not None:
@@ -104,6 +109,18 @@ def submit_job(
     log.info("job.created", job_id=job.job_id, kind=kind)
     publish_job(store, publisher, job, task_name)
     return Submission(job, True)
+
+
+def scoped_idempotency_key(kind: str, key: str | None, *, owner: str | None, item: int | None) -> str | None:
+    """The stored form of a client's ``Idempotency-Key``: unique per kind, API key and batch item.
+
+    Two API keys may pick the same key without seeing each other's jobs, and a batch's items
+    (``batch/<i>``) can never collide with a single submission (``one``), whatever the key holds.
+    """
+    if key is None:
+        return None
+    where = "one" if item is None else f"batch/{item}"
+    return f"{kind}|{owner or '-'}|{where}|{key}"
 
 
 def _replay(
@@ -149,8 +166,14 @@ def submit_ingestion(
     text: str,
     metadata: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
+    owner: str | None = None,
+    item: int | None = None,
 ) -> Submission:
-    """Store the document, create an ``ingest`` job for it and publish the job id."""
+    """Store the document, create an ``ingest`` job for it and publish the job id.
+
+    ``owner`` is the verified API key submitting it (recorded on the job and, for a new
+    document, on the document); ``item`` is the position in a batch.
+    """
     if not source.strip():
         raise ValidationError("'source' must not be empty", field="source")
     if not text.strip():
@@ -165,7 +188,9 @@ def submit_ingestion(
         task_name=PROCESS_INGESTION,
         payload=payload,
         idempotency_key=idempotency_key,
-        document=NewDocument(text, source, dict(metadata or {})),
+        document=NewDocument(text, source, dict(metadata or {}), owner_key_id=owner),
+        owner=owner,
+        item=item,
     )
 
 

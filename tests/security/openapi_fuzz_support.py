@@ -78,6 +78,8 @@ def client_error_is_expected(operation: str, status: int, error: dict[str, Any],
         return True  # generated X-API-Key values are not keys
     if status == 422 and error["type"] == "idempotency_key_reused":
         return True  # the same generated key was sent earlier with another body
+    if status == 422 and any(d.get("type") == "no_visible_text" for d in error.get("details", [])):
+        return True  # text of only zero-width/combining characters: the schema cannot say "visible"
     # an uploaded file whose bytes hold no document, or an empty file list (multipart has no "[]")
     return status == 422 and operation == FILES_OPERATION
 

@@ -81,9 +81,10 @@ def test_hot_store_calls_cost_one_round_trip_each(pg_url: str) -> None:  # noqa:
     assert claim == read == unchanged == [1]  # autocommit: no BEGIN / COMMIT around one statement
     assert submit == [4]  # BEGIN, document upsert, job insert, COMMIT: one commit per submission
     assert changed == [2]  # the counter, then one query for stored and deleted SNOs together
-    # BEGIN, seq, document, SNO existence, SNO, tombstone, evidence keys, job, COMMIT (this SNO has
-    # no critic results; an evaluated one adds their INSERT)
-    assert final == [9]
+    # BEGIN, seq, job row lock (its owner, and whether a delete won), document, SNO existence, SNO,
+    # tombstone, evidence keys, job, COMMIT (this SNO has no critic results; an evaluated one adds
+    # their INSERT)
+    assert final == [10]
 
 
 def _kill_connections(url: str) -> int:

@@ -22,7 +22,16 @@ log = get_logger(__name__)
 
 
 @router.delete("/documents/{document_id}", response_model=DeletionResult)
-def delete_document(document_id: str, services: ServicesDep, _: WriteAccess) -> DeletionResult:
+def delete_document(document_id: str, services: ServicesDep, caller: WriteAccess) -> DeletionResult:
+    """Delete a document and everything derived from it: the caller's own, or any with an admin key."""
+    if caller is not None and not caller.allows("admin") and can_exist(document_id):
+        exists, owner = services.store.document_owner(document_id)
+        if exists and owner != caller.key_id:
+            raise ApiError(
+                403,
+                f"document {document_id!r} was submitted by another API key; only it or an admin key "
+                "may delete it",
+            )
     report = services.store.delete_document(document_id) if can_exist(document_id) else None
     if report is None or (not report.document_removed and not report.all_sno_ids):
         raise ApiError(404, f"no document with id {document_id!r}")

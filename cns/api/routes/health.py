@@ -19,9 +19,9 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
-def readyz(services: ServicesDep) -> JSONResponse:
-    """Database, broker and a worker canary round-trip; 503 when any fails."""
-    ready, checks = services.readiness.check()
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """Database, broker and a worker canary round-trip; 503 when any fails (shared and cached)."""
+    ready, checks = await services.readiness.check_async()
     body = Health(status="ready" if ready else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 

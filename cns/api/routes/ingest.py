@@ -8,6 +8,7 @@ reconciler enqueues it later; retry with the same ``Idempotency-Key`` to get the
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
@@ -18,6 +19,7 @@ from cns.api.errors import ApiError
 from cns.api.responses import WRITE, error_responses
 from cns.api.schemas import IngestAccepted, IngestBatchAccepted, IngestBatchRequest, IngestRequest
 from cns.ingestion.document import Document
+from cns.services.apikeys import ApiKeyInfo
 from cns.services.jobs import Submission, submit_ingestion
 from cns.services.publisher import BrokerUnavailable
 from cns.services.uploads import load_upload
@@ -25,18 +27,39 @@ from cns.services.uploads import load_upload
 router = APIRouter(tags=["ingestion"], responses=error_responses(*WRITE))
 
 
-def accepted(submission: Submission) -> IngestAccepted:
+def accepted(submission: Submission, services: Services | None = None) -> IngestAccepted:
     job = submission.job
+    shared = False
+    if services is not None and submission.document_id is not None:
+        owner = job.payload.get("submitted_by")
+        exists, first_owner = services.store.document_owner(submission.document_id)
+        shared = exists and first_owner != owner
     return IngestAccepted(
         task_id=job.job_id,
         job_id=job.job_id,
         document_id=submission.document_id,
         state=job.state.value,
         created=submission.created,
+        submitted_by_another_key=shared,
     )
 
 
+#: Unicode categories that show nothing on their own: marks, format (zero-width) and control
+#: characters, separators. A text made only of these has no sentence to extract.
+_INVISIBLE = frozenset({"Mn", "Me", "Cf", "Cc", "Zs", "Zl", "Zp"})
+
+
+def has_visible_text(text: str) -> bool:
+    return any(unicodedata.category(ch) not in _INVISIBLE for ch in text)
+
+
 def _check_text(services: Services, text: str, loc: list[Any]) -> None:
+    if text.strip() and not has_visible_text(text):  # blank text stays the documented 400
+        raise ApiError(
+            422,
+            "text holds only zero-width, combining, control or space characters: there is nothing to ingest",
+            details=[{"loc": loc, "msg": "no visible character", "type": "no_visible_text"}],
+        )
     limit = services.config.service.max_text_chars
     if len(text) > limit:
         raise ApiError(
@@ -46,7 +69,9 @@ def _check_text(services: Services, text: str, loc: list[Any]) -> None:
         )
 
 
-def _submit(services: Services, doc: IngestRequest, key: str | None) -> Submission:
+def _submit(
+    services: Services, doc: IngestRequest, key: str | None, owner: ApiKeyInfo | None, item: int | None = None
+) -> Submission:
     return submit_ingestion(
         store=services.store,
         publisher=services.publisher,
@@ -55,14 +80,18 @@ def _submit(services: Services, doc: IngestRequest, key: str | None) -> Submissi
         text=doc.text,
         metadata=doc.metadata,
         idempotency_key=key,
+        owner=None if owner is None else owner.key_id,
+        item=item,
     )
 
 
-def _submit_all(services: Services, docs: list[IngestRequest], key: str | None) -> IngestBatchAccepted:
+def _submit_all(
+    services: Services, docs: list[IngestRequest], key: str | None, owner: ApiKeyInfo | None
+) -> IngestBatchAccepted:
     done: list[IngestAccepted] = []
     for i, doc in enumerate(docs):
         try:
-            done.append(accepted(_submit(services, doc, None if key is None else f"{key}:{i}")))
+            done.append(accepted(_submit(services, doc, key, owner, item=i), services))
         except BrokerUnavailable as exc:
             exc.details["accepted_job_ids"] = [d.job_id for d in done]
             raise
@@ -80,15 +109,17 @@ def _as_request(document: Document) -> tuple[IngestRequest | None, str]:
 
 
 @router.post("/ingest", status_code=202, response_model=IngestAccepted)
-def ingest(body: IngestRequest, services: ServicesDep, _: WriteAccess, key: IdempotencyKey) -> IngestAccepted:
+def ingest(
+    body: IngestRequest, services: ServicesDep, caller: WriteAccess, key: IdempotencyKey
+) -> IngestAccepted:
     """Accept one document for ingestion."""
     _check_text(services, body.text, ["body", "text"])
-    return accepted(_submit(services, body, key))
+    return accepted(_submit(services, body, key, caller), services)
 
 
 @router.post("/ingest/batch", status_code=202, response_model=IngestBatchAccepted)
 def ingest_batch(
-    body: IngestBatchRequest, services: ServicesDep, _: WriteAccess, key: IdempotencyKey
+    body: IngestBatchRequest, services: ServicesDep, caller: WriteAccess, key: IdempotencyKey
 ) -> IngestBatchAccepted:
     """Accept up to ``service.max_batch_documents`` documents (each becomes its own job)."""
     limit = services.config.service.max_batch_documents
@@ -103,14 +134,14 @@ def ingest_batch(
     for i, doc in enumerate(body.documents):
         if not doc.source.strip() or not doc.text.strip():
             raise ApiError(400, f"document {i}: 'source' and 'text' must not be empty")
-    return _submit_all(services, body.documents, key)
+    return _submit_all(services, body.documents, key, caller)
 
 
 @router.post("/ingest/files", status_code=202, response_model=IngestBatchAccepted)
 def ingest_files(
     files: Annotated[list[UploadFile], File(description=".txt, .md, .html, .pdf or .jsonl files")],
     services: ServicesDep,
-    _: WriteAccess,
+    caller: WriteAccess,
     key: IdempotencyKey,
 ) -> IngestBatchAccepted:
     """Upload files; each document they contain becomes a job (unusable files → 422 with reasons)."""
@@ -138,4 +169,4 @@ def ingest_files(
         )
     for i, doc in enumerate(docs):
         _check_text(services, doc.text, ["body", "files", i])
-    return _submit_all(services, docs, key)
+    return _submit_all(services, docs, key, caller)

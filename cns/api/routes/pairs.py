@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from cns.api.deps import IdempotencyKey, ServicesDep, WriteAccess
+from cns.api.deps import IdempotencyKey, ReadAccess, ServicesDep, WriteAccess
 from cns.api.errors import ApiError
 from cns.api.responses import READ, WRITE, error_responses
 from cns.api.routes.ingest import accepted
@@ -24,6 +24,7 @@ router = APIRouter(tags=["pairs"], responses=error_responses(*READ))
 @router.get("/pairs", response_model=ItemPage)
 def get_pairs(
     services: ServicesDep,
+    _: ReadAccess,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     min_potential: Annotated[float | None, Query(ge=0.0)] = None,
@@ -62,6 +63,7 @@ def synthesize(
 @router.get("/syntheses", response_model=ItemPage)
 def get_syntheses(
     services: ServicesDep,
+    _: ReadAccess,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     accepted_only: Annotated[bool | None, Query(alias="accepted")] = None,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from cns.api.deps import ServicesDep
+from cns.api.deps import ReadAccess, ServicesDep
 from cns.api.responses import READ, error_responses
 from cns.api.schemas import MAX_OFFSET, ItemPage
 from cns.api.stored import can_exist
@@ -20,6 +20,7 @@ router = APIRouter(tags=["snos"], responses=error_responses(*READ))
 @router.get("/snos", response_model=ItemPage)
 def get_snos(
     services: ServicesDep,
+    _: ReadAccess,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: Annotated[Literal["candidate", "active", "archived"] | None, Query()] = None,
@@ -36,7 +37,7 @@ def get_snos(
 
 
 @router.get("/snos/{sno_id}", responses=error_responses(404))
-def get_sno(sno_id: str, services: ServicesDep) -> dict[str, Any]:
+def get_sno(sno_id: str, services: ServicesDep, _: ReadAccess) -> dict[str, Any]:
     """One SNO (404 if absent); a synthesis also gets ``synthesis``: its sections and provenance."""
     if not can_exist(sno_id):
         raise SNONotFoundError.for_id(sno_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from cns.api.deps import ServicesDep
+from cns.api.deps import ReadAccess, ServicesDep
 from cns.api.errors import ApiError
 from cns.api.responses import READ, error_responses
 from cns.api.schemas import TaskStatus
@@ -28,11 +28,11 @@ def _status(services: ServicesDep, task_id: str) -> TaskStatus:
 
 
 @router.get("/tasks/{task_id}", response_model=TaskStatus)
-def get_task(services: ServicesDep, task_id: str = JobId) -> TaskStatus:
+def get_task(services: ServicesDep, _: ReadAccess, task_id: str = JobId) -> TaskStatus:
     """State of a task: PENDING, STARTED, SUCCESS (with ``sno_id``) or FAILURE (with ``error``)."""
     return _status(services, task_id)
 
 
 @router.get("/jobs/{task_id}", response_model=TaskStatus, include_in_schema=False)
-def get_job(services: ServicesDep, task_id: str = JobId) -> TaskStatus:
+def get_job(services: ServicesDep, _: ReadAccess, task_id: str = JobId) -> TaskStatus:
     return _status(services, task_id)

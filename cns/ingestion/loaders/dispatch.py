@@ -7,6 +7,7 @@ a bad file, so a batch over a folder always completes with a summary.
 from __future__ import annotations
 
 import fnmatch
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,11 +88,29 @@ def _ignore_patterns(root: Path) -> dict[Path, list[str]]:
     """``.cnsignore`` files under ``root``: folder → glob patterns (one per line, ``#`` comments)."""
     patterns: dict[Path, list[str]] = {}
     for ignore in root.rglob(IGNORE_FILE):
-        lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = _ignore_lines(ignore)
+        if lines is None:
+            continue
         patterns[ignore.parent] = [
             ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")
         ]
     return patterns
+
+
+def _ignore_lines(ignore: Path) -> list[str] | None:
+    """The lines of a ``.cnsignore``, or None (logged) when it is not a readable regular file.
+
+    Never ``open`` anything else: opening a FIFO blocks forever (a hostile folder hung the run),
+    and a directory or an unreadable file used to abort the whole run with a traceback.
+    """
+    try:
+        if not stat.S_ISREG(ignore.lstat().st_mode):
+            log.warning("ingestion.ignore_file_unusable", path=str(ignore), reason="not a regular file")
+            return None
+        return ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        log.warning("ingestion.ignore_file_unusable", path=str(ignore), reason=f"{type(exc).__name__}: {exc}")
+        return None
 
 
 def _ignored_by(path: Path, patterns: dict[Path, list[str]]) -> Path | None:

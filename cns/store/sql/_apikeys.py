@@ -21,5 +21,6 @@ class ApiKeyRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     salt: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(16), default="write", server_default="write")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cns.core.ids import normalize_text, sha256_hex
@@ -26,6 +28,9 @@ def document_id_for(text: str) -> str:
 
 
 class DocumentStoreMixin(SNOStoreMixin):
+    def _forget_document_in_jobs(self, session: Session, document_id: str) -> int:
+        return 0  # the job store (a subclass) removes the text from the document's jobs
+
     def put_document(
         self, text: str, *, source: str | None = None, metadata: dict[str, Any] | None = None
     ) -> DocumentRecord:
@@ -37,9 +42,19 @@ class DocumentStoreMixin(SNOStoreMixin):
             return _document(stored)
 
     def _put_document_in(
-        self, session: Session, text: str, source: str | None, metadata: dict[str, Any] | None
+        self,
+        session: Session,
+        text: str,
+        source: str | None,
+        metadata: dict[str, Any] | None,
+        owner_key_id: str | None = None,
     ) -> str:
-        """The upsert of :meth:`put_document`, inside the caller's transaction; the document id."""
+        """The upsert of :meth:`put_document`, inside the caller's transaction; the document id.
+
+        A new document records ``owner_key_id`` (the API key that submitted it). Storing the same
+        text again updates ``source`` and ``metadata`` only for the same owner: another key's
+        duplicate must not rewrite the first key's record (it links to the same document).
+        """
         document_id = document_id_for(text)
         row = {
             "document_id": document_id,
@@ -47,9 +62,24 @@ class DocumentStoreMixin(SNOStoreMixin):
             "metadata": dict(metadata or {}),
             "char_count": len(text),
             "created_at": utcnow(),
+            "owner_key_id": owner_key_id,
         }
-        self._upsert(session, Document, [row], keys=["document_id"], update_columns=["source", "metadata"])
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        table = cast(Table, Document.__table__)
+        stmt = insert(table).values([row])
+        stmt = stmt.on_conflict_do_update(  # one statement: no extra round trip for the owner check
+            index_elements=["document_id"],
+            set_={"source": stmt.excluded.source, "metadata": stmt.excluded.metadata},
+            where=table.c.owner_key_id.is_not_distinct_from(stmt.excluded.owner_key_id),
+        )
+        session.execute(stmt)
         return document_id
+
+    def document_owner(self, document_id: str) -> tuple[bool, str | None]:
+        """(the document exists, the key that submitted it — None for the CLI or with auth off)."""
+        with self._reading("document_owner") as session:
+            row = session.get(Document, document_id)
+            return (False, None) if row is None else (True, row.owner_key_id)
 
     def get_document(self, document_id: str) -> DocumentRecord | None:
         with self._reading("get_document") as session:
@@ -80,6 +110,7 @@ class DocumentStoreMixin(SNOStoreMixin):
         of them. Deleted SNOs leave tombstones, so :meth:`snos_since` reports them to the index.
         """
         with self._writing("delete_document") as session:
+            self._forget_document_in_jobs(session, document_id)
             direct = builtins.list(
                 session.scalars(select(SNORow.sno_id).where(SNORow.document_id == document_id)).all()
             )
@@ -146,4 +177,5 @@ def _document(row: Document) -> DocumentRecord:
         metadata=dict(row.meta or {}),
         char_count=row.char_count,
         created_at=row.created_at,
+        owner_key_id=row.owner_key_id,
     )

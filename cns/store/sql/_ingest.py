@@ -33,7 +33,8 @@ class IngestStoreMixin(JobStoreMixin):
         """
         with self._writing("put_with_document") as session:
             seq = self._next_seq(session)
-            document_id = self._put_document_in(session, text, source, dict(metadata or {}))
+            owner = None if completes is None else self._job_owner(session, completes.job_id)
+            document_id = self._put_document_in(session, text, source, dict(metadata or {}), owner)
             self._put_in(session, sno, None, seq, known_document=(document_id, source))
             if completes is None:
                 return None

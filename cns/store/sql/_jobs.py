@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from cns.errors import StoreError
+from cns.errors import JobError, StoreError
 from cns.store.sql._pairs import PairStoreMixin
 from cns.store.sql.records import JobClaim, JobRecord, JobState, NewDocument
 from cns.store.sql.schema import JobRow, utcnow
@@ -76,7 +76,9 @@ class JobStoreMixin(PairStoreMixin):
                 if found is not None:
                     return _job(found), False
             if document is not None:
-                self._put_document_in(session, document.text, document.source, document.metadata)
+                self._put_document_in(
+                    session, document.text, document.source, document.metadata, document.owner_key_id
+                )
             created = self._insert_new_job(session, row, key=key)
             if created is not None:
                 return _job(created), True
@@ -165,6 +167,43 @@ class JobStoreMixin(PairStoreMixin):
         )
         with self._reading("overdue_jobs") as session:
             return [_job(row) for row in session.scalars(stmt)]
+
+    def _job_owner(self, session: Session, job_id: str) -> str | None:
+        """The API key that submitted ``job_id`` (``submitted_by`` in its payload), if any.
+
+        The row is locked (``FOR UPDATE``) so a concurrent document delete, which marks the job
+        first, is either seen here (and wins: :class:`JobError`) or waits for this write to end.
+        """
+        stmt = select(JOBS.c.payload).where(JOBS.c.job_id == job_id).with_for_update()
+        payload = session.execute(stmt).scalar()
+        if isinstance(payload, dict) and payload.get("deleted"):
+            raise JobError(
+                f"job {job_id}: its document was deleted before the ingestion finished", job_id=job_id
+            )
+        owner = payload.get("submitted_by") if isinstance(payload, dict) else None
+        return str(owner) if owner else None
+
+    def _forget_document_in_jobs(self, session: Session, document_id: str) -> int:
+        """Remove a deleted document's text from its jobs and mark them; unfinished ones fail."""
+        rows = session.execute(
+            select(JOBS.c.job_id, JOBS.c.state, JOBS.c.payload)
+            .where(JOBS.c.kind == "ingest", JOBS.c.payload["document_id"].as_string() == document_id)
+            .with_for_update()  # only this document's jobs: a delete must not lock the whole queue
+        ).all()
+        marked = 0
+        for job_id, state, payload in rows:
+            if not isinstance(payload, dict) or payload.get("document_id") != document_id:
+                continue
+            values: dict[str, Any] = {"payload": {"document_id": document_id, "deleted": True}}
+            if state in _NOT_TERMINAL:
+                values.update(
+                    state=JobState.FAILURE.value, error="document deleted before ingestion finished"
+                )
+            else:
+                values["result"] = {"deleted": True}
+            session.execute(update(JOBS).where(JOBS.c.job_id == job_id).values(updated_at=utcnow(), **values))
+            marked += 1
+        return marked
 
     def _insert_new_job(self, session: Session, row: dict[str, Any], *, key: str) -> Row[Any] | None:
         """INSERT the job row unless its ``key`` column's value exists; the new row, or None."""

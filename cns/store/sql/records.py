@@ -53,6 +53,7 @@ class NewDocument:
     text: str
     source: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    owner_key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class DocumentRecord:
     metadata: dict[str, Any]
     char_count: int
     created_at: datetime
+    owner_key_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ class Document(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     char_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the API key that first submitted the document (None: the CLI, or auth disabled)
+    owner_key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class SNORow(Base):

@@ -148,9 +148,10 @@ class ChiralityConfig(_Section):
     """How opposition is measured; the narrative-level settings are explained in docs/opposition.md."""
 
     method: ChiralityMethod = Field(
-        ChiralityMethod.NARRATIVE,
-        description="`narrative` (hypothesis + claims + shared evidence, default), `nli` (hypotheses "
-        "only), `embedding` (blueprint 1 − cos) or `hybrid`",
+        ChiralityMethod.NLI,
+        description="`nli` (the two hypotheses, default), `narrative` (hypothesis + claims + shared "
+        "evidence; opt-in until its trigger is calibrated on documents, docs/opposition.md), "
+        "`embedding` (blueprint 1 − cos) or `hybrid`",
     )
     halve_cosine_distance: bool = Field(True, description="divide 1 − cos by 2 (the guide's [0, 1] range)")
     hybrid_nli_weight: float = Field(0.7, ge=0, le=1, description="weight of the NLI term in `hybrid`")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cns.config import CNSConfig
+from cns.config.settings import ChiralityConfig, ChiralityMethod
 from cns.core.evidence import EvidenceItem
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.errors import ConfigError, ValidationError
@@ -290,6 +291,11 @@ def test_nli_is_loaded_from_config_only_when_needed(fake_config: CNSConfig) -> N
     a = make_sno("coffee increases productivity", evidence=[("s", "doi:10.1/a")], trust=0.9, sno_id="a")
     b = make_sno("coffee decreases productivity", evidence=[("s", "doi:10.1/a")], trust=0.9, sno_id="b")
     [pair] = find_chiral_pairs([a, b], fake_config)  # the fake backend named by the config
+    assert pair.chirality == pytest.approx(0.8 * 0.81, rel=1e-5)
+    narrative = fake_config.model_copy(
+        update={"chirality": ChiralityConfig(method=ChiralityMethod.NARRATIVE)}
+    )
+    [pair] = find_chiral_pairs([a, b], narrative)
     # narrative opposition of two hypothesis-only SNOs: p_contra 0.8 − p_entail 0.05
     assert pair.chirality == pytest.approx(0.75 * 0.81, rel=1e-5)
     lone = make_sno("coffee decreases sleep", evidence=[("z", "doi:10.1/z")], trust=0.9, sno_id="c")

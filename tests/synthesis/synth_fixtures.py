@@ -20,6 +20,9 @@ def config(**overrides: Any) -> CNSConfig:
     base: dict[str, Any] = {
         "models": {"embedding_backend": "fake", "nli_backend": "fake"},
         "synthesis_thresholds": {"chirality": 0.2, "entanglement": 0.1, "potential": 0.1},
+        # these fixtures test synthesis, not opposition scoring: the hypothesis-level formula keeps
+        # the pair's chirality easy to reason about with the rule-based fake NLI
+        "chirality": {"method": "nli"},
     }
     base.update(overrides)
     return CNSConfig(**base)

@@ -26,6 +26,7 @@ _HEADING = re.compile(r"^\s*#{1,6}\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
 _MARKER = re.compile(r"\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
 MAX_QUOTE_WORDS = 32
+_COUNTED_WORD = re.compile(r"[\w'’-]+")  # the readability check's word
 
 
 @dataclass
@@ -108,12 +109,23 @@ def clean_sentence(
     return out.strip()
 
 
+def _counted_words(words: list[str]) -> int:
+    """Words as the readability check counts them (``-LRB-`` or ``ærᵻ-zoʊ`` may be several)."""
+    return len(_COUNTED_WORD.findall(" ".join(words)))
+
+
 def shorten(text: str, max_words: int = MAX_QUOTE_WORDS) -> str:
-    """At most ``max_words`` words, cut at the last clause break that keeps half of them (``…``)."""
+    """At most ``max_words`` words, cut at the last clause break that keeps half of them (``…``).
+
+    Words are counted as the readability check counts them, so a quote of tokenised or
+    transliterated text cannot push its sentence over the sentence-length limit.
+    """
     words = text.split()
-    if len(words) <= max_words:
+    if _counted_words(words) <= max_words:
         return text
     head = words[:max_words]
+    while len(head) > 1 and _counted_words(head) > max_words:
+        head = head[:-1]
     for i in range(len(head) - 1, max_words // 2, -1):
         if head[i].endswith((",", ";", ":")):
             head = head[: i + 1]

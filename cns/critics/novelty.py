@@ -20,8 +20,9 @@ nearest references the critic passes over (and records, with the reason):
 
 * another version of the **same document** (same ``document_id`` or same content hash) — a
   re-ingestion is not a competing narrative;
-* an **opponent** — narrative opposition (:mod:`cns.metrics.narrative`, one NLI call for all
-  examined neighbours) ≥ ``novelty.opponent_threshold``. Neighbours below the topic gate are
+* an **opponent** — narrative opposition (:mod:`cns.metrics.narrative`) ≥
+  ``novelty.opponent_threshold``. Neighbours are judged nearest first and the search stops at
+  the first one that counts, so usually only the nearest costs an NLI call. Neighbours below the topic gate are
   not judged (they cannot be opposed), so a narrative alone on its topic costs no NLI call.
 
 The distance is then taken to the nearest remaining reference; if all examined neighbours were
@@ -79,47 +80,44 @@ class NoveltyCritic:
         hits = [(ref, inner) for ref, inner in index.search(query, k)[0] if ref not in exclude][:examine]
         if not hits:
             return 1.0, None, []
-        skipped = self._passed_over(sno, hits, context) if self._can_skip(context) else {}
-        for ref_id, inner in hits:
-            if ref_id not in skipped:
-                return _half_distance(inner), ref_id, list(skipped.values())
+        if not self._can_skip(context):
+            ref_id, inner = hits[0]
+            return _half_distance(inner), ref_id, []
+        skipped: list[dict[str, Any]] = []
+        for ref_id, inner in hits:  # nearest first; stop at the first one that counts
+            reason = self._pass_over_reason(sno, ref_id, inner, context)
+            if reason is None:
+                return _half_distance(inner), ref_id, skipped
+            skipped.append(reason)
         ref_id, inner = hits[-1]
-        return _half_distance(inner), None, list(skipped.values())
+        return _half_distance(inner), None, skipped
 
     def _can_skip(self, context: EvaluationContext) -> bool:
         return self.config.skip_opponents and context.reference_lookup is not None
 
-    def _passed_over(
-        self, sno: StructuredNarrativeObject, hits: list[tuple[str, float]], context: EvaluationContext
-    ) -> dict[str, dict[str, Any]]:
-        """Neighbours that are the same document or an opponent, by id, with the reason."""
+    def _pass_over_reason(
+        self, sno: StructuredNarrativeObject, ref_id: str, inner: float, context: EvaluationContext
+    ) -> dict[str, Any] | None:
+        """Why the neighbour ``ref_id`` does not count (same document, opponent), or ``None``.
+
+        Neighbours are judged one at a time, nearest first, and the search stops at the first
+        one that counts: on the ingestion path that is usually the nearest, so a document pays
+        for one narrative-opposition judgement, not one per examined neighbour.
+        """
         assert context.reference_lookup is not None
-        parents = set(sno.metadata.get("parent_ids") or [])
-        skipped: dict[str, dict[str, Any]] = {}
-        to_judge: list[StructuredNarrativeObject] = []
-        for ref_id, inner in hits:
-            other = context.reference_lookup(ref_id)
-            if other is None or ref_id in parents:
-                continue
-            if _same_document(sno, other):
-                skipped[ref_id] = {"sno_id": ref_id, "reason": "same document"}
-            elif self.nli is not None and inner >= self.chirality.topic_gate[0]:
-                to_judge.append(other)
-        if to_judge and self.nli is not None:
-            scores = narrative_opposition(
-                [(sno, other) for other in to_judge],
-                nli=self.nli,
-                embedder=self.embedder,
-                config=self.chirality,
-            ).scores
-            for other, opposition in zip(to_judge, scores.tolist(), strict=True):
-                if opposition >= self.config.opponent_threshold:
-                    skipped[other.sno_id] = {
-                        "sno_id": other.sno_id,
-                        "reason": "opponent",
-                        "opposition": round(float(opposition), 4),
-                    }
-        return skipped
+        other = context.reference_lookup(ref_id)
+        if other is None or ref_id in set(sno.metadata.get("parent_ids") or []):
+            return None
+        if _same_document(sno, other):
+            return {"sno_id": ref_id, "reason": "same document"}
+        if self.nli is None or inner < self.chirality.topic_gate[0]:
+            return None
+        [opposition] = narrative_opposition(
+            [(sno, other)], nli=self.nli, embedder=self.embedder, config=self.chirality
+        ).scores.tolist()
+        if opposition >= self.config.opponent_threshold:
+            return {"sno_id": ref_id, "reason": "opponent", "opposition": round(float(opposition), 4)}
+        return None
 
     def evaluate(self, sno: StructuredNarrativeObject, context: EvaluationContext) -> CriticResult:
         cfg = self.config

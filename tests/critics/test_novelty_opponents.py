@@ -75,3 +75,23 @@ def test_all_neighbours_passed_over_uses_the_farthest_examined(emb: HashEmbedder
     assert result.sub_scores["novelty"] == pytest.approx(
         NoveltyCritic().evaluate(pro, context_of([pro, con])).sub_scores["novelty"]
     )
+
+
+def test_neighbours_beyond_the_first_that_counts_are_not_judged(emb: HashEmbedder) -> None:
+    class CountingNLI(RuleNLI):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[int] = []
+
+        def predict(self, pairs):  # type: ignore[no-untyped-def]
+            self.batches.append(len(pairs))
+            return super().predict(pairs)
+
+    pro = make_sno("Coffee increases productivity at work.", embedder=emb, sno_id="pro")
+    ally = make_sno("Coffee increases productivity at the office.", embedder=emb, sno_id="ally")
+    con = make_sno("Coffee decreases productivity at work.", embedder=emb, sno_id="con")
+    nli = CountingNLI()
+    result = NoveltyCritic(nli=nli, embedder=emb).evaluate(pro, context_of([pro, ally, con]))
+    nearest = result.evidence["nearest"]
+    assert nearest in ("ally", "con") and result.evidence["passed_over"] == []
+    assert len(nli.batches) == 1  # only the nearest neighbour was judged; the search stopped there

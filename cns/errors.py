@@ -14,7 +14,8 @@ builds its message in one place, so that the CLI, the API and the logs all say t
     │   ├── ModelUnavailableError    weights / endpoint not found or not reachable offline
     │   └── LLMResponseError         the LLM answered something unusable (bad JSON, schema)
     ├── StoreError                  persistence failed
-    │   └── SNONotFoundError (KeyError)
+    │   ├── SNONotFoundError (KeyError)
+    │   └── PairNotFoundError (KeyError)  no stored chiral pair has that id
     ├── VectorIndexError            the vector index is inconsistent or unusable
     ├── IngestionError              a document could not be turned into an SNO
     └── JobError                    a background job failed (carries ``job_id``)
@@ -114,6 +115,20 @@ class SNONotFoundError(StoreError, KeyError):
         return cls(f"no SNO with id {sno_id!r}", sno_id=sno_id)
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class PairNotFoundError(StoreError, KeyError):
+    """No chiral pair is stored under the requested id (never found, or a document was deleted)."""
+
+    @classmethod
+    def for_id(cls, pair_id: str) -> PairNotFoundError:
+        return cls(
+            f"no stored pair {pair_id!r}: run `cns pairs` first, or its documents were deleted",
+            pair_id=pair_id,
+        )
+
+    def __str__(self) -> str:
         return self.message
 
 

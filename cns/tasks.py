@@ -21,7 +21,7 @@ from cns.errors import CNSError
 from cns.logging_setup import get_logger
 from cns.services.jobs import JobHandler, fail_job, run_job
 from cns.services.reconcile import reconcile_jobs as reconcile_service
-from cns.services.synthesis_jobs import find_and_schedule, synthesize_job_handler
+from cns.services.synthesis_jobs import rescore_job_handler, sweep, synthesize_job_handler
 from cns.worker import signals
 from cns.worker.celery_app import (
     CANARY,
@@ -31,11 +31,13 @@ from cns.worker.celery_app import (
     FIND_PAIRS,
     PROCESS_INGESTION,
     RECONCILE_JOBS,
+    RESCORE_POPULATION,
     SYNTHESIZE_PAIR,
     make_celery,
 )
 from cns.worker.job_request import JobRequest
 from cns.worker.runtime import WorkerRuntime, get_runtime
+from cns.workflow.lifecycle import rescore_one
 
 log = get_logger(__name__)
 
@@ -96,17 +98,27 @@ def synthesize_pair(self: Task, job_id: str) -> dict[str, Any]:
     return _run(self, runtime, job_id, handler)
 
 
+@task(name=RESCORE_POPULATION, bind=True, Request=JobRequest)
+def rescore_population(self: Task, job_id: str) -> dict[str, Any]:
+    """Re-score the grown population (a ``rescore`` job), then find pairs and schedule syntheses."""
+    runtime = get_runtime()
+    handler = rescore_job_handler(runtime.store, runtime.manager, runtime.publisher, runtime.config)
+    return _run(self, runtime, job_id, handler)
+
+
 @task(name=EVALUATE_SNO)
 def evaluate_sno(sno_id: str) -> dict[str, object]:
-    """Re-score a stored SNO against the current shared population (an idempotent upsert)."""
-    return get_runtime().manager.reevaluate(sno_id)
+    """Re-score one stored SNO against the current shared population (an idempotent upsert)."""
+    sno = rescore_one(get_runtime().manager, sno_id)
+    return {"sno_id": sno.sno_id, "trust_score": sno.trust_score, "status": sno.status.value}
 
 
 @task(name=FIND_PAIRS)
 def find_pairs() -> dict[str, Any]:
-    """Periodic (beat): find and record chiral pairs, schedule syntheses not in cooldown."""
+    """Periodic (beat): re-score first if the population grew, else find and record chiral pairs
+    and schedule the syntheses not in cooldown."""
     runtime = get_runtime()
-    return find_and_schedule(
+    return sweep(
         store=runtime.store, publisher=runtime.publisher, config=runtime.config, manager=runtime.manager
     )
 

@@ -29,15 +29,19 @@ DataDirOption = Annotated[
 ]
 
 
-def load_config(data_dir: Path | None) -> CNSConfig:
+def load_config(data_dir: Path | None, *, pair_syntheses: bool | None = None) -> CNSConfig:
+    """The configuration, with ``--data-dir`` and ``--include-syntheses`` applied when given."""
     config = CNSConfig()
+    if pair_syntheses is not None:
+        population = config.population.model_copy(update={"pair_syntheses": pair_syntheses})
+        config = config.model_copy(update={"population": population})
     return config if data_dir is None else config.model_copy(update={"data_dir": data_dir})
 
 
 @contextmanager
-def runtime(data_dir: Path | None) -> Iterator[Runtime]:
+def runtime(data_dir: Path | None, *, pair_syntheses: bool | None = None) -> Iterator[Runtime]:
     """Open the local runtime for one command and always save the index and close the store."""
-    opened = open_runtime(load_config(data_dir))
+    opened = open_runtime(load_config(data_dir, pair_syntheses=pair_syntheses))
     try:
         yield opened
     finally:

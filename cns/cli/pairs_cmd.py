@@ -10,7 +10,7 @@ from rich.table import Table
 
 from cns.cli.common import DataDirOption, check_llm_once, runtime
 from cns.store.sql import pair_id_for
-from cns.workflow.cycle import stored_pair
+from cns.workflow.lifecycle import rebuild_pair
 
 
 def pairs(data_dir: DataDirOption = None) -> None:
@@ -52,7 +52,7 @@ def synthesize(
                     f"[red]{len(matches)} stored pairs match {pair_id!r}; give a longer prefix[/red]"
                 )
                 raise typer.Exit(code=1)
-            pair = stored_pair(rt.manager, matches[0])
+            pair = rebuild_pair(rt.store, matches[0])
             outcomes = [(pair, rt.manager.synthesize_pair(pair, force=force))]
     for pair, result in outcomes:
         verdict = "skipped" if result.skipped else ("accepted" if result.accepted else "rejected")

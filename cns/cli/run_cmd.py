@@ -24,8 +24,13 @@ def run(
     data_dir: DataDirOption = None,
     max_syntheses: Annotated[int | None, typer.Option(help="synthesize at most this many pairs")] = None,
     include_syntheses: Annotated[
-        bool, typer.Option(help="let earlier syntheses pair up too (a new generation per run)")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--include-syntheses/--no-include-syntheses",
+            help="let earlier syntheses pair up too (a new generation per run); "
+            "default: population.pair_syntheses",
+        ),
+    ] = None,
     api: Annotated[
         str | None, typer.Option("--api", help="send the documents to a running service instead")
     ] = None,
@@ -44,14 +49,13 @@ def run(
     def ingest(rt: Runtime, chosen: Sequence[Path]) -> IngestReport:
         return ingest_with_progress(rt, list(chosen), console)
 
-    with runtime(data_dir) as rt:
+    with runtime(data_dir, pair_syntheses=include_syntheses) as rt:
         summary = run_pipeline(
             rt,
             paths,
             out,
             ingest=ingest,
             max_syntheses=max_syntheses,
-            include_syntheses=include_syntheses,
             notify=lambda line: console.print(f"[yellow]{escape(line)}[/yellow]"),
         )
     facts = summary.to_dict()

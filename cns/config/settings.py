@@ -378,6 +378,11 @@ class PopulationConfig(_Section):
     synthesis_unsupported_claims: Literal["drop", "flag"] = Field(
         "drop", description="synthesized claims no parent span supports: drop them, or keep them flagged"
     )
+    pair_syntheses: bool = Field(
+        False,
+        description="let accepted syntheses pair again (a new generation per search) in `cns run`, "
+        "`cns pairs`, `cns synthesize`, `cns loop` and the service alike; false = only SNOs from documents pair",
+    )
 
 
 class CNSConfig(BaseSettings):

@@ -32,6 +32,12 @@ def stable_id(*parts: str, length: int = 32) -> str:
     return sha256_hex(joined)[:length]
 
 
+def pair_id_for(sno_a: str, sno_b: str) -> str:
+    """The stable id of the unordered pair {a, b}: the same whichever order it is found in."""
+    low, high = sorted((sno_a, sno_b))
+    return stable_id("pair", low, high)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no insignificant whitespace, for hashing structured data."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -54,7 +54,23 @@ class EvidenceMatch:
             "score": round(self.score, 6),
             "text_a": self.text_a,
             "text_b": self.text_b,
+            "a_is_source": self.a_is_source,
+            "b_is_source": self.b_is_source,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceMatch:
+        """The match of :meth:`to_dict` (a stored pair keeps its matches)."""
+        return cls(
+            "fact" if data.get("kind") == "fact" else "key",
+            str(data.get("key_a", "")),
+            str(data.get("key_b", "")),
+            float(data.get("score", 0.0)),
+            str(data.get("text_a", "")),
+            str(data.get("text_b", "")),
+            bool(data.get("a_is_source", True)),
+            bool(data.get("b_is_source", True)),
+        )
 
 
 def numbers_in(text: str) -> frozenset[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cns.core.pair_json import pair_json
 from cns.core.sno import StructuredNarrativeObject
 from cns.metrics.shared_facts import EvidenceMatch
 
@@ -44,6 +45,19 @@ class ConflictPoint:
             "text_b": self.text_b,
             "p_contra": self.p_contra,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConflictPoint:
+        """The conflict point of :meth:`to_dict` (how a stored pair is rebuilt)."""
+        kind: Literal["hypothesis", "claim"] = "hypothesis" if data.get("kind") == "hypothesis" else "claim"
+        return cls(
+            kind,
+            str(data.get("claim_a", "")),
+            str(data.get("claim_b", "")),
+            str(data.get("text_a", "")),
+            str(data.get("text_b", "")),
+            float(data.get("p_contra", 0.0)),
+        )
 
 
 @dataclass
@@ -83,16 +97,19 @@ class ChiralPair:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe summary (ids, scores, shared keys, conflicts) — not the SNOs themselves."""
-        return {
-            "sno_a": self.sno_a.sno_id,
-            "sno_b": self.sno_b.sno_id,
-            **self.scores(),
-            "source": self.source,
-            "shared_evidence": sorted(self.shared_evidence),
-            "evidence_matches": [m.to_dict() for m in self.evidence_matches],
-            "conflict_points": [c.to_dict() for c in self.conflict_points],
-        }
+        """The pair's JSON (:func:`~cns.core.pair_json.pair_json`): ids and scores, not the SNOs."""
+        return pair_json(
+            sno_a=self.sno_a.sno_id,
+            sno_b=self.sno_b.sno_id,
+            chirality=self.chirality,
+            entanglement=self.entanglement,
+            potential=self.potential,
+            opposition=self.opposition,
+            source=self.source,
+            shared_evidence=self.shared_evidence,
+            evidence_matches=[m.to_dict() for m in self.evidence_matches],
+            conflict_points=[c.to_dict() for c in self.conflict_points],
+        )
 
 
 @dataclass(frozen=True)

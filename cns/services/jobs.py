@@ -23,7 +23,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cns.config.settings import CNSConfig
-from cns.errors import CNSError, IngestionError, JobError, SNONotFoundError, ValidationError
+from cns.errors import (
+    CNSError,
+    IngestionError,
+    JobError,
+    PairNotFoundError,
+    SNONotFoundError,
+    ValidationError,
+)
 from cns.logging_setup import bound_context, get_logger
 from cns.services.publisher import BrokerUnavailable, Publisher
 from cns.store.sql import JobRecord, JobState, NewDocument, SQLStore, document_id_for
@@ -34,9 +41,16 @@ log = get_logger(__name__)
 
 INGEST = "ingest"
 SYNTHESIZE = "synthesize"
+RESCORE = "rescore"
 MAX_IDEMPOTENCY_KEY_CHARS = 200
 #: Errors that a retry cannot fix: the job fails at once, without another delivery.
-PERMANENT_ERRORS: tuple[type[CNSError], ...] = (IngestionError, ValidationError, SNONotFoundError, JobError)
+PERMANENT_ERRORS: tuple[type[CNSError], ...] = (
+    IngestionError,
+    ValidationError,
+    SNONotFoundError,
+    PairNotFoundError,
+    JobError,
+)
 
 #: Runs a claimed job and returns its result, which :func:`run_job` records as SUCCESS — or the
 #: job already completed, when the handler recorded SUCCESS in its own last transaction (ingestion

@@ -15,7 +15,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from cns.store.sql import SQLStore
+from cns.store.sql._pairs import pair_record_of
 from cns.store.sql.schema import AttemptRow, JobRow, PairRow, SNORow
+from cns.workflow.lifecycle.attempts import outcome_of
 
 
 @dataclass(frozen=True)
@@ -50,31 +52,23 @@ def list_snos(
 
 
 def list_pairs(store: SQLStore, *, limit: int, offset: int, min_potential: float | None = None) -> Page:
-    """Stored chiral pairs, highest synthesis potential first."""
+    """Stored chiral pairs, highest synthesis potential first, in the one pair shape
+    (:func:`~cns.core.pair_json.pair_json`)."""
     conditions = [] if min_potential is None else [PairRow.potential >= min_potential]
     rows = select(PairRow).where(*conditions).order_by(PairRow.potential.desc(), PairRow.pair_id)
     count = select(func.count()).select_from(PairRow).where(*conditions)
     with Session(store.engine) as session:
         total = int(session.scalar(count) or 0)
-        items = [
-            {
-                "pair_id": r.pair_id,
-                "sno_a": r.sno_a,
-                "sno_b": r.sno_b,
-                "chirality": r.chirality,
-                "entanglement": r.entanglement,
-                "potential": r.potential,
-                "shared_evidence": list(r.shared or []),
-                "conflict_points": list(r.conflicts or []),
-                "found_at": r.found_at.isoformat(),
-            }
-            for r in session.scalars(rows.limit(limit).offset(offset))
-        ]
+        items = [pair_record_of(r).to_dict() for r in session.scalars(rows.limit(limit).offset(offset))]
     return Page(items, total)
 
 
 def list_syntheses(store: SQLStore, *, limit: int, offset: int, accepted: bool | None = None) -> Page:
-    """Finished synthesis attempts (newest first) with their pair and resulting SNO id."""
+    """Finished synthesis attempts (newest first) with their pair and resulting SNO id.
+
+    ``accepted`` is true / false / null and ``outcome`` says the same in words: ``accepted``,
+    ``rejected`` or ``error`` (the synthesis could not run); ``accepted=False`` lists rejections only.
+    """
     conditions = [AttemptRow.finished_at.is_not(None)]
     if accepted is not None:
         conditions.append(AttemptRow.accepted.is_(accepted))
@@ -94,6 +88,7 @@ def list_syntheses(store: SQLStore, *, limit: int, offset: int, accepted: bool |
                 "sno_a": sno_a,
                 "sno_b": sno_b,
                 "accepted": a.accepted,
+                "outcome": outcome_of(a.accepted),
                 "sno_id": a.result_sno_id,
                 "reasons": list(a.reasons or []),
                 "finished_at": a.finished_at.isoformat() if a.finished_at else None,

@@ -19,15 +19,15 @@ from datetime import datetime, timedelta
 
 from cns.config.settings import CNSConfig
 from cns.logging_setup import get_logger
-from cns.services.jobs import INGEST, SYNTHESIZE
+from cns.services.jobs import INGEST, RESCORE, SYNTHESIZE
 from cns.services.publisher import BrokerUnavailable, Publisher
 from cns.store.sql import JobRecord, JobState, SQLStore
 from cns.store.sql.schema import utcnow
-from cns.worker.celery_app import PROCESS_INGESTION, SYNTHESIZE_PAIR
+from cns.worker.celery_app import PROCESS_INGESTION, RESCORE_POPULATION, SYNTHESIZE_PAIR
 
 log = get_logger(__name__)
 
-TASK_FOR_KIND = {INGEST: PROCESS_INGESTION, SYNTHESIZE: SYNTHESIZE_PAIR}
+TASK_FOR_KIND = {INGEST: PROCESS_INGESTION, SYNTHESIZE: SYNTHESIZE_PAIR, RESCORE: RESCORE_POPULATION}
 
 
 @dataclass

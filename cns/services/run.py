@@ -135,14 +135,15 @@ def run_pipeline(
     *,
     ingest: Callable[[Runtime, Sequence[Path]], IngestReport] | None = None,
     max_syntheses: int | None = None,
-    include_syntheses: bool = False,
     notify: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """The whole single-machine job; ``ingest`` lets the CLI plug in its progress bar.
 
-    Pairs are searched among the corpus's own narratives unless ``include_syntheses`` (earlier
-    accepted syntheses then take part, which grows the population by a generation per run).
-    ``notify`` receives the one line about an unusable LLM (the CLI prints it).
+    The population is re-scored when it grew since the last re-score, then pairs are searched
+    among the corpus's own narratives unless ``population.pair_syntheses`` (earlier accepted
+    syntheses then take part, which grows the population by a generation per run) — the same
+    lifecycle the service runs (:mod:`cns.workflow.lifecycle`). ``notify`` receives the one line
+    about an unusable LLM (the CLI prints it).
     """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -157,9 +158,7 @@ def run_pipeline(
     report = ingest(rt, paths) if ingest is not None else rt.manager.ingest_paths(list(paths))
     seconds["ingest"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    cycle = rt.manager.run_cycle(
-        rescore=bool(report.ingested), max_syntheses=max_syntheses, include_syntheses=include_syntheses
-    )
+    cycle = rt.manager.run_cycle(max_syntheses=max_syntheses)
     seconds["pairs_and_synthesis"] = time.perf_counter() - clock
     clock = time.perf_counter()
     snos = rt.store.list()

@@ -41,10 +41,3 @@ class SharedStateManager(CNSWorkflowManager):
     def reference_index(self) -> VectorIndex:
         self.shared_reference.sync()
         return self.shared_reference
-
-    def reevaluate(self, sno_id: str) -> dict[str, object]:
-        """Re-run the critics on a stored SNO against the current shared population (idempotent)."""
-        sno = self.sql_store.get(sno_id)
-        self.evaluator.evaluate(sno, reference_index=self.reference_index(), exclude_ids=[sno_id])
-        self.sql_store.put(sno)
-        return {"sno_id": sno_id, "trust_score": sno.trust_score}

@@ -1,99 +1,44 @@
-"""Pair search and synthesis as background jobs over the shared store (spec §8.2, G12, G14).
+"""The population lifecycle as background jobs over the shared store (spec §8.2, G12, G14).
 
-``find_and_schedule`` is what celery beat runs: search the store's active population for chiral
-pairs, record them (upsert by the pair's stable id) and submit one ``synthesize`` job per pair
-that is not in cooldown. The job's idempotency key includes the pair's attempt count, so while a
-synthesis of a pair is queued or running, later sweeps find the same key and add nothing.
+Nothing here decides anything about pairs or syntheses: the steps are the lifecycle's
+(:mod:`cns.workflow.lifecycle`), the same that ``cns run`` takes; this module only turns them
+into jobs.
 
-``synthesize_job_handler`` runs one synthesis. Cooldowns come from the attempts table (shared by
-every worker), and the attempt is written *after* the synthesised SNO is stored: a crash in
-between leaves no attempt, so the redelivered job synthesises again instead of being skipped.
+``sweep`` is what celery beat runs. When the population has grown since the last re-score it
+submits one ``rescore`` job (deduplicated by the population size), whose handler re-scores, then
+searches pairs — the order of ``cns run``. Otherwise it searches the pairing population for
+chiral pairs, records them (upsert by the pair's stable id) and submits one ``synthesize`` job
+per pair not in cooldown. The job's idempotency key includes the pair's attempt count, so while
+a synthesis of a pair is queued or running, later sweeps find the same key and add nothing.
+
+``synthesize_job_handler`` runs one synthesis through
+:func:`~cns.workflow.lifecycle.synthesize_and_store`: the synthesized SNO is stored before the
+attempt is recorded, so a crash in between leaves no attempt and the redelivered job
+synthesizes again instead of being skipped.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cns.config.settings import CNSConfig
-from cns.core.sno import SNOStatus
 from cns.errors import JobError
 from cns.logging_setup import get_logger
-from cns.pairs import ChiralPair, ConflictPoint, find_chiral_pairs
-from cns.services.jobs import SYNTHESIZE, JobHandler, Submission, submit_job
+from cns.services.jobs import RESCORE, SYNTHESIZE, JobHandler, Submission, submit_job
 from cns.services.publisher import Publisher
-from cns.services.shared_state import SharedStateManager
-from cns.store.sql import JobRecord, PairRecord, SQLStore, pair_id_for
-from cns.store.sql.schema import utcnow
-from cns.synthesis import AttemptRecord, SynthesisEngine
-from cns.synthesis.attempts import Outcome
-from cns.worker.celery_app import SYNTHESIZE_PAIR
+from cns.store.sql import JobRecord, SQLStore
+from cns.worker.celery_app import RESCORE_POPULATION, SYNTHESIZE_PAIR
+from cns.workflow.lifecycle import (
+    find_and_record_pairs,
+    mark_rescored,
+    rebuild_pair,
+    rescore_due,
+    rescore_population,
+    synthesize_and_store,
+)
+from cns.workflow.manager import CNSWorkflowManager
 
 log = get_logger(__name__)
-
-
-class StoreAttemptLog:
-    """The engine's :class:`~cns.synthesis.AttemptLog` over the store's attempts table.
-
-    ``record`` only buffers; :meth:`flush` writes the attempt once the result is stored.
-    """
-
-    def __init__(self, store: SQLStore, cooldown_seconds: float) -> None:
-        self.store = store
-        self.cooldown_seconds = cooldown_seconds
-        self.pending: list[tuple[str, Outcome, str, str | None]] = []
-
-    def get(self, id_a: str, id_b: str) -> AttemptRecord | None:
-        last = self.store.last_attempt(pair_id_for(id_a, id_b))
-        if last is None:
-            return None
-        outcome: Outcome = "accepted" if last.accepted else "rejected"
-        stamp = (last.finished_at or last.started_at).timestamp()
-        low, high = sorted((id_a, id_b))
-        reason = str(last.reasons[0]) if last.reasons else ""
-        return AttemptRecord((low, high), last.attempt_no, stamp, outcome, reason, last.result_sno_id)
-
-    def ready(self, id_a: str, id_b: str) -> bool:
-        last = self.store.last_attempt(pair_id_for(id_a, id_b))
-        return last is None or last.cooldown_until is None or last.cooldown_until <= utcnow()
-
-    def record(
-        self, id_a: str, id_b: str, outcome: Outcome, *, reason: str = "", result_sno_id: str | None = None
-    ) -> AttemptRecord:
-        self.pending.append((pair_id_for(id_a, id_b), outcome, reason, result_sno_id))
-        low, high = sorted((id_a, id_b))
-        return AttemptRecord((low, high), 0, datetime.now(UTC).timestamp(), outcome, reason, result_sno_id)
-
-    def flush(self) -> None:
-        now = utcnow()
-        for pair_id, outcome, reason, result_sno_id in self.pending:
-            self.store.record_attempt(
-                pair_id,
-                started_at=now,
-                finished_at=now,
-                accepted=outcome == "accepted",
-                result_sno_id=result_sno_id,
-                reasons=[reason] if reason else [],
-                cooldown_until=now + timedelta(seconds=self.cooldown_seconds),
-            )
-        self.pending.clear()
-
-
-def record_pairs(store: SQLStore, pairs: list[ChiralPair]) -> list[PairRecord]:
-    return [
-        store.record_pair(
-            PairRecord(
-                p.sno_a.sno_id,
-                p.sno_b.sno_id,
-                p.chirality,
-                p.entanglement,
-                p.potential,
-                shared=sorted(p.shared_evidence),
-                conflicts=[c.to_dict() for c in p.conflict_points],
-            )
-        )
-        for p in pairs
-    ]
 
 
 def submit_synthesis(
@@ -116,58 +61,69 @@ def submit_synthesis(
 
 
 def find_and_schedule(
-    *, store: SQLStore, publisher: Publisher, config: CNSConfig, manager: SharedStateManager
+    *, store: SQLStore, publisher: Publisher, config: CNSConfig, manager: CNSWorkflowManager
 ) -> dict[str, Any]:
-    """Search, record and schedule; return counts for the task log."""
-    pairs = find_chiral_pairs(store, config, nli=manager.nli, embedder=manager.embedder)
-    records = record_pairs(store, pairs)
-    attempts = StoreAttemptLog(store, config.population.synthesis_cooldown_seconds)
+    """Search and record pairs, submit a synthesis of each pair not in cooldown; counts for the log."""
+    search = find_and_record_pairs(manager)
+    attempts = manager.attempt_log
     scheduled = 0
-    for record in records:
-        if attempts.ready(record.sno_a, record.sno_b):
-            submission = submit_synthesis(
-                store=store, publisher=publisher, config=config, pair_id=record.pair_id
-            )
+    for pair in search.pairs:
+        if attempts.ready(*pair.key):
+            pair_id = pair.to_dict()["pair_id"]
+            submission = submit_synthesis(store=store, publisher=publisher, config=config, pair_id=pair_id)
             scheduled += int(submission.created)
-    log.info("find_pairs.complete", pairs=len(records), scheduled=scheduled)
-    return {"pairs": len(records), "scheduled": scheduled}
+    log.info("find_pairs.complete", pairs=len(search.pairs), scheduled=scheduled)
+    return {"pairs": len(search.pairs), "scheduled": scheduled}
 
 
-def chiral_pair_from_record(store: SQLStore, record: PairRecord) -> ChiralPair:
-    conflicts = [ConflictPoint(**c) for c in record.conflicts if isinstance(c, dict)]
-    return ChiralPair(
-        store.get(record.sno_a),
-        store.get(record.sno_b),
-        record.chirality,
-        record.entanglement,
-        record.potential,
-        frozenset(str(k) for k in record.shared),
-        conflicts,
-    )
+def sweep(
+    *, store: SQLStore, publisher: Publisher, config: CNSConfig, manager: CNSWorkflowManager
+) -> dict[str, Any]:
+    """The periodic step: a ``rescore`` job if the population grew, else :func:`find_and_schedule`.
+
+    A re-score job that failed for good does not block the pair search: the sweep then searches
+    without it (and the next growth of the population submits a new one).
+    """
+    mark = rescore_due(manager)
+    if mark is not None:
+        submission = submit_job(
+            store=store,
+            publisher=publisher,
+            config=config,
+            kind=RESCORE,
+            task_name=RESCORE_POPULATION,
+            payload={"mark": mark},
+            idempotency_key=f"population:{mark}",
+        )
+        if not submission.job.state.terminal:
+            log.info("find_pairs.rescore_first", job_id=submission.job.job_id, mark=mark)
+            return {"pairs": 0, "scheduled": 0, "rescore_job_id": submission.job.job_id}
+    return find_and_schedule(store=store, publisher=publisher, config=config, manager=manager)
 
 
-def synthesize_job_handler(store: SQLStore, manager: SharedStateManager, config: CNSConfig) -> JobHandler:
+def rescore_job_handler(
+    store: SQLStore, manager: CNSWorkflowManager, publisher: Publisher, config: CNSConfig
+) -> JobHandler:
+    """Re-score the population, remember its size, then search pairs and schedule syntheses."""
+
+    def run(job: JobRecord) -> dict[str, Any]:
+        mark = int(job.payload["mark"])
+        report = rescore_population(manager)
+        mark_rescored(manager, mark)
+        counts = find_and_schedule(store=store, publisher=publisher, config=config, manager=manager)
+        return {"mark": mark, "rescored": report.changed, "archived": len(report.archived), **counts}
+
+    return run
+
+
+def synthesize_job_handler(store: SQLStore, manager: CNSWorkflowManager, config: CNSConfig) -> JobHandler:
+    """Synthesize the stored pair of a ``synthesize`` job (``config`` kept for the task's signature)."""
+    del config  # the manager carries the configuration the synthesis uses
+
     def run(job: JobRecord) -> dict[str, Any]:
         pair_id = str(job.payload["pair_id"])
-        record = store.get_pair(pair_id)
-        if record is None:
-            raise JobError(
-                f"pair {pair_id!r} no longer exists (its documents were deleted?)", pair_id=pair_id
-            )
-        pair = chiral_pair_from_record(store, record)
-        attempts = StoreAttemptLog(store, config.population.synthesis_cooldown_seconds)
-        engine = SynthesisEngine(
-            config, evaluator=manager.evaluator, llm=manager.llm, nli=manager.nli, attempt_log=attempts
-        )
-        result = engine.synthesize(
-            pair, population=manager.population(), force=bool(job.payload.get("force", False))
-        )
-        if result.sno is not None and not result.skipped:
-            sno = result.sno
-            sno.status = SNOStatus.ACTIVE if result.accepted else SNOStatus.ARCHIVED
-            sno.metadata["parent_ids"] = [pair.sno_a.sno_id, pair.sno_b.sno_id]  # store lineage
-            store.put(sno)
-        attempts.flush()
+        pair = rebuild_pair(store, pair_id)
+        result = synthesize_and_store(manager, pair, force=bool(job.payload.get("force", False)))
         log.info("synthesis.job_done", pair_id=pair_id, accepted=result.accepted, skipped=result.skipped)
         return {"pair_id": pair_id, **result.to_dict()}
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from cns.config.settings import CNSConfig
 from cns.core.ids import stable_id
-from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.core.sno import StructuredNarrativeObject
 from cns.errors import CNSError, LLMResponseError, ModelError, ModelUnavailableError
 from cns.logging_setup import get_logger
 from cns.models.json_output import extract_json_object
@@ -88,16 +88,23 @@ class SynthesisEngine:
         *,
         force: bool = False,
         slot_timeout: float | None = None,
+        attempt_log: AttemptLog | None = None,
     ) -> SynthesisResult:
         """Synthesize ``pair`` unless it is in cooldown (``force`` ignores the cooldown).
 
         ``population`` is the novelty reference (default: the two parents only — pass the live
         population in production). Model failures become a rejected result with the reason, and
         are recorded as ``error`` attempts; the cooldown applies to every outcome.
+        ``attempt_log`` replaces the engine's log for this call: the population lifecycle passes
+        one that holds the record back until the synthesized SNO is stored. The engine only
+        judges: the status, lineage and source of a stored synthesis are the lifecycle's
+        (:func:`cns.workflow.lifecycle.synthesize_and_store`).
         """
+        attempts = attempt_log if attempt_log is not None else self.attempt_log
         a_id, b_id = pair.key
-        if not force and not self.attempt_log.ready(a_id, b_id):
-            return SynthesisResult(False, None, [self._cooldown_reason(a_id, b_id)], 0, None, skipped=True)
+        if not force and not attempts.ready(a_id, b_id):
+            reason = self._cooldown_reason(attempts, a_id, b_id)
+            return SynthesisResult(False, None, [reason], 0, None, skipped=True)
         with self._in_flight_lock:
             busy = pair.key in self._in_flight
             self._in_flight.add(pair.key)
@@ -112,14 +119,14 @@ class SynthesisEngine:
                         pair, list(population) if population is not None else [pair.sno_a, pair.sno_b]
                     )
                 except CNSError as exc:
-                    self.attempt_log.record(a_id, b_id, "error", reason=exc.message)
+                    attempts.record(a_id, b_id, "error", reason=exc.message)
                     log.warning("synthesis.failed", sno_a=a_id, sno_b=b_id, error=type(exc).__name__)
                     return SynthesisResult(False, None, [exc.message], 0, None)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(pair.key)
         outcome: Outcome = "accepted" if result.accepted else "rejected"
-        self.attempt_log.record(
+        attempts.record(
             a_id,
             b_id,
             outcome,
@@ -139,14 +146,14 @@ class SynthesisEngine:
         return result
 
     # ------------------------------------------------------------------ internals
-    def _cooldown_reason(self, a_id: str, b_id: str) -> str:
-        record = self.attempt_log.get(a_id, b_id)
+    def _cooldown_reason(self, attempts: AttemptLog, a_id: str, b_id: str) -> str:
+        record = attempts.get(a_id, b_id)
         if record is None:
             return f"pair ({a_id}, {b_id}) is in cooldown"
         when = datetime.fromtimestamp(record.last_attempt_at, UTC).isoformat()
         return (
             f"pair ({a_id}, {b_id}) was attempted at {when} ({record.outcome}); "
-            f"cooldown {self.attempt_log.cooldown_seconds:.0f} s not elapsed"
+            f"cooldown {attempts.cooldown_seconds:.0f} s not elapsed"
         )
 
     def _run(self, pair: ChiralPair, population: list[StructuredNarrativeObject]) -> SynthesisResult:
@@ -215,7 +222,6 @@ class SynthesisEngine:
         accepted = not reasons
         sno.metadata["accepted"] = accepted
         if not accepted:
-            sno.status = SNOStatus.ARCHIVED
             sno.metadata["rejection"] = reasons
         metrics = synthesis_metrics(pair, sno, evaluation)
         return SynthesisResult(accepted, sno, reasons, len(trace.findings), strategy, metrics)

@@ -33,6 +33,7 @@ PROCESS_INGESTION = "cns.process_ingestion"
 EVALUATE_SNO = "cns.evaluate_sno"
 FIND_PAIRS = "cns.find_pairs"
 SYNTHESIZE_PAIR = "cns.synthesize_pair"
+RESCORE_POPULATION = "cns.rescore_population"
 RECONCILE_JOBS = "cns.reconcile_jobs"
 CANARY = "cns.canary"
 

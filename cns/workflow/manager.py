@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from cns.index.synced import SyncedIndex
     from cns.pairs import ChiralPair, PairSearchResult
     from cns.store.sql.records import JobCompletion, JobRecord
-    from cns.synthesis import SynthesisEngine, SynthesisResult
+    from cns.synthesis import AttemptLog, SynthesisEngine, SynthesisResult
     from cns.workflow.cycle import CycleReport
 
 log = get_logger(__name__)
@@ -108,6 +108,9 @@ class CNSWorkflowManager:
         self._session: ModelSession | None = None
         self._reference: VectorIndex | None = None
         self._engine: SynthesisEngine | None = None
+        self._attempt_log: AttemptLog | None = None
+        #: population mark of the last re-score, for stores that keep no markers (in-memory)
+        self.rescored_mark: int | None = None
         # a persisted faiss index following the store (SQL deployments); None = built in memory
         self._synced = reference
         #: why the configured LLM is not used (set by :meth:`disable_llm`); None = used if configured
@@ -211,11 +214,27 @@ class CNSWorkflowManager:
             return None
 
     @property
+    def attempt_log(self) -> AttemptLog:
+        """Synthesis attempts and cooldowns: the store's table when it keeps pairs (SQL), so they
+        hold across runs and workers; else a log in this process."""
+        if self._attempt_log is None:
+            from cns.workflow.lifecycle import attempt_log_for
+
+            self._attempt_log = attempt_log_for(self.store, self.config)
+        return self._attempt_log
+
+    @property
     def synthesis_engine(self) -> SynthesisEngine:
         if self._engine is None:
-            from cns.workflow.cycle import build_engine
+            from cns.synthesis import SynthesisEngine
 
-            self._engine = build_engine(self)
+            self._engine = SynthesisEngine(
+                self.config,
+                evaluator=self.evaluator,
+                llm=self.llm,
+                nli=self.nli,
+                attempt_log=self.attempt_log,
+            )
         return self._engine
 
     @property
@@ -369,15 +388,10 @@ class CNSWorkflowManager:
             built = time.perf_counter()
             self.evaluator.evaluate(sno, reference_index=self.reference_index())
             evaluated = time.perf_counter()
+        from cns.workflow.lifecycle.admission import admit
+
+        admit(sno, self.config)
         trust = sno.trust_score if sno.trust_score is not None else 0.0
-        threshold = self.config.thresholds.ingest
-        if trust > threshold:
-            sno.status = SNOStatus.ACTIVE
-        else:
-            sno.status = SNOStatus.ARCHIVED
-            sno.metadata["archive_reason"] = (
-                f"trust score {trust:.4f} is not above the ingest threshold {threshold} (thresholds.ingest)"
-            )
         timings = sno.metadata["timings_ms"]
         timings["extract_total"] = round((built - start) * 1000.0, 3)
         timings["evaluate"] = round((evaluated - built) * 1000.0, 3)
@@ -452,37 +466,33 @@ class CNSWorkflowManager:
         return report
 
     # ------------------------------------------------------------------ evaluation, pairs, synthesis
+    # thin delegations to the population lifecycle (cns.workflow.lifecycle), which every edge shares
     def evaluate(self, sno_id: str) -> StructuredNarrativeObject:
         """Re-run the critics on a stored SNO against the current reference set and store it."""
-        sno = self.store.get(sno_id)
-        self.evaluator.evaluate(sno, reference_index=self.reference_index())
-        self.store.put(sno)
-        return sno
+        from cns.workflow.lifecycle import rescore_one
+
+        return rescore_one(self, sno_id)
 
     def rescore_population(self) -> int:
         """Re-evaluate all active SNOs (novelty changes as the population grows); returns how many changed."""
-        from cns.workflow.cycle import rescore_population
+        from cns.workflow.lifecycle import rescore_population
 
-        return rescore_population(self)
+        return rescore_population(self).changed
 
-    def find_pairs(self, *, include_syntheses: bool = True) -> PairSearchResult:
-        """Chiral pairs of the active population, best synthesis potential first (recorded if SQL)."""
-        from cns.workflow.cycle import find_pairs
+    def find_pairs(self) -> PairSearchResult:
+        """Chiral pairs of the pairing population, best synthesis potential first (recorded if SQL)."""
+        from cns.workflow.lifecycle import find_and_record_pairs
 
-        return find_pairs(self, include_syntheses=include_syntheses)
+        return find_and_record_pairs(self)
 
     def synthesize_pair(self, pair: ChiralPair, *, force: bool = False) -> SynthesisResult:
         """Synthesize one pair; the candidate is stored as active if accepted, else archived."""
-        from cns.workflow.cycle import synthesize_pair
+        from cns.workflow.lifecycle import synthesize_and_store
 
-        return synthesize_pair(self, pair, force=force)
+        return synthesize_and_store(self, pair, force=force)
 
-    def run_cycle(
-        self, *, rescore: bool = True, max_syntheses: int | None = None, include_syntheses: bool = True
-    ) -> CycleReport:
-        """Re-score, find pairs and synthesize those not in cooldown (spec §8 synthesis loop, G12)."""
+    def run_cycle(self, *, rescore: bool = True, max_syntheses: int | None = None) -> CycleReport:
+        """Re-score if the population grew, find pairs and synthesize those not in cooldown."""
         from cns.workflow.cycle import run_cycle
 
-        return run_cycle(
-            self, rescore=rescore, max_syntheses=max_syntheses, include_syntheses=include_syntheses
-        )
+        return run_cycle(self, rescore=rescore, max_syntheses=max_syntheses)

@@ -27,7 +27,7 @@ from cns.errors import CNSError
 from cns.logging_setup import bound_context, get_logger
 
 if TYPE_CHECKING:
-    from cns.pairs import ChiralPair
+    from cns.pairs import ChiralPair, PairSearchResult
     from cns.workflow.manager import CNSWorkflowManager
 
 log = get_logger(__name__)
@@ -178,9 +178,17 @@ class AsyncRunner:
     async def _scan_pairs(self) -> None:
         if len(self.manager.population()) < 2:
             return
-        result = await asyncio.to_thread(self.manager.find_pairs)
+        result = await asyncio.to_thread(self._rescore_and_find)
         queued = [p for p in self.manager.synthesis_engine.pending(result.pairs) if self.submit_pair(p)]
         log.info("runner.pairs_queued", found=len(result.pairs), queued=len(queued))
+
+    def _rescore_and_find(self) -> PairSearchResult:
+        """The lifecycle's order, as in ``cns run`` and the service: re-score if the population
+        grew since the last re-score, then find and record pairs."""
+        from cns.workflow.lifecycle import find_and_record_pairs, rescore_if_due
+
+        rescore_if_due(self.manager)
+        return find_and_record_pairs(self.manager)
 
     async def _log_metrics(self) -> None:
         snapshot = await asyncio.to_thread(self.metrics.snapshot, self.manager, self.queue.qsize())

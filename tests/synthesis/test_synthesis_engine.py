@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from cns.core.sno import SNOStatus
 from cns.errors import LLMResponseError
 from cns.synthesis import (
     InMemoryAttemptLog,
@@ -169,7 +168,9 @@ def test_critic_rejection_returns_archived_candidate(embedder: HashEmbedder, nli
         llm, embedder, nli, thresholds={"synthesis": 0.99}, population={"max_refinements": 1}
     ).synthesize(pair)
     assert not result.accepted and result.attempts == 2
-    assert result.sno is not None and result.sno.status is SNOStatus.ARCHIVED
+    # the rejected candidate comes back to be archived; that it is stored archived (with its
+    # reason) is the lifecycle's part: tests/workflow/test_lifecycle.py, same scenario
+    assert result.sno is not None and result.sno.metadata["rejection"] == result.reasons
     assert "below thresholds.synthesis 0.99" in result.reasons[0]
     # the critic verdict was sent back to the model
     assert "below thresholds.synthesis" in llm.calls[1]["messages"][-1]["content"]

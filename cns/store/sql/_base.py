@@ -103,6 +103,26 @@ class StoreBase:
         value = session.scalar(select(Counter.value).where(Counter.name == SNO_SEQ))
         return int(value or 0)
 
+    def read_marker(self, name: str) -> int | None:
+        """A named number the lifecycle keeps in the store (e.g. how big the population was at
+        the last re-score), shared by every process; None if it was never written."""
+        with self._reading("read_marker") as session:
+            value = session.scalar(select(Counter.value).where(Counter.name == name))
+            return None if value is None else int(value)
+
+    def write_marker(self, name: str, value: int) -> None:
+        """Set the named number (insert or overwrite; the SNO change counter is not a marker)."""
+        if name == SNO_SEQ:
+            raise StoreError(f"{SNO_SEQ!r} is the store's change counter, not a marker", marker=name)
+        with self._writing("write_marker") as session:
+            self._upsert(
+                session,
+                Counter,
+                [{"name": name, "value": int(value)}],
+                keys=["name"],
+                update_columns=["value"],
+            )
+
     def _upsert(
         self,
         session: Session,

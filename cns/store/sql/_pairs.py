@@ -36,6 +36,9 @@ class PairStoreMixin(DocumentStoreMixin):
             "shared": builtins.list(pair.shared),
             "conflicts": builtins.list(pair.conflicts),
             "found_at": pair.found_at or utcnow(),
+            "opposition": float(pair.opposition),
+            "source": pair.source,
+            "evidence_matches": builtins.list(pair.evidence_matches),
         }
         with self._writing("record_pair") as session:
             missing = {low, high} - set(
@@ -45,16 +48,25 @@ class PairStoreMixin(DocumentStoreMixin):
                 raise StoreError(
                     f"cannot record pair: SNO(s) {sorted(missing)} are not stored", sno_ids=sorted(missing)
                 )
-            metrics = ["chirality", "entanglement", "potential", "shared", "conflicts"]
+            metrics = [
+                "chirality",
+                "entanglement",
+                "potential",
+                "shared",
+                "conflicts",
+                "opposition",
+                "source",
+                "evidence_matches",
+            ]
             self._upsert(session, PairRow, [row], keys=["pair_id"], update_columns=metrics)
             stored = session.get(PairRow, row["pair_id"], populate_existing=True)
             assert stored is not None
-            return _pair(stored)
+            return pair_record_of(stored)
 
     def get_pair(self, pair_id: str) -> PairRecord | None:
         with self._reading("get_pair") as session:
             row = session.get(PairRow, pair_id)
-            return None if row is None else _pair(row)
+            return None if row is None else pair_record_of(row)
 
     def list_pairs(
         self, *, min_potential: float | None = None, sno_id: str | None = None, limit: int | None = None
@@ -68,7 +80,7 @@ class PairStoreMixin(DocumentStoreMixin):
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._reading("list_pairs") as session:
-            return [_pair(row) for row in session.scalars(stmt)]
+            return [pair_record_of(row) for row in session.scalars(stmt)]
 
     def record_attempt(
         self,
@@ -142,7 +154,8 @@ class PairStoreMixin(DocumentStoreMixin):
             return [_attempt(row) for row in session.scalars(stmt)]
 
 
-def _pair(row: PairRow) -> PairRecord:
+def pair_record_of(row: PairRow) -> PairRecord:
+    """The value object of a ``pairs`` row."""
     return PairRecord(
         sno_a=row.sno_a,
         sno_b=row.sno_b,
@@ -152,6 +165,9 @@ def _pair(row: PairRow) -> PairRecord:
         shared=builtins.list(row.shared or []),
         conflicts=builtins.list(row.conflicts or []),
         found_at=row.found_at,
+        opposition=float(row.opposition or 0.0),
+        source=row.source or "evidence",
+        evidence_matches=builtins.list(row.evidence_matches or []),
     )
 
 

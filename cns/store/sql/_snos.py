@@ -111,6 +111,12 @@ class SNOStoreMixin(StoreBase):
             return int(session.scalar(select(func.count()).select_from(SNORow)) or 0)
 
     # ------------------------------------------------------------------ queries beyond the port
+    def count_document_snos(self) -> int:
+        """How many stored SNOs were extracted from a document (syntheses are not)."""
+        stmt = select(func.count()).select_from(SNORow).where(SNORow.document_id.is_not(None))
+        with self._reading("count_document_snos") as session:
+            return int(session.scalar(stmt) or 0)
+
     def find_by_content_hash(self, content_hash: str) -> builtins.list[str]:
         """Ids of SNOs saying the same thing on the same evidence (de-duplication)."""
         with self._reading("find_by_content_hash") as session:

@@ -13,14 +13,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from cns.core.ids import stable_id
+from cns.core.ids import pair_id_for as pair_id_for
+from cns.core.pair_json import pair_json
 from cns.ports import FloatArray
-
-
-def pair_id_for(sno_a: str, sno_b: str) -> str:
-    """The stable id of the unordered pair {a, b}: the same whichever order it is found in."""
-    low, high = sorted((sno_a, sno_b))
-    return stable_id("pair", low, high)
 
 
 class SNOChange(NamedTuple):
@@ -68,7 +63,12 @@ class DocumentRecord:
 
 @dataclass(frozen=True)
 class PairRecord:
-    """A chiral pair as found by the pair search (spec §4.5); ``sno_a < sno_b`` after storing."""
+    """A chiral pair as found by the pair search (spec §4.5); ``sno_a < sno_b`` after storing.
+
+    It keeps everything the search said about the pair — the opposition term, whether it came
+    from shared evidence or from the opposition search, the evidence matches — so a pair read
+    back from the store shows and synthesizes the same as the pair just found.
+    """
 
     sno_a: str
     sno_b: str
@@ -78,10 +78,29 @@ class PairRecord:
     shared: list[Any] = field(default_factory=list)
     conflicts: list[Any] = field(default_factory=list)
     found_at: datetime | None = None
+    opposition: float = 0.0
+    source: str = "evidence"
+    evidence_matches: list[Any] = field(default_factory=list)
 
     @property
     def pair_id(self) -> str:
         return pair_id_for(self.sno_a, self.sno_b)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The pair's JSON (:func:`~cns.core.pair_json.pair_json`), as the API and exports show it."""
+        return pair_json(
+            sno_a=self.sno_a,
+            sno_b=self.sno_b,
+            chirality=self.chirality,
+            entanglement=self.entanglement,
+            potential=self.potential,
+            opposition=self.opposition,
+            source=self.source,
+            shared_evidence=[str(k) for k in self.shared],
+            evidence_matches=[m for m in self.evidence_matches if isinstance(m, dict)],
+            conflict_points=[c for c in self.conflicts if isinstance(c, dict)],
+            found_at=self.found_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,10 @@ class PairRow(Base):
     shared: Mapped[list[Any]] = mapped_column(default=list)
     conflicts: Mapped[list[Any]] = mapped_column(default=list)
     found_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the stance term before ``T_a · T_b``; where the pair came from; what it shares and how
+    opposition: Mapped[float] = mapped_column(Float, default=0.0)
+    source: Mapped[str] = mapped_column(String(16), default="evidence")
+    evidence_matches: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class AttemptRow(Base):

@@ -1,0 +1,75 @@
+"""The population lifecycle: the one path every edge takes from SNOs to pairs to syntheses.
+
+``cns run``, ``cns pairs``, ``cns synthesize``, ``cns loop``, the Celery tasks, beat and the API
+all call these functions (through :class:`~cns.workflow.manager.CNSWorkflowManager` or
+:mod:`cns.services.synthesis_jobs`), so the single-machine product and the service behave the
+same way:
+
+* :func:`find_and_record_pairs` — search the pairing population (``population.pair_syntheses``
+  decides whether syntheses pair again) and record every pair with all the search said;
+* :func:`rebuild_pair` — the recorded pair, back as a :class:`~cns.pairs.ChiralPair`;
+* :func:`synthesize_and_store` — synthesize, give the candidate its status, lineage, source and
+  archive reason (:func:`finish_synthesis`, the only place that does), store it, *then* record
+  the attempt;
+* :func:`admit` — active above ``thresholds.ingest``, archived with the reason otherwise;
+* :func:`rescore_if_due` / :func:`rescore_population` — re-score when the population has grown;
+* :class:`StoreAttemptLog` — one attempt log, one meaning for every outcome (:func:`outcome_of`).
+
+``docs/architecture.md`` draws the whole path.
+"""
+
+from cns.workflow.lifecycle.admission import admit
+from cns.workflow.lifecycle.attempts import (
+    PendingAttempts,
+    StoreAttemptLog,
+    accepted_of,
+    attempt_log_for,
+    outcome_of,
+)
+from cns.workflow.lifecycle.pairs import (
+    find_and_record_pairs,
+    is_synthesis,
+    pair_record,
+    pairing_population,
+    rebuild_pair,
+    record_pairs,
+)
+from cns.workflow.lifecycle.rescore import (
+    RESCORE_MARKER,
+    RescoreArchival,
+    RescoreReport,
+    mark_rescored,
+    population_mark,
+    rescore_due,
+    rescore_if_due,
+    rescore_one,
+    rescore_population,
+)
+from cns.workflow.lifecycle.synthesis import SYNTHESIS_SOURCE, finish_synthesis, synthesize_and_store
+
+__all__ = [
+    "RESCORE_MARKER",
+    "SYNTHESIS_SOURCE",
+    "PendingAttempts",
+    "RescoreArchival",
+    "RescoreReport",
+    "StoreAttemptLog",
+    "accepted_of",
+    "admit",
+    "attempt_log_for",
+    "find_and_record_pairs",
+    "finish_synthesis",
+    "is_synthesis",
+    "mark_rescored",
+    "outcome_of",
+    "pair_record",
+    "pairing_population",
+    "population_mark",
+    "rebuild_pair",
+    "record_pairs",
+    "rescore_due",
+    "rescore_if_due",
+    "rescore_one",
+    "rescore_population",
+    "synthesize_and_store",
+]

@@ -95,15 +95,10 @@ def export(
         pairs = rt.store.list_pairs()
     count = write_jsonl(out / "snos.jsonl", snos)
     with (out / "pairs.jsonl").open("w", encoding="utf-8") as handle:
-        for pair in pairs:
-            handle.write(json.dumps({"pair_id": pair.pair_id, **_pair_dict(pair)}, default=str) + "\n")
+        for pair in pairs:  # the one pair shape, as GET /pairs and `cns run`'s pairs.jsonl
+            handle.write(json.dumps(pair.to_dict(), default=str) + "\n")
     graphs = write_graph_exports(snos, out / "graphs")
     typer.echo(f"wrote {count} SNOs, {len(pairs)} pairs and {graphs} graphs to {out}")
-
-
-def _pair_dict(pair: object) -> dict[str, object]:
-    fields = ("sno_a", "sno_b", "chirality", "entanglement", "potential", "shared", "conflicts", "found_at")
-    return {name: getattr(pair, name) for name in fields}
 
 
 def delete(

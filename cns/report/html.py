@@ -17,7 +17,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cns import __version__
+from cns.core.pair_json import pair_json
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.pairs.types import ChiralPair
 from cns.report.exports import sno_to_mermaid
 from cns.report.plots import pair_scatter, reasoning_graph_svg, trust_histograms
 from cns.synthesis.view import synthesis_view
@@ -25,7 +27,11 @@ from cns.synthesis.view import synthesis_view
 
 @dataclass(frozen=True)
 class PairView:
-    """What the report needs to know about one chiral pair and its synthesis."""
+    """What the report needs to know about one chiral pair and its synthesis.
+
+    :meth:`to_dict` is the row of ``pairs.jsonl``: the one pair shape
+    (:func:`~cns.core.pair_json.pair_json`) plus the pair's synthesis.
+    """
 
     sno_a: StructuredNarrativeObject
     sno_b: StructuredNarrativeObject
@@ -38,6 +44,59 @@ class PairView:
     synthesis_accepted: bool = False
     synthesis_reasons: Sequence[str] = ()
     synthesis_metrics: dict[str, Any] = field(default_factory=dict)
+    opposition: float = 0.0
+    source: str = "evidence"
+    evidence_matches: Sequence[dict[str, Any]] = ()
+
+    @classmethod
+    def of(
+        cls,
+        pair: ChiralPair,
+        *,
+        synthesis: StructuredNarrativeObject | None = None,
+        accepted: bool = False,
+        reasons: Sequence[str] = (),
+        metrics: dict[str, Any] | None = None,
+    ) -> PairView:
+        """The view of a pair found by the search, with its synthesis (if any)."""
+        record = pair.to_dict()
+        return cls(
+            pair.sno_a,
+            pair.sno_b,
+            pair.chirality,
+            pair.entanglement,
+            pair.potential,
+            record["shared_evidence"],
+            record["conflict_points"],
+            synthesis=synthesis,
+            synthesis_accepted=accepted,
+            synthesis_reasons=list(reasons),
+            synthesis_metrics=dict(metrics or {}),
+            opposition=pair.opposition,
+            source=pair.source,
+            evidence_matches=record["evidence_matches"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON row of this pair: the one pair shape, then its synthesis."""
+        return {
+            **pair_json(
+                sno_a=self.sno_a.sno_id,
+                sno_b=self.sno_b.sno_id,
+                chirality=self.chirality,
+                entanglement=self.entanglement,
+                potential=self.potential,
+                opposition=self.opposition,
+                source=self.source,
+                shared_evidence=self.shared_evidence,
+                evidence_matches=self.evidence_matches,
+                conflict_points=self.conflict_points,
+            ),
+            "synthesis_sno_id": None if self.synthesis is None else self.synthesis.sno_id,
+            "synthesis_accepted": self.synthesis_accepted,
+            "synthesis_reasons": list(self.synthesis_reasons),
+            "synthesis": None if self.synthesis is None else synthesis_view(self.synthesis),
+        }
 
 
 @dataclass(frozen=True)

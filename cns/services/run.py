@@ -32,7 +32,6 @@ from cns.services.llm_gate import LLMGate, gate_llm
 from cns.services.runtime import Runtime
 from cns.store.sql import pair_id_for
 from cns.synthesis import SynthesisResult
-from cns.synthesis.view import synthesis_view
 from cns.workflow.cycle import CycleReport
 from cns.workflow.report import IngestReport
 
@@ -74,28 +73,13 @@ def _earlier_synthesis(rt: Runtime, pair: ChiralPair) -> tuple[StructuredNarrati
 
 
 def _pair_view(rt: Runtime, pair: ChiralPair, result: SynthesisResult | None) -> PairView:
-    conflicts = [
-        {"claim_a": c.text_a, "claim_b": c.text_b, "score": c.p_contra, "kind": c.kind}
-        for c in pair.conflict_points
-    ]
     sno, reasons = (result.sno, list(result.reasons)) if result is not None else (None, [])
     accepted = result.accepted if result is not None else False
     if result is not None and result.skipped:
         sno, reasons = _earlier_synthesis(rt, pair)
         accepted = sno is not None and sno.metadata.get("accepted") is True
-    return PairView(
-        pair.sno_a,
-        pair.sno_b,
-        pair.chirality,
-        pair.entanglement,
-        pair.potential,
-        sorted(pair.shared_evidence),
-        conflicts,
-        synthesis=sno,
-        synthesis_accepted=accepted,
-        synthesis_reasons=reasons,
-        synthesis_metrics=dict(result.metrics) if result is not None else {},
-    )
+    metrics = dict(result.metrics) if result is not None else {}
+    return PairView.of(pair, synthesis=sno, accepted=accepted, reasons=reasons, metrics=metrics)
 
 
 def scatter_points(
@@ -184,28 +168,12 @@ def run_pipeline(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(data, out_dir / "report.html", svg_cache=rt.config.data_dir / "cache" / "graphs")
     _write_jsonl(out_dir / "snos.jsonl", [s.to_dict() for s in snos])
-    _write_jsonl(out_dir / "pairs.jsonl", [_pair_row(v) for v in views])
+    _write_jsonl(out_dir / "pairs.jsonl", [v.to_dict() for v in views])
     write_graph_exports(snos, out_dir / "graphs")
     seconds["report"] = time.perf_counter() - clock
     summary = RunSummary(report, cycle, out_dir, seconds, gate)
     log.info("run.complete", **{k: v for k, v in summary.to_dict().items() if k != "seconds"})
     return summary
-
-
-def _pair_row(view: PairView) -> dict[str, Any]:
-    return {
-        "sno_a": view.sno_a.sno_id,
-        "sno_b": view.sno_b.sno_id,
-        "chirality": view.chirality,
-        "entanglement": view.entanglement,
-        "potential": view.potential,
-        "shared_evidence": list(view.shared_evidence),
-        "conflict_points": list(view.conflict_points),
-        "synthesis_sno_id": None if view.synthesis is None else view.synthesis.sno_id,
-        "synthesis_accepted": view.synthesis_accepted,
-        "synthesis_reasons": list(view.synthesis_reasons),
-        "synthesis": None if view.synthesis is None else synthesis_view(view.synthesis),
-    }
 
 
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:

@@ -32,6 +32,7 @@ from cns.services.llm_gate import LLMGate, gate_llm
 from cns.services.runtime import Runtime
 from cns.store.sql import pair_id_for
 from cns.synthesis import SynthesisResult
+from cns.synthesis.view import is_synthesis
 from cns.workflow.cycle import CycleReport
 from cns.workflow.report import IngestReport
 
@@ -147,7 +148,7 @@ def run_pipeline(
     clock = time.perf_counter()
     snos = rt.store.list()
     views = [_pair_view(rt, pair, result) for pair, result in cycle.results]
-    active = [s for s in snos if s.status.value == "active" and "parent_ids" not in s.metadata]
+    active = [s for s in snos if s.status.value == "active" and not is_synthesis(s)]
     chosen = {p.key for p in cycle.search.pairs}
     thresholds = rt.config.synthesis_thresholds
     data = ReportData(

@@ -22,7 +22,9 @@ SECTION_TITLES = {
 
 
 def is_synthesis(sno: StructuredNarrativeObject) -> bool:
-    return bool(sno.metadata.get("synthesizer")) and "parents" in sno.metadata
+    """A synthesized SNO: stored by the lifecycle (``parent_ids``) or fresh from the engine."""
+    meta = sno.metadata
+    return "parent_ids" in meta or (bool(meta.get("synthesizer")) and "parents" in meta)
 
 
 def _span(span: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ same way:
 ``docs/architecture.md`` draws the whole path.
 """
 
+from cns.synthesis.view import is_synthesis
 from cns.workflow.lifecycle.admission import admit
 from cns.workflow.lifecycle.attempts import (
     PendingAttempts,
@@ -28,7 +29,6 @@ from cns.workflow.lifecycle.attempts import (
 )
 from cns.workflow.lifecycle.pairs import (
     find_and_record_pairs,
-    is_synthesis,
     pair_record,
     pairing_population,
     rebuild_pair,

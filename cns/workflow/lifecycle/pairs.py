@@ -20,16 +20,12 @@ from cns.metrics.shared_facts import EvidenceMatch
 from cns.pairs import ChiralPair, ConflictPoint, PairSearchResult, search_chiral_pairs
 from cns.pairs.types import PairSource
 from cns.store.sql import PairRecord, SQLStore
+from cns.synthesis.view import is_synthesis
 
 if TYPE_CHECKING:
     from cns.workflow.manager import CNSWorkflowManager
 
 log = get_logger(__name__)
-
-
-def is_synthesis(sno: StructuredNarrativeObject) -> bool:
-    """A synthesized SNO (the lifecycle gives every stored synthesis its ``parent_ids``)."""
-    return "parent_ids" in sno.metadata
 
 
 def pairing_population(manager: CNSWorkflowManager) -> list[StructuredNarrativeObject]:

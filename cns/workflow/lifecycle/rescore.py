@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.logging_setup import get_logger
 from cns.store.sql import SQLStore
+from cns.synthesis.view import is_synthesis
 from cns.workflow.lifecycle.admission import admit
-from cns.workflow.lifecycle.pairs import is_synthesis
 
 if TYPE_CHECKING:
     from cns.workflow.manager import CNSWorkflowManager

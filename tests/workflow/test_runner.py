@@ -80,3 +80,21 @@ def test_cns_loop_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     text = " ".join(err.split())
     assert "stopped: processed" in text and "population 2" in text and "still queued 0" in text
     assert index.is_file()
+
+
+def test_loop_rescores_the_grown_population_before_searching_pairs(
+    tmp_path: Path, fake_config: CNSConfig
+) -> None:
+    """``cns loop`` walks the lifecycle like ``cns run`` and the service: re-score, then pairs."""
+    from cns.workflow.lifecycle import RESCORE_MARKER
+
+    rt = open_runtime(fake_config.model_copy(update={"data_dir": tmp_path}))
+    try:
+        runner = AsyncRunner(rt.manager, synthesis_interval=0.2, metrics_interval=10.0)
+        for name, text in DOCS.items():
+            runner.submit_document(text, name)
+        asyncio.run(runner.run(duration=2.0, install_signal_handlers=False))
+        assert rt.store.read_marker(RESCORE_MARKER) == 2  # re-scored once both documents were in
+        assert rt.store.list_pairs(), "the pair search ran after the re-score and recorded the pair"
+    finally:
+        rt.close()

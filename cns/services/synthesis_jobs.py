@@ -26,7 +26,7 @@ from cns.errors import JobError
 from cns.logging_setup import get_logger
 from cns.services.jobs import RESCORE, SYNTHESIZE, JobHandler, Submission, submit_job
 from cns.services.publisher import Publisher
-from cns.store.sql import JobRecord, SQLStore
+from cns.store.sql import JobRecord, SQLStore, pair_id_for
 from cns.worker.celery_app import RESCORE_POPULATION, SYNTHESIZE_PAIR
 from cns.workflow.lifecycle import (
     find_and_record_pairs,
@@ -69,7 +69,7 @@ def find_and_schedule(
     scheduled = 0
     for pair in search.pairs:
         if attempts.ready(*pair.key):
-            pair_id = pair.to_dict()["pair_id"]
+            pair_id = pair_id_for(*pair.key)
             submission = submit_synthesis(store=store, publisher=publisher, config=config, pair_id=pair_id)
             scheduled += int(submission.created)
     log.info("find_pairs.complete", pairs=len(search.pairs), scheduled=scheduled)

@@ -169,7 +169,7 @@ def score_all_pairs(
         return {}
     a = np.array([i for i, _ in idx], dtype=np.int64)
     b = np.array([j for _, j in idx], dtype=np.int64)
-    opp, _ = candidate_opposition(
+    opp, _, _ = candidate_opposition(
         population, a, b, config=rt.config.chirality, nli=rt.manager.nli, embedder=rt.manager.embedder
     )
     trust = np.array([s.trust_score or 0.0 for s in population])

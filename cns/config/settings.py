@@ -61,7 +61,7 @@ CRITIC_WEIGHT_PRESETS: dict[str, CriticWeights] = {
 
 
 class ChiralityMethod(StrEnum):
-    """How the opposition term of chirality is computed (G2)."""
+    """How the opposition term of chirality is computed (the blueprint's 1 − cos measures topic change, not opposition)."""
 
     NARRATIVE = "narrative"  # hypothesis + claims + stance toward shared evidence (default)
     NLI = "nli"  # max(p_contra(a→b), p_contra(b→a)) of the two hypotheses — one sentence pair
@@ -144,14 +144,17 @@ class LLMConfig(_Section):
     max_tokens: int = Field(2048, ge=16, description="completion token limit")
 
 
+#: the topic gate that means "same question" for the deterministic fake embedder (word hashing)
+FAKE_EMBEDDER_TOPIC_GATE = (0.1, 0.3)
+
+
 class ChiralityConfig(_Section):
     """How opposition is measured; the narrative-level settings are explained in docs/opposition.md."""
 
     method: ChiralityMethod = Field(
-        ChiralityMethod.NLI,
-        description="`nli` (the two hypotheses, default), `narrative` (hypothesis + claims + shared "
-        "evidence; opt-in until its trigger is calibrated on documents, docs/opposition.md), "
-        "`embedding` (blueprint 1 − cos) or `hybrid`",
+        ChiralityMethod.NARRATIVE,
+        description="`narrative` (hypothesis + claims + shared evidence, gated by topic; default, "
+        "docs/opposition.md), `nli` (the two hypotheses only), `embedding` (blueprint 1 − cos) or `hybrid`",
     )
     halve_cosine_distance: bool = Field(True, description="divide 1 − cos by 2 (the guide's [0, 1] range)")
     hybrid_nli_weight: float = Field(0.7, ge=0, le=1, description="weight of the NLI term in `hybrid`")
@@ -159,7 +162,7 @@ class ChiralityConfig(_Section):
         6, ge=0, le=64, description="narrative: claims per SNO considered besides the hypothesis"
     )
     statement_pairs: int = Field(
-        10,
+        16,
         ge=1,
         le=256,
         description="narrative: statement pairs judged per SNO pair (hypothesis pair + most topic-similar others)",
@@ -177,9 +180,11 @@ class ChiralityConfig(_Section):
         2, ge=0, le=16, description="narrative: shared evidence items whose stance is judged per pair"
     )
     topic_gate: tuple[float, float] = Field(
-        (0.1, 0.3),
-        description="narrative: topic similarity below the first value gives opposition 0, above the "
-        "second full weight (linear in between): unrelated narratives are never opposed",
+        (0.5, 0.6),
+        description="narrative: topic similarity (cosine of the two narratives' statement centroids) "
+        "below the first value gives opposition 0, above the second full weight (linear in between): "
+        "narratives about different questions are never opposed; measured on MiniLM (the `fake` "
+        "embedding backend gets (0.1, 0.3) unless set)",
     )
 
     @field_validator("topic_gate")
@@ -218,13 +223,47 @@ class EvidenceMatchingConfig(_Section):
 
 
 class SynthesisThresholds(_Section):
-    """Pair trigger (spec §4.4), calibrated for the NLI chirality rather than 1 − cos (G2)."""
+    """Pair trigger: the narratives oppose, are trusted, and share evidence (docs/opposition.md)."""
 
+    opposition: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="minimum opposition of the two narratives (the `chirality.method` score); also the "
+        "neutral point of the side assignment (docs/opposition.md)",
+    )
     chirality: float = Field(
-        0.1, ge=0, le=1, description="minimum chirality opposition·T_a·T_b (≈ opposition 0.5 at trust 0.45)"
+        0.03,
+        ge=0,
+        le=1,
+        description="minimum chirality opposition·T_a·T_b: a trust floor on top of the opposition "
+        "threshold (0.25 · 0.35 · 0.35 ≈ 0.03)",
     )
     entanglement: float = Field(0.05, ge=0, le=1, description="minimum evidential entanglement of a pair")
     potential: float = Field(0.1, ge=0, description="minimum synthesis potential of a pair")
+
+
+class PairSearchConfig(_Section):
+    """How candidate pairs are found beyond shared citations, and the side check (docs/opposition.md)."""
+
+    topic_neighbours: int = Field(
+        20,
+        ge=0,
+        le=1000,
+        description="also judge each narrative's k nearest topic neighbours that share no evidence "
+        "(pairs with `source: opposition`); 0 = only pairs that share evidence",
+    )
+    topic_max_population: int = Field(
+        20000,
+        ge=2,
+        description="skip the topic-neighbour search (with a warning) above this many trusted "
+        "narratives: it compares every narrative with every other",
+    )
+    side_consistency: bool = Field(
+        True,
+        description="split each cluster of judged pairs into two sides and drop opposed-looking pairs "
+        "whose narratives land on one side",
+    )
 
 
 class ThresholdsConfig(_Section):
@@ -369,7 +408,9 @@ class PopulationConfig(_Section):
     size_limit: int | None = Field(
         None, ge=1, description="cap on active SNOs; lowest-trust are archived beyond it"
     )
-    max_pairs: int = Field(10, ge=1, description="chiral pairs returned per search")
+    max_pairs: int = Field(
+        50, ge=1, description="chiral pairs returned per search (and synthesized per `cns run`)"
+    )
     synthesis_cooldown_seconds: float = Field(
         3600.0, ge=0, description="do not retry the same pair sooner (G12)"
     )
@@ -408,6 +449,7 @@ class CNSConfig(BaseSettings):
     chirality: ChiralityConfig = Field(default_factory=ChiralityConfig)
     evidence_matching: EvidenceMatchingConfig = Field(default_factory=EvidenceMatchingConfig)
     synthesis_thresholds: SynthesisThresholds = Field(default_factory=SynthesisThresholds)
+    pair_search: PairSearchConfig = Field(default_factory=PairSearchConfig)
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     grounding: GroundingConfig = Field(default_factory=GroundingConfig)
     logic: LogicConfig = Field(default_factory=LogicConfig)
@@ -436,6 +478,14 @@ class CNSConfig(BaseSettings):
             super().__init__(**values)
         except pydantic.ValidationError as exc:
             raise _config_error(exc) from None
+
+    @model_validator(mode="after")
+    def _gate_for_the_fake_embedder(self) -> CNSConfig:
+        """The topic gate is measured on MiniLM; the fake word-hash embedder puts same-topic texts at
+        lower cosines, so its runs get the gate that means the same there (unless one is set)."""
+        if self.models.embedding_backend == "fake" and "topic_gate" not in self.chirality.model_fields_set:
+            self.chirality.topic_gate = FAKE_EMBEDDER_TOPIC_GATE
+        return self
 
     @model_validator(mode="after")
     def _safe_worker_limits(self) -> CNSConfig:

@@ -51,6 +51,9 @@ class ExtractorSettings:
 
     max_claims: int = 12
     min_claim_score: float = 0.25
+    #: a thesis with fewer claims than this takes the next best-scoring sentences as claims, so a
+    #: short argument without discourse markers ("A. B. C.") is not reduced to a bare hypothesis
+    min_claims: int = 3
     min_words: int = 6
     max_sentences: int = 400
     neighbour_window: int = 2
@@ -127,14 +130,23 @@ class HeuristicExtractor:
             key=lambda i: (-scores[i].claim, i),
         )
         chosen: list[int] = []
-        for i in ranked:
-            if float(vectors[i] @ vectors[hyp]) > 0.95 or any(
-                float(vectors[i] @ vectors[j]) > 0.95 for j in chosen
-            ):
-                continue  # a near-copy of the thesis or of a chosen claim adds nothing
-            chosen.append(i)
-            if len(chosen) >= cfg.max_claims:
-                break
+
+        def take(order: list[int], limit: int) -> None:
+            for i in order:
+                if len(chosen) >= limit:
+                    return
+                if (
+                    i in chosen
+                    or float(vectors[i] @ vectors[hyp]) > 0.95
+                    or any(float(vectors[i] @ vectors[j]) > 0.95 for j in chosen)
+                ):
+                    continue  # a near-copy of the thesis or of a chosen claim adds nothing
+                chosen.append(i)
+
+        take(ranked, cfg.max_claims)
+        if len(chosen) < cfg.min_claims:  # below the cue threshold: the best of the rest
+            rest = sorted((i for i in range(len(scores)) if i != hyp), key=lambda i: (-scores[i].claim, i))
+            take(rest, min(cfg.min_claims, cfg.max_claims))
         return sorted(chosen)
 
     def _neighbours(self, i: int, candidates: list[Sentence], vectors: np.ndarray) -> list[int]:

@@ -20,9 +20,10 @@ two SNOs ``A`` and ``B`` uses all of it (docs/opposition.md has the rationale an
    the pair when one side is entailed and the other contradicted: ``min(s_A⁺, s_B⁻) + min(s_A⁻, s_B⁺)``.
    It can only *add* opposition: ``1 − (1 − statements⁺)(1 − w_e · evidence)``.
 5. **Topic gate.** Texts on different topics are "neutral" to an NLI model at best and noise at
-   worst; opposition is multiplied by a ramp of the topic similarity (the larger of the
-   hypothesis cosine and the cosine of the statement centroids) from ``topic_gate[0]`` (0) to
-   ``topic_gate[1]`` (1), so unrelated narratives are never opposed.
+   worst (the shipped model calls many unrelated pairs contradictory); opposition is multiplied
+   by a ramp of the topic similarity (the cosine of the two statement centroids; the hypothesis
+   cosine only when there is no embedder) from ``topic_gate[0]`` (0) to ``topic_gate[1]`` (1), so
+   narratives about different questions are never opposed.
 
 Every step is symmetric in ``A`` and ``B`` (ties are broken by text, not position), the result
 is in [0, 1], and all NLI pairs of a batch go to the model in one ``predict`` call.
@@ -152,12 +153,12 @@ def _plan(
             return ranked[:_PREMISE_STATEMENTS]
 
         premises.append((premise, nearest(sa), nearest(sb)))
-    candidates = [hyp_cos] if hyp_cos is not None else []
+    # The centroid of all statements says what a narrative is about; a lone hypothesis cosine
+    # does not (measured: "ban X" vs "ban Y" hypotheses of two debates look alike). Without any
+    # vectors there is no gate: word overlap is no measure of topic (opposite sides may share no word).
     centroid = sim.centroid_cosine(sa, sb)
-    if centroid is not None:
-        candidates.append(centroid)
-    # no vectors at all: word overlap is no measure of topic (opposite sides may share no word)
-    return _PairPlan(chosen, premises, max(candidates) if candidates else 1.0)
+    topic = centroid if centroid is not None else hyp_cos if hyp_cos is not None else 1.0
+    return _PairPlan(chosen, premises, topic)
 
 
 def _hyp_cosine(sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject) -> float | None:
@@ -203,22 +204,40 @@ def narrative_opposition(
         _plan(sa, sb, s, sim, _hyp_cosine(a, b), cfg)
         for (a, b), (sa, sb), s in zip(pairs, sides, shared_texts, strict=True)
     ]
+    low, high = cfg.topic_gate
+    # a pair the topic gate closes scores 0 whatever the model says: do not ask it
+    judged = [topic_gate(plan.topic, low, high) > 0 for plan in plans]
     rows: dict[tuple[str, str], int] = {}
-    for plan in plans:
+    for plan, ask in zip(plans, judged, strict=True):
+        if not ask:
+            continue
         for a, b in plan.pairs:
             rows.setdefault((a, b), len(rows))
             rows.setdefault((b, a), len(rows))
         for premise, near_a, near_b in plan.premises:
             for s in (*near_a, *near_b):
                 rows.setdefault((premise, s), len(rows))
-    probs = np.asarray(nli.predict(list(rows)), dtype=np.float64)
+    probs = np.asarray(nli.predict(list(rows)), dtype=np.float64) if rows else np.zeros((0, 3))
     scores = np.zeros(len(pairs), dtype=np.float64)
     details: list[dict[str, Any]] = []
-    for n, plan in enumerate(plans):
-        score, detail = _combine(plan, rows, probs, cfg)
+    for n, (plan, ask) in enumerate(zip(plans, judged, strict=True)):
+        score, detail = _combine(plan, rows, probs, cfg) if ask else (0.0, _closed(plan))
         scores[n] = score
         details.append(detail)
     return NarrativeOpposition(np.clip(scores, 0.0, 1.0), len(rows), details)
+
+
+def _closed(plan: _PairPlan) -> dict[str, Any]:
+    """The details of a pair the topic gate closed before any model call."""
+    return {
+        "hypothesis": 0.0,
+        "claims": 0.0,
+        "evidence": 0.0,
+        "topic": round(plan.topic, 6),
+        "gate": 0.0,
+        "statement_pairs": 0,
+        "evidence_premises": 0,
+    }
 
 
 def _combine(

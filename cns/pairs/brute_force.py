@@ -1,12 +1,14 @@
 """The guide's brute-force pair search (spec §4.5 step 1), kept as the reference to test against.
 
-For every ``i < j``: compute ``C`` and skip if ``C < θ_C``; compute ``E`` and skip if
+For every ``i < j``: compute ``C`` and skip if ``C < θ_C`` (or the opposition is below ``θ_O``); compute ``E`` and skip if
 ``E < θ_E``; compute ``P`` and record the pair; sort by ``P`` and keep ``max_pairs``. Model calls
 are batched (``chunk`` pairs per NLI call) — the most favourable form of the guide's loop — but
 the number of pairs scored is still ``N (N − 1) / 2``. It uses the same scoring functions as
 :func:`cns.pairs.find_chiral_pairs`, so both return identical numbers on the same input.
 It applies the same two conventions: untrusted SNOs are skipped and ``E`` must be > 0; and the
-same fact matches (:mod:`cns.pairs.facts`, when an embedder is given) count in ``E``.
+same fact matches (:mod:`cns.pairs.facts`, when an embedder is given) count in ``E``. The topic
+search and the side check of the fast search are layers on top; compare with them switched off
+(``pair_search.topic_neighbours: 0``, ``pair_search.side_consistency: false``).
 """
 
 from __future__ import annotations
@@ -53,12 +55,12 @@ def brute_force_pairs(
     found: list[ChiralPair] = []
     for start in range(0, all_a.size, chunk):
         a, b = all_a[start : start + chunk], all_b[start : start + chunk]
-        opp, _ = candidate_opposition(
+        opp, _, _ = candidate_opposition(
             snos, a, b, config=config.chirality, nli=nli, embedder=embedder, facts=facts
         )
         chir = chirality_batch(opp, t[a], t[b])
         for i, j, c, o in zip(a.tolist(), b.tolist(), chir.tolist(), opp.tolist(), strict=True):
-            if c < th.chirality:
+            if o < th.opposition or c < th.chirality:
                 continue
             shared = keys[i] & keys[j]
             e = float(jaccard_from_counts([len(shared)], [len(keys[i])], [len(keys[j])])[0])

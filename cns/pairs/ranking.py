@@ -10,7 +10,7 @@ model sees only a few batches.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,9 @@ class ScoredPairs:
     entanglement: list[float]
     potential: list[float]
     opposition: list[float]
+    #: every judged candidate ``(row a, row b, opposition, relevance)``, qualifying or not (the
+    #: side check needs the agreeing pairs too)
+    judged: list[tuple[int, int, float, float]] = field(default_factory=list)
 
 
 def best_first_order(cand: Candidates, bound: FloatArray, limit: int) -> NDArray[np.int64]:
@@ -79,13 +82,14 @@ def score_best_first(
                 break
         batch = order[start : min(limit, start + opts.nli_batch_size)]
         a, b = cand.a[batch], cand.b[batch]
-        opp, nli_pairs = candidate_opposition(
+        opp, nli_pairs, relevance = candidate_opposition(
             snos, a, b, config=config.chirality, nli=nli, embedder=embedder, facts=facts
         )
         stats.nli_pairs += nli_pairs
         chir = chirality_batch(opp, t[a], t[b])
         pot = synthesis_potential(chir, ent[batch])
-        ok = (chir >= th.chirality) & (pot >= th.potential) & (pot > 0)
+        out.judged += zip(a.tolist(), b.tolist(), opp.tolist(), relevance.tolist(), strict=True)
+        ok = (opp >= th.opposition) & (chir >= th.chirality) & (pot >= th.potential) & (pot > 0)
         out.a += a[ok].tolist()
         out.b += b[ok].tolist()
         out.chirality += chir[ok].tolist()

@@ -11,6 +11,7 @@ when they are present.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,11 +20,25 @@ from cns.config.settings import ChiralityConfig, ChiralityMethod, CNSConfig
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import ConfigError
 from cns.metrics import blueprint_chirality_batch, opposition_scores
-from cns.metrics.narrative import key_shared_texts, narrative_opposition
+from cns.metrics.narrative import key_shared_texts, narrative_opposition, topic_gate
 from cns.metrics.shared_facts import EvidenceMatch
 from cns.ports import Embedder, NLIModel
 
 PairMatches = dict[tuple[int, int], list[EvidenceMatch]]
+
+
+class Judged(NamedTuple):
+    """Opposition of each candidate, the NLI pairs it cost, and how much each judgement says.
+
+    ``relevance`` is the narrative method's topic gate (1 for the other methods): a pair about two
+    different questions has opposition 0 *and* relevance 0 — it says nothing about sides — while
+    two same-topic narratives that agree have opposition 0 with relevance 1.
+    """
+
+    opposition: NDArray[np.float64]
+    nli_pairs: int
+    relevance: NDArray[np.float64]
+
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int32] | NDArray[np.int64]
@@ -102,7 +117,7 @@ def _narrative(
     nli: NLIModel,
     embedder: Embedder | None,
     facts: PairMatches | None,
-) -> tuple[FloatArray, int]:
+) -> Judged:
     rows = list(zip(a.tolist(), b.tolist(), strict=True))
     result = narrative_opposition(
         [(snos[i], snos[j]) for i, j in rows],
@@ -111,7 +126,8 @@ def _narrative(
         config=config,
         shared=[shared_texts(snos, i, j, facts) for i, j in rows],
     )
-    return result.scores, result.nli_pairs
+    gates = np.array([float(d.get("gate", 1.0)) for d in result.details], dtype=np.float64)
+    return Judged(result.scores, result.nli_pairs, gates)
 
 
 def candidate_opposition(
@@ -123,27 +139,51 @@ def candidate_opposition(
     nli: NLIModel | None,
     embedder: Embedder | None,
     facts: PairMatches | None = None,
-) -> tuple[FloatArray, int]:
-    """Opposition of rows ``a[i]``/``b[i]`` and the number of NLI pairs sent to the model.
+) -> Judged:
+    """Opposition of rows ``a[i]``/``b[i]``, the number of NLI pairs sent to the model, relevance.
 
     ``facts`` (keyed by ``(min row, max row)``) adds the fact-matched evidence of each pair to what
     the ``narrative`` method judges the two sides' stance toward.
     """
     if a.shape[0] == 0:
-        return np.zeros(0, dtype=np.float64), 0
+        return Judged(np.zeros(0, dtype=np.float64), 0, np.ones(0, dtype=np.float64))
     method = config.method
+    if method is ChiralityMethod.NARRATIVE:
+        if nli is None:
+            raise ConfigError.for_key("chirality.method", "method 'narrative' needs an NLI model")
+        return _narrative(snos, a, b, config=config, nli=nli, embedder=embedder, facts=facts)
+    relevance = _hypothesis_gate(snos, a, b, config)
     if method is ChiralityMethod.EMBEDDING:
-        return _embedding_opposition(snos, a, b, config=config, embedder=embedder), 0
+        return Judged(_embedding_opposition(snos, a, b, config=config, embedder=embedder), 0, relevance)
     if nli is None:
         raise ConfigError.for_key("chirality.method", f"method '{method.value}' needs an NLI model")
-    if method is ChiralityMethod.NARRATIVE:
-        return _narrative(snos, a, b, config=config, nli=nli, embedder=embedder, facts=facts)
     stance, calls = _nli_opposition(snos, a, b, nli=nli)
     if method is ChiralityMethod.NLI:
-        return stance, calls
+        return Judged(stance, calls, relevance)
     w = config.hybrid_nli_weight
     topic = _embedding_opposition(snos, a, b, config=config, embedder=embedder)
-    return w * stance + (1.0 - w) * topic, calls
+    return Judged(w * stance + (1.0 - w) * topic, calls, relevance)
+
+
+def _hypothesis_gate(
+    snos: Sequence[StructuredNarrativeObject], a: IntArray, b: IntArray, config: ChiralityConfig
+) -> FloatArray:
+    """The topic gate on the stored hypothesis embeddings (1 where one is missing).
+
+    The sentence methods do not gate their score, but the side check must still know which
+    judged pairs are about one question: two unrelated hypotheses are "not opposed" without being
+    allies.
+    """
+    low, high = config.topic_gate
+    out = np.ones(a.shape[0], dtype=np.float64)
+    for k, (i, j) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        ha, hb = snos[i].hypothesis_embedding, snos[j].hypothesis_embedding
+        if ha is None or hb is None or ha.shape != hb.shape:
+            continue
+        norm = float(np.linalg.norm(ha) * np.linalg.norm(hb))
+        if norm > 0:
+            out[k] = topic_gate(float(np.dot(ha, hb)) / norm, low, high)
+    return out
 
 
 def trusts(snos: Sequence[StructuredNarrativeObject]) -> FloatArray:

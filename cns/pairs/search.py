@@ -1,4 +1,4 @@
-"""Chiral-pair search: evidence-key candidates, exact bounds, then few model calls (spec §4, G1, G2).
+"""Chiral-pair search: evidence-key and topic candidates, exact bounds, few model calls, one side check.
 
 Pipeline, cheapest filter first:
 
@@ -13,7 +13,11 @@ Pipeline, cheapest filter first:
    (``P ≤ 1.2 · sqrt(C · E)`` is monotone in it) are scored in NLI batches; scoring stops once the
    next bound cannot beat the current ``max_pairs``-th potential (the result is then exactly the
    brute force result) or after ``max_scored_candidates`` (then ``stats.exact`` is False);
-4. **conflict points** for the returned pairs only, in one NLI call.
+4. **topic neighbours** (:mod:`cns.pairs.opposition`) — pairs that share no evidence but are each
+   other's nearest narratives by topic, judged the same way (``source="opposition"``);
+5. **side check** (:mod:`cns.pairs.sides`) — every judged pair votes on which narratives stand on
+   which side of their question; qualifying pairs whose narratives land on one side are dropped;
+6. **conflict points** for the returned pairs only, in one NLI call.
 
 No step before 3 calls a model, so cost is dominated by the sparse product and stays near-linear.
 """
@@ -39,6 +43,7 @@ from cns.pairs.facts import FactSearchStats, PairMatches, fact_entanglement, fin
 from cns.pairs.opposition import opposition_pairs
 from cns.pairs.ranking import EPS, POTENTIAL_BONUS_MAX, score_best_first, top_by_bound
 from cns.pairs.scoring import can_reach_chirality, opposition_upper_bound, trusts
+from cns.pairs.sides import assign_sides, same_side
 from cns.pairs.types import ChiralPair, PairSearchOptions, PairSearchStats
 from cns.ports import Embedder, NLIModel, SNOStore
 
@@ -205,7 +210,7 @@ def search_chiral_pairs(
     cand, ent, bound = _entangled(snos, t, config, opts, stats, facts)
     stats.seconds["candidates"] = time.perf_counter() - clock - stats.seconds["index"]
     needs_nli = config.chirality.method is not ChiralityMethod.EMBEDDING
-    if nli is None and needs_nli and (len(cand) or opts.opposition_search):
+    if nli is None and needs_nli and len(cand):
         nli = _load_nli(config)  # only when there is something to score
     clock = time.perf_counter()
     scored = score_best_first(
@@ -234,12 +239,27 @@ def search_chiral_pairs(
             strict=True,
         )
     ]
+    judged = list(scored.judged)
+    topic_pairs: list[ChiralPair] = []
+    neighbours = topic_neighbours(opts, config)
+    if neighbours > 0:
+        topic_pairs, topic_judged, nli = opposition_pairs(
+            snos,
+            t,
+            config=config,
+            nli=nli,
+            load_nli=lambda: _load_nli(config),
+            embedder=embedder,
+            stats=stats,
+            neighbours=neighbours,
+        )
+        judged += topic_judged
+    if config.pair_search.side_consistency and judged:
+        pairs, topic_pairs = _one_side_dropped(snos, judged, pairs, topic_pairs, config, stats)
     pairs.sort(key=lambda pr: (-pr.potential, *pr.key))
+    taken = {p.key for p in pairs}
+    pairs += [p for p in topic_pairs if p.key not in taken]
     pairs = pairs[:max_pairs]
-    if opts.opposition_search and len(pairs) < max_pairs:
-        extra = opposition_pairs(snos, t, config=config, nli=nli, embedder=embedder, opts=opts, stats=stats)
-        taken = {p.key for p in pairs}
-        pairs += [p for p in extra if p.key not in taken][: max_pairs - len(pairs)]
     stats.seconds["scoring"] = time.perf_counter() - clock
     clock = time.perf_counter()
     if pairs:
@@ -264,6 +284,39 @@ def search_chiral_pairs(
         seconds=round(sum(stats.seconds.values()), 4),
     )
     return PairSearchResult(pairs, stats)
+
+
+def topic_neighbours(opts: PairSearchOptions, config: CNSConfig) -> int:
+    """How many topic neighbours per SNO to judge: the options' override, else ``pair_search``."""
+    if opts.opposition_search is False:
+        return 0
+    if opts.opposition_neighbours is not None:
+        return opts.opposition_neighbours
+    if opts.opposition_search is None:
+        return config.pair_search.topic_neighbours
+    return config.pair_search.topic_neighbours or PairSearchOptions.DEFAULT_NEIGHBOURS
+
+
+def _one_side_dropped(
+    snos: list[StructuredNarrativeObject],
+    judged: list[tuple[int, int, float, float]],
+    pairs: list[ChiralPair],
+    topic_pairs: list[ChiralPair],
+    config: CNSConfig,
+    stats: PairSearchStats,
+) -> tuple[list[ChiralPair], list[ChiralPair]]:
+    """Drop qualifying pairs whose narratives the side assignment puts on one side (:mod:`.sides`)."""
+    neutral = config.synthesis_thresholds.opposition
+    # weight = (opposition − θ_O) · relevance: a pair gated out as off-topic says nothing about sides
+    sides = assign_sides((a, b, (o - neutral) * r) for a, b, o, r in judged if r > 0)
+    row = {s.sno_id: i for i, s in enumerate(snos)}
+
+    def keep(p: ChiralPair) -> bool:
+        return not same_side(sides, row[p.sno_a.sno_id], row[p.sno_b.sno_id])
+
+    kept, kept_topic = [p for p in pairs if keep(p)], [p for p in topic_pairs if keep(p)]
+    stats.same_side_dropped = len(pairs) + len(topic_pairs) - len(kept) - len(kept_topic)
+    return kept, kept_topic
 
 
 def _load_nli(config: CNSConfig) -> NLIModel:
@@ -318,8 +371,8 @@ def find_chiral_pairs(
 
     A pair qualifies when ``C ≥ θ_C``, ``E ≥ θ_E`` (and ``E > 0``) and ``P ≥ θ_P`` with the
     thresholds of ``config.synthesis_thresholds`` and the chirality of ``config.chirality``.
-    SNOs without a trust score are never paired. With ``options.opposition_search`` the
-    remaining slots are filled with opposed pairs that share no evidence (``source="opposition"``).
+    SNOs without a trust score are never paired. Remaining slots are filled with opposed topic
+    neighbours that share no evidence (``source="opposition"``, ``pair_search.topic_neighbours``).
     ``nli`` defaults to ``load_nli(config=config)`` when the method or the conflict points need it.
     """
     return search_chiral_pairs(snos_or_store, config, nli=nli, embedder=embedder, options=options).pairs

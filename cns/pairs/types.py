@@ -7,7 +7,7 @@ without pulling in scipy or any model code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from cns.core.pair_json import pair_json
 from cns.core.sno import StructuredNarrativeObject
@@ -125,15 +125,18 @@ class PairSearchOptions:
       best upper bound first; the search stops earlier once no remaining candidate can enter
       the top ``max_pairs`` (then the result is exact, ``stats.exact``).
     * ``nli_batch_size`` — candidates scored per NLI call.
-    * ``opposition_search`` / ``opposition_neighbours`` — also look for opposed pairs with no
-      shared evidence among each SNO's k nearest topic neighbours (exact inner product search).
+    * ``opposition_search`` / ``opposition_neighbours`` — override ``pair_search.topic_neighbours``:
+      also look for opposed pairs with no shared evidence among each SNO's k nearest topic
+      neighbours (``None`` = the config; ``False`` = off).
     """
 
     stop_key_max_postings: int = 256
     max_scored_candidates: int = 2000
     nli_batch_size: int = 1024
-    opposition_search: bool = False
-    opposition_neighbours: int = 20
+    DEFAULT_NEIGHBOURS: ClassVar[int] = 20  # when forced on while the config says 0
+
+    opposition_search: bool | None = None
+    opposition_neighbours: int | None = None
     conflict_threshold: float = 0.5
     max_conflict_points: int = 5
     max_claims_per_side: int = 10
@@ -170,6 +173,7 @@ class PairSearchStats:
     fact_judged_pairs: int = 0
     fact_matches: int = 0
     fact_pairs: int = 0
+    same_side_dropped: int = 0
     exact: bool = True
     seconds: dict[str, float] = field(default_factory=dict)
 

@@ -21,7 +21,8 @@ def test_defaults_follow_the_spec() -> None:
     assert config.embedding_dim == 384
     assert config.models.embedding == "sentence-transformers/all-MiniLM-L6-v2"
     assert config.models.nli == "roberta-large-mnli"
-    assert config.chirality.method is ChiralityMethod.NLI
+    assert config.chirality.method is ChiralityMethod.NARRATIVE  # the guide's 1 − cos measures topic change
+    assert config.pair_search.side_consistency and config.pair_search.topic_neighbours > 0
     assert config.thresholds.ingest == 0.3 and config.thresholds.synthesis == 0.5
 
 

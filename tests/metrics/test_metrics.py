@@ -102,10 +102,13 @@ def test_chirality_score_is_opposition_times_trusts() -> None:
     assert chirality_score(a, b, nli=nli, method="nli") == pytest.approx(0.7 * 0.8 * 0.5)
     # narrative: max p_contra 0.7 − max p_entail 0.5 (the unscripted direction) over both
     # directions of the only statement pair; no embeddings, so no topic gate
-    assert chirality_score(a, b, nli=nli) == pytest.approx(0.7 * 0.8 * 0.5)  # nli is the default
     assert chirality_score(a, b, nli=nli, method="narrative") == pytest.approx((0.7 - 0.5) * 0.8 * 0.5)
+    assert chirality_score(a, b, nli=nli) == pytest.approx(
+        (0.7 - 0.5) * 0.8 * 0.5
+    )  # narrative is the default
     b.trust_score = None
     assert chirality_score(a, b, nli=nli) == 0.0
+    assert chirality_score(a, b, nli=nli, method="nli") == 0.0
 
 
 def test_entanglement_is_jaccard_over_canonical_keys() -> None:

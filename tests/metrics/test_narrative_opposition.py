@@ -11,6 +11,10 @@ from cns.metrics.narrative import key_shared_texts, statements, topic_gate
 from cns.testing.fakes import HashEmbedder, RuleNLI
 from tests.conftest import make_sno
 
+#: word-hash vectors put same-topic texts at lower cosines than MiniLM does (the default gate
+#: (0.5, 0.6) is measured on MiniLM); this gate keeps the same meaning for the hash embedder
+HASH_GATE = ChiralityConfig(topic_gate=(0.1, 0.3))
+
 
 @pytest.fixture
 def embedder() -> HashEmbedder:
@@ -56,6 +60,7 @@ def test_claims_reveal_opposite_sides_whose_hypotheses_share_few_words(embedder:
         [(d["pro"], d["con"]), (d["pro"], d["pro2"]), (d["pro"], d["other"])],
         nli=nli,
         embedder=embedder,  # type: ignore[list-item]
+        config=HASH_GATE,
     )
     opposite, same, unrelated = result.scores.tolist()
     assert opposite > 0.3
@@ -86,13 +91,30 @@ def test_one_batch_one_call_and_bounded_pairs(embedder: HashEmbedder) -> None:
         "Tagging works.", [f"Electronic tags help case {i}." for i in range(30)], embedder=embedder
     )
     nli = RuleNLI()
-    cfg = ChiralityConfig(max_claims_per_side=20, statement_pairs=8, max_shared_evidence=1)
+    cfg = ChiralityConfig(
+        max_claims_per_side=20, statement_pairs=8, max_shared_evidence=1, topic_gate=HASH_GATE.topic_gate
+    )
     result = narrative_opposition(
         [(many, d["con"]), (d["pro"], d["con"])], nli=nli, embedder=embedder, config=cfg
     )  # type: ignore[list-item]
     assert nli.calls == 1
     assert result.nli_pairs == nli.pairs_seen <= 2 * (2 * 8)  # both directions, per candidate
     assert all(detail["statement_pairs"] == 8 for detail in result.details)
+
+
+def test_pairs_the_topic_gate_closes_cost_no_model_call(embedder: HashEmbedder) -> None:
+    d = tags_debate(embedder)
+    nli = RuleNLI()
+    result = narrative_opposition([(d["pro"], d["other"])], nli=nli, embedder=embedder, config=HASH_GATE)  # type: ignore[list-item]
+    assert result.scores.tolist() == [0.0] and result.details[0]["gate"] == 0.0
+    assert nli.pairs_seen == 0 and result.nli_pairs == 0
+    mixed = narrative_opposition(
+        [(d["pro"], d["other"]), (d["pro"], d["con"])],
+        nli=nli,
+        embedder=embedder,
+        config=HASH_GATE,  # type: ignore[list-item]
+    )
+    assert mixed.scores[1] > 0.3 and mixed.nli_pairs == nli.pairs_seen > 0
 
 
 def test_opposite_stance_toward_shared_evidence_adds_opposition(embedder: HashEmbedder) -> None:

@@ -38,9 +38,12 @@ def emb() -> HashEmbedder:
 
 
 def config(**matching: object) -> CNSConfig:
+    """Fact matching on its own: hypothesis NLI opposition, no topic-neighbour search."""
     return CNSConfig(
+        chirality={"method": "nli"},
         synthesis_thresholds={"chirality": 0.05, "entanglement": 0.05, "potential": 0.05},
         evidence_matching={"similarity": 0.5, **matching},
+        pair_search={"topic_neighbours": 0},
     )
 
 

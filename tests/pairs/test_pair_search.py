@@ -53,6 +53,7 @@ def test_equals_brute_force_on_random_populations(seed: int, method: str, embedd
         chirality={"method": method},
         synthesis_thresholds={"chirality": 0.2, "entanglement": 0.1, "potential": 0.1},
         population={"max_pairs": 15},
+        pair_search={"topic_neighbours": 0, "side_consistency": False},  # the layers brute force lacks
     )
     snos = population(60, seed=seed, embedder=embedder)
     nli = RuleNLI()
@@ -255,7 +256,8 @@ def test_opposition_search_finds_pairs_without_shared_evidence(embedder: HashEmb
     c = make_sno(
         "tea is served hot", evidence=[("z", "doi:10.1/z")], embedder=embedder, trust=0.9, sno_id="c"
     )
-    config = CNSConfig(chirality={"method": "nli"})  # sentence formula: opposition = max p_contra
+    # sentence formula: opposition = max p_contra; the topic search switched off in the config
+    config = CNSConfig(chirality={"method": "nli"}, pair_search={"topic_neighbours": 0})
     assert find_chiral_pairs([a, b, c], config, nli=RuleNLI()) == []
     opts = PairSearchOptions(opposition_search=True, opposition_neighbours=1)
     result = search_chiral_pairs([a, b, c], config, nli=RuleNLI(), options=opts)
@@ -290,7 +292,8 @@ def test_pair_to_dict_is_json_safe() -> None:
 def test_nli_is_loaded_from_config_only_when_needed(fake_config: CNSConfig) -> None:
     a = make_sno("coffee increases productivity", evidence=[("s", "doi:10.1/a")], trust=0.9, sno_id="a")
     b = make_sno("coffee decreases productivity", evidence=[("s", "doi:10.1/a")], trust=0.9, sno_id="b")
-    [pair] = find_chiral_pairs([a, b], fake_config)  # the fake backend named by the config
+    hypotheses = fake_config.model_copy(update={"chirality": ChiralityConfig(method=ChiralityMethod.NLI)})
+    [pair] = find_chiral_pairs([a, b], hypotheses)  # the fake backend named by the config
     assert pair.chirality == pytest.approx(0.8 * 0.81, rel=1e-5)
     narrative = fake_config.model_copy(
         update={"chirality": ChiralityConfig(method=ChiralityMethod.NARRATIVE)}

@@ -36,7 +36,11 @@ class ExampleCorpus:
 def corpus_config() -> CNSConfig:
     return CNSConfig(
         models={"embedding_backend": "fake", "nli_backend": "fake"},
-        synthesis_thresholds={"chirality": 0.01, "entanglement": 0.3, "potential": 0.0},
+        # the rule NLI sees long same-topic sentences as entailing each other, so the narrative
+        # score is 0 for every pair; these tests are about synthesis, so pair by the hypotheses
+        chirality={"method": "nli"},
+        synthesis_thresholds={"opposition": 0.0, "chirality": 0.01, "entanglement": 0.3, "potential": 0.0},
+        pair_search={"topic_neighbours": 0, "side_consistency": False},
         population={"synthesis_cooldown_seconds": 0, "max_refinements": 0},
     )
 

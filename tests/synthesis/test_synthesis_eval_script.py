@@ -38,6 +38,7 @@ def test_populations_pair_up_by_shared_keys() -> None:
 def test_whole_path_runs_with_fakes_and_the_fake_server() -> None:
     script = load_script()
     config = CNSConfig(
+        chirality={"method": "nli"},  # the synthesis path under test, not the pair judgement
         synthesis_thresholds={"chirality": 0.05, "entanglement": 0.05, "potential": 0.05},
         population={"max_refinements": 0},
     )

@@ -1,0 +1,106 @@
+"""Side consistency: opposed pairs must split their question's narratives into two sides."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from cns.config import CNSConfig
+from cns.pairs import search_chiral_pairs
+from cns.pairs.sides import EXACT_LIMIT, _exact, _local_search, assign_sides, same_side
+from tests.conftest import make_sno
+
+
+def cut(side: dict[int, int], edges: list[tuple[int, int, float]]) -> float:
+    return sum(w for a, b, w in edges if side[a] != side[b])
+
+
+def test_one_side_split_in_two_stays_together() -> None:
+    # "for" (0) opposes both halves of "against" (1, 2); the halves look mildly opposed too
+    sides = assign_sides([(0, 1, 0.3), (0, 2, 0.25), (1, 2, 0.1)])
+    assert same_side(sides, 1, 2)
+    assert not same_side(sides, 0, 1) and not same_side(sides, 0, 2)
+
+
+def test_two_questions_are_separate_components_and_unjudged_rows_have_no_side() -> None:
+    sides = assign_sides([(0, 1, 0.4), (2, 3, 0.2)])
+    assert sides[0][0] != sides[2][0]  # different components
+    assert not same_side(sides, 0, 1) and not same_side(sides, 2, 3)
+    assert not same_side(sides, 0, 9)  # row 9 was never judged: nothing is known
+
+
+def test_agreeing_pairs_pull_narratives_together() -> None:
+    # two camps of two; within a camp the pair agrees (negative weight)
+    edges = [(0, 1, -0.3), (2, 3, -0.2), (0, 2, 0.3), (0, 3, 0.2), (1, 2, 0.25), (1, 3, 0.1)]
+    sides = assign_sides(edges)
+    assert same_side(sides, 0, 1) and same_side(sides, 2, 3) and not same_side(sides, 0, 2)
+
+
+def test_exact_is_optimal_and_local_search_is_never_worse_than_all_on_one_side() -> None:
+    rng = random.Random(3)
+    for _ in range(60):
+        n = rng.randint(3, 9)
+        edges = [
+            (i, j, rng.uniform(-1, 1)) for i, j in itertools.combinations(range(n), 2) if rng.random() < 0.6
+        ]
+        nodes = sorted({x for a, b, _ in edges for x in (a, b)})
+        if len(nodes) < 2:
+            continue
+        best = _exact(nodes, edges)
+        for mask in range(1 << len(nodes)):  # brute force over every assignment
+            other = {node: (mask >> k) & 1 for k, node in enumerate(nodes)}
+            assert cut(other, edges) <= cut(best, edges) + 1e-9
+        local = _local_search(nodes, edges)
+        assert cut(local, edges) >= 0.0 - 1e-9  # never worse than leaving everyone on one side
+        # local optimum: no single move raises the cut
+        for node in nodes:
+            flipped = {**local, node: 1 - local[node]}
+            assert cut(flipped, edges) <= cut(local, edges) + 1e-9
+
+
+def test_large_components_use_the_local_search() -> None:
+    n = EXACT_LIMIT + 6
+    # two camps by parity: cross-camp pairs oppose, same-camp pairs agree
+    edges = [(i, j, 0.3 if (i + j) % 2 else -0.2) for i, j in itertools.combinations(range(n), 2)]
+    sides = assign_sides(edges)
+    for i, j in itertools.combinations(range(n), 2):
+        assert same_side(sides, i, j) == ((i + j) % 2 == 0)
+
+
+class ScriptedContradiction:
+    """p_contra per unordered sentence pair, the rest split evenly (a transparent NLI double)."""
+
+    name, version = "scripted", "1"
+
+    def __init__(self, contra: dict[frozenset[str], float]) -> None:
+        self.contra = contra
+
+    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        rows = [[(1 - c) / 2, (1 - c) / 2, c] for c in (self.contra.get(frozenset(p), 0.0) for p in pairs)]
+        return np.array(rows, dtype=np.float32).reshape(-1, 3)
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_search_drops_the_pair_of_two_same_side_halves(check: bool) -> None:
+    """Three narratives on one question sharing one source: both halves oppose "for" (0.8, 0.7)
+    and the halves' own pair clears the opposition threshold too (0.5) — only the side check
+    removes it."""
+    shared = [("the 2019 survey", "doi:10.1/survey")]
+    texts = {"pro": "Tags increase safety.", "con1": "Tags decrease safety.", "con2": "Tags harm pupils."}
+    snos = [make_sno(text, evidence=shared, trust=0.9, sno_id=key) for key, text in texts.items()]
+    nli = ScriptedContradiction(
+        {
+            frozenset((texts["pro"], texts["con1"])): 0.8,
+            frozenset((texts["pro"], texts["con2"])): 0.7,
+            frozenset((texts["con1"], texts["con2"])): 0.5,
+        }
+    )
+    config = CNSConfig(chirality={"method": "nli"}, pair_search={"side_consistency": check})
+    result = search_chiral_pairs(snos, config, nli=nli)
+    keys = {p.key for p in result.pairs}
+    assert ("con1", "pro") in keys and ("con2", "pro") in keys
+    assert (("con1", "con2") in keys) is (not check)
+    assert result.stats.same_side_dropped == (1 if check else 0)

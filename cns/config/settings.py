@@ -5,7 +5,7 @@ Precedence, highest first: keyword arguments > environment (``CNS_`` prefix, nes
 the YAML file named by ``CNS_CONFIG_FILE`` (profiles in ``config/dev.yaml``,
 ``config/prod.yaml``) > the defaults below.
 
-Every threshold lives here (spec §13 G13). Invalid values fail when the config is built, with a
+Every threshold lives here, in one place, so it can be tuned and documented (docs/configuration.md). Invalid values fail when the config is built, with a
 :class:`cns.errors.ConfigError` naming the key.
 """
 
@@ -36,7 +36,7 @@ class _Section(BaseModel):
 
 
 class CriticWeights(_Section):
-    """Weights of the critic pipeline; T = Σ wᵢ sᵢ / Σ wᵢ, so they need not sum to 1 (G18)."""
+    """Weights of the critic pipeline; T = Σ wᵢ sᵢ / Σ wᵢ, so they need not sum to 1."""
 
     grounding: float = Field(0.4, ge=0.0, description="weight of the NLI grounding critic")
     logic: float = Field(0.3, ge=0.0, description="weight of the reasoning-graph logic critic")
@@ -52,7 +52,7 @@ class CriticWeights(_Section):
         return {"grounding": self.grounding, "logic": self.logic, "novelty": self.novelty}
 
 
-#: Named weight presets of the guide, in (grounding, logic, novelty) order.
+#: Named weight presets, in (grounding, logic, novelty) order.
 CRITIC_WEIGHT_PRESETS: dict[str, CriticWeights] = {
     "default": CriticWeights(grounding=0.4, logic=0.3, novelty=0.3),
     "exploration": CriticWeights(grounding=0.1, logic=0.1, novelty=0.8),
@@ -81,7 +81,7 @@ class ModelsConfig(_Section):
         "auto", description="`auto` = transformers if its weights are local, else the shipped `embedded` NLI"
     )
     synthesis: str = Field(
-        "mistralai/Mistral-7B-Instruct-v0.1", description="informational: the guide's synthesis LLM"
+        "mistralai/Mistral-7B-Instruct-v0.1", description="informational: the reference synthesis LLM"
     )
     device: str = Field("cpu", description="torch device for local models")
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch (null = torch default)")
@@ -156,7 +156,7 @@ class ChiralityConfig(_Section):
         description="`narrative` (hypothesis + claims + shared evidence, gated by topic; default, "
         "docs/opposition.md), `nli` (the two hypotheses only), `embedding` (blueprint 1 − cos) or `hybrid`",
     )
-    halve_cosine_distance: bool = Field(True, description="divide 1 − cos by 2 (the guide's [0, 1] range)")
+    halve_cosine_distance: bool = Field(True, description="divide 1 − cos by 2 (a [0, 1] range)")
     hybrid_nli_weight: float = Field(0.7, ge=0, le=1, description="weight of the NLI term in `hybrid`")
     max_claims_per_side: int = Field(
         6, ge=0, le=64, description="narrative: claims per SNO considered besides the hypothesis"
@@ -278,12 +278,12 @@ class ThresholdsConfig(_Section):
         description="a parent span supports a synthesized claim if it quotes it or NLI p_entail >= this",
     )
     novelty_reference_trust: float = Field(
-        0.4, ge=0, le=1, description="τ_ref: SNOs with T >= this form the novelty reference set (G6)"
+        0.4, ge=0, le=1, description="τ_ref: SNOs with T >= this form the novelty reference set"
     )
 
 
 class GroundingConfig(_Section):
-    include_root: bool = Field(True, description="ground the hypothesis too, not only the sub-claims (G4)")
+    include_root: bool = Field(True, description="ground the hypothesis too, not only the sub-claims")
     top_k_evidence: int | None = Field(
         4,
         ge=1,
@@ -379,7 +379,7 @@ class AuthConfig(_Section):
 
 
 class CeleryConfig(_Section):
-    """Worker reliability settings (see docs/deployment.md and engineering-anchors B.5)."""
+    """Worker reliability settings (see docs/deployment.md)."""
 
     visibility_timeout_seconds: int = Field(
         3600, ge=10, description="Redis redelivers unacked tasks after this"
@@ -411,9 +411,7 @@ class PopulationConfig(_Section):
     max_pairs: int = Field(
         50, ge=1, description="chiral pairs returned per search (and synthesized per `cns run`)"
     )
-    synthesis_cooldown_seconds: float = Field(
-        3600.0, ge=0, description="do not retry the same pair sooner (G12)"
-    )
+    synthesis_cooldown_seconds: float = Field(3600.0, ge=0, description="do not retry the same pair sooner")
     max_concurrent_syntheses: int = Field(5, ge=1, description="semaphore size for syntheses")
     max_refinements: int = Field(3, ge=0, le=10, description="LLM refinement rounds per synthesis")
     synthesis_unsupported_claims: Literal["drop", "flag"] = Field(
@@ -489,7 +487,7 @@ class CNSConfig(BaseSettings):
 
     @model_validator(mode="after")
     def _safe_worker_limits(self) -> CNSConfig:
-        """Refuse settings that make Celery lose or duplicate work (anchors B.2, B.5)."""
+        """Refuse settings that make Celery lose or duplicate work (docs/deployment.md)."""
         c = self.celery
         if c.task_time_limit_seconds >= c.visibility_timeout_seconds:
             raise ValueError(

@@ -1,10 +1,10 @@
-"""Chiral pairs: narratives that oppose each other yet share evidence (spec §4, §13 G1/G2).
+"""Chiral pairs: narratives that oppose each other yet share evidence (docs/opposition.md).
 
 ``find_chiral_pairs(snos_or_store, config, *, nli=None, embedder=None)`` returns the best pairs
 for synthesis, each with its shared evidence keys and NLI conflict points. Candidates come from
-an inverted index over canonical evidence keys (not from embedding neighbours, which are the
-*least* chiral hypotheses); only candidates surviving exact entanglement and trust bounds are
-sent to the NLI model. ``brute_force_pairs`` is the guide's all-pairs reference.
+an inverted index over canonical evidence keys (plus, for documents that share no citation, each
+narrative's topic neighbours); only candidates surviving exact entanglement and trust bounds are
+sent to the NLI model. ``brute_force_pairs`` is the naive all-pairs search, kept as a reference.
 """
 
 from cns.pairs.brute_force import brute_force_pairs

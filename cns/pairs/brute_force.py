@@ -1,8 +1,8 @@
-"""The guide's brute-force pair search (spec §4.5 step 1), kept as the reference to test against.
+"""The naive brute-force pair search over every pair, kept as the reference to test against.
 
 For every ``i < j``: compute ``C`` and skip if ``C < θ_C`` (or the opposition is below ``θ_O``); compute ``E`` and skip if
 ``E < θ_E``; compute ``P`` and record the pair; sort by ``P`` and keep ``max_pairs``. Model calls
-are batched (``chunk`` pairs per NLI call) — the most favourable form of the guide's loop — but
+are batched (``chunk`` pairs per NLI call) — the most favourable form of a naive loop — but
 the number of pairs scored is still ``N (N − 1) / 2``. It uses the same scoring functions as
 :func:`cns.pairs.find_chiral_pairs`, so both return identical numbers on the same input.
 It applies the same two conventions: untrusted SNOs are skipped and ``E`` must be > 0; and the
@@ -35,7 +35,7 @@ def brute_force_pairs(
     max_pairs: int | None = None,
     chunk: int = 4096,
 ) -> list[ChiralPair]:
-    """All-pairs search with the C-then-E threshold order of the guide (no conflict points)."""
+    """All-pairs search with the naive C-then-E threshold order (no conflict points)."""
     snos = list(snos)
     th = config.synthesis_thresholds
     limit = max_pairs or config.population.max_pairs

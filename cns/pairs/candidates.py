@@ -1,4 +1,4 @@
-"""Candidate pairs from an inverted index over canonical evidence keys (spec §13 G1).
+"""Candidate pairs from an inverted index over canonical evidence keys.
 
 Only pairs that share at least one evidence key can have entanglement > 0 and pass the trigger,
 so candidates come from evidence, not from embedding neighbours (which are the *least* chiral).

@@ -17,7 +17,7 @@ PairSource = Literal["evidence", "opposition"]
 
 
 def pair_key(id_a: str, id_b: str) -> tuple[str, str]:
-    """The unordered identity of a pair: ``(min_id, max_id)`` (G12 attempt records use it)."""
+    """The unordered identity of a pair: ``(min_id, max_id)`` (synthesis attempt records use it)."""
     return (id_a, id_b) if id_a <= id_b else (id_b, id_a)
 
 
@@ -62,7 +62,7 @@ class ConflictPoint:
 
 @dataclass
 class ChiralPair:
-    """Two narratives that oppose each other while sharing evidence (spec §4).
+    """Two narratives that oppose each other while sharing evidence (docs/opposition.md).
 
     ``sno_a`` is the SNO with the smaller id, so a pair has one canonical orientation.
     ``shared_evidence`` holds canonical evidence keys; ``evidence_matches`` lists everything the

@@ -134,3 +134,28 @@ class SNOStore(Protocol):
     ) -> list[StructuredNarrativeObject]: ...
 
     def __len__(self) -> int: ...
+
+
+class Publisher(Protocol):
+    """What the service layer needs from a broker: send a task by name with job-id arguments.
+
+    The service layer names tasks by their stable string (:mod:`cns.services.job_kinds`) and
+    never imports the broker library; the Celery implementation is
+    :class:`cns.worker.publisher.CeleryPublisher`.
+    """
+
+    def publish(self, task_name: str, *args: str, task_id: str | None = None) -> None:
+        """Send ``task_name(*args)``; raise :class:`~cns.errors.BrokerUnavailable` past the deadline."""
+        ...
+
+    def queue_depth(self) -> int | None:
+        """Messages waiting in the task queue, or ``None`` when unknown (broker down)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise :class:`~cns.errors.BrokerUnavailable` unless the broker answers."""
+        ...
+
+    def canary(self, timeout: float) -> None:
+        """Raise unless a worker runs the canary task within ``timeout`` seconds."""
+        ...

@@ -15,9 +15,9 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector
 
 from cns.logging_setup import get_logger
+from cns.ports import Publisher
 from cns.services import queries
-from cns.services.jobs import INGEST, SYNTHESIZE
-from cns.services.publisher import Publisher
+from cns.services.job_kinds import INGEST, SYNTHESIZE
 from cns.store.sql import SQLStore
 
 log = get_logger(__name__)

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cns import __version__
 from cns.cli.config_cmd import config_app
 from cns.cli.eval_cmd import eval_app
 from cns.cli.llm_cmd import llm_app
@@ -21,6 +20,7 @@ from cns.cli.store_cmd import register as register_store_commands
 from cns.config import CNSConfig
 from cns.errors import CNSError
 from cns.logging_setup import configure_logging
+from cns.version import __version__
 
 app = typer.Typer(
     name="cns",

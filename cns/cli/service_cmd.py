@@ -101,7 +101,7 @@ def probe(
     ] = None,
 ) -> None:
     """Worker liveness: control ping + canary task round-trip; exit 0 healthy, 1 unhealthy."""
-    from cns.services.probe import probe_workers
+    from cns.worker.probe import probe_workers
 
     _logging()
     result = probe_workers(get_config(), deadline=deadline, worker=worker)
@@ -190,7 +190,7 @@ def submit(
     timeout: Annotated[float, typer.Option(help="Seconds to follow before giving up.")] = 3600.0,
 ) -> None:
     """Send documents to a running service and follow their jobs."""
-    from cns.services.api_client import run_via_api
+    from cns.cli.api_client import run_via_api
 
     report = run_via_api(paths, api, follow=follow, api_key=api_key, timeout=timeout, console=console)
     summary = report.summary()

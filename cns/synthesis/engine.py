@@ -26,12 +26,12 @@ from typing import Any
 from cns.config.settings import CNSConfig
 from cns.core.ids import stable_id
 from cns.core.sno import StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.errors import CNSError, LLMResponseError, ModelError, ModelUnavailableError
 from cns.logging_setup import get_logger
 from cns.models.json_output import extract_json_object
 from cns.pairs.types import ChiralPair
 from cns.ports import LLMClient, NLIModel
-from cns.services.evaluation import Evaluator, build_reference_index
 from cns.synthesis.attempts import AttemptLog, InMemoryAttemptLog, Outcome, SynthesisLimiter
 from cns.synthesis.candidate import build_candidate, hypothesis_findings
 from cns.synthesis.dialectical import offline_candidate

@@ -23,19 +23,36 @@ from typing import Any, Literal
 from celery import Celery
 
 from cns.config.settings import CNSConfig
+from cns.services.job_kinds import (
+    EVALUATE_SNO,
+    FIND_PAIRS,
+    PROCESS_INGESTION,
+    RECONCILE_JOBS,
+    RESCORE_POPULATION,
+    SYNTHESIZE_PAIR,
+)
 
 APP_NAME = "cns_tasks"
 QUEUE = "cns"
 Role = Literal["worker", "api"]
 
-#: Task names (stable: they are part of the message format between API and workers).
-PROCESS_INGESTION = "cns.process_ingestion"
-EVALUATE_SNO = "cns.evaluate_sno"
-FIND_PAIRS = "cns.find_pairs"
-SYNTHESIZE_PAIR = "cns.synthesize_pair"
-RESCORE_POPULATION = "cns.rescore_population"
-RECONCILE_JOBS = "cns.reconcile_jobs"
+#: The readiness probe's task (no job row behind it; it only answers through the broker). The
+#: other task names live with the job table (:mod:`cns.services.job_kinds`), re-exported here.
 CANARY = "cns.canary"
+
+__all__ = [
+    "CANARY",
+    "EVALUATE_SNO",
+    "FIND_PAIRS",
+    "PROCESS_INGESTION",
+    "QUEUE",
+    "RECONCILE_JOBS",
+    "RESCORE_POPULATION",
+    "SYNTHESIZE_PAIR",
+    "celery_settings",
+    "make_celery",
+    "transport_options",
+]
 
 #: Seconds between the restore sweeps of unacked messages (kombu >= 5.7 honours it; older ignore it).
 UNACKED_RESTORE_INTERVAL = 10
@@ -119,7 +136,8 @@ def celery_settings(config: CNSConfig, role: Role = "worker") -> dict[str, Any]:
 
 
 def make_celery(config: CNSConfig, role: Role = "worker") -> Celery:
-    """A configured Celery app named ``cns_tasks`` (tasks are registered by :mod:`cns.tasks`)."""
+    """A configured Celery app named ``cns_tasks``, without tasks (:func:`cns.worker.app.create_worker_app`
+    registers them; the API publishes through an app of role ``api``)."""
     app = Celery(APP_NAME)
     app.conf.update(celery_settings(config, role))
     return app

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cns.config.settings import CNSConfig
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.critics.grounding import GroundingCritic
 from cns.errors import CNSError, IngestionError, SNONotFoundError
 from cns.ingestion.builder import build_sno, sno_id_for
@@ -33,7 +34,6 @@ from cns.ingestion.model import Extractor
 from cns.logging_setup import bound_context, get_logger
 from cns.models.session import ModelSession
 from cns.ports import Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
-from cns.services.evaluation import Evaluator, build_reference_index
 from cns.store.memory import InMemorySNOStore
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 

@@ -18,10 +18,10 @@ from cns.api.deps import IdempotencyKey, Services, ServicesDep, WriteAccess
 from cns.api.errors import ApiError
 from cns.api.responses import WRITE, error_responses
 from cns.api.schemas import IngestAccepted, IngestBatchAccepted, IngestBatchRequest, IngestRequest
+from cns.errors import BrokerUnavailable
 from cns.ingestion.document import Document
 from cns.services.apikeys import ApiKeyInfo
 from cns.services.jobs import Submission, submit_ingestion
-from cns.services.publisher import BrokerUnavailable
 from cns.services.uploads import load_upload
 
 router = APIRouter(tags=["ingestion"], responses=error_responses(*WRITE))

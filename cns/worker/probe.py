@@ -23,8 +23,8 @@ from typing import Any
 
 from cns.config.settings import CNSConfig
 from cns.logging_setup import get_logger
-from cns.services.publisher import CeleryPublisher
 from cns.worker.celery_app import QUEUE, make_celery
+from cns.worker.publisher import CeleryPublisher
 
 log = get_logger(__name__)
 

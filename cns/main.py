@@ -22,7 +22,9 @@ def get_app() -> FastAPI:
         from cns.logging_setup import configure_logging
 
         config = get_config()
-        configure_logging(level=config.log_level, fmt=config.log_format)
+        configure_logging(
+            level=config.log_level, fmt=config.log_format, text_preview_chars=config.log_text_preview_chars
+        )
         _app = create_app(config)
     return _app
 

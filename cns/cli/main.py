@@ -64,7 +64,18 @@ def main(
         if not config_file.is_file():
             raise typer.BadParameter(f"config file {config_file} does not exist", param_hint="--config")
         os.environ["CNS_CONFIG_FILE"] = str(config_file)
-    configure_logging(level=log_level, fmt=_cli_log_format(log_format))
+    configure_logging(
+        level=log_level, fmt=_cli_log_format(log_format), text_preview_chars=_cli_preview_chars()
+    )
+
+
+def _cli_preview_chars() -> int | None:
+    """``log_text_preview_chars`` of the config (None when the config is invalid: the command
+    itself reports that)."""
+    try:
+        return CNSConfig().log_text_preview_chars
+    except CNSError:
+        return None
 
 
 def _cli_log_format(option: str | None) -> str:

@@ -26,7 +26,9 @@ console = Console()
 
 def _logging() -> None:
     config = get_config()
-    configure_logging(level=config.log_level, fmt=config.log_format)
+    configure_logging(
+        level=config.log_level, fmt=config.log_format, text_preview_chars=config.log_text_preview_chars
+    )
     logging.captureWarnings(True)  # warnings become JSON log lines too, not raw stderr text
 
 

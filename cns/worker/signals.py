@@ -33,7 +33,9 @@ def configure_process_logging(**_: Any) -> None:
     """JSON logging from config; also called by :func:`cns.worker.app.create_worker_app`, before
     Celery starts."""
     config = get_config()
-    configure_logging(level=config.log_level, fmt=config.log_format)
+    configure_logging(
+        level=config.log_level, fmt=config.log_format, text_preview_chars=config.log_text_preview_chars
+    )
     logging.captureWarnings(True)  # warnings become JSON log lines too, not raw stderr text
     # billiard's "multiprocessing" logger neither propagates nor has a handler, so its errors (e.g.
     # "Process 'ForkPoolWorker-1' exited with signal 9" after an OOM kill) reached stderr as raw

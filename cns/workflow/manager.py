@@ -31,7 +31,7 @@ from cns.ingestion.llm_extractor import LLMExtractor, LLMUnavailableExtractor
 from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, load_path
 from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
-from cns.logging_setup import bound_context, get_logger
+from cns.logging_setup import bound_context, get_logger, preview, text_preview_chars
 from cns.models.session import ModelSession
 from cns.ports import Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
 from cns.store.memory import InMemorySNOStore
@@ -338,6 +338,8 @@ class CNSWorkflowManager:
         """Ingest ``document``: (its SNO, whether it was already stored, the job ``completion`` recorded)."""
         with bound_context(document_id=document.document_id[:16]):
             log.info("sno_ingestion.started", source=document.source, chars=document.char_count)
+            if text_preview_chars() > 0:  # document text only at DEBUG, and only as much as configured
+                log.debug("sno_ingestion.text", source=document.source, preview=preview(document.text))
             try:
                 sno_id = sno_id_for(document.document_id, self.extractor_tag)
                 existing = self._existing(sno_id)

@@ -26,6 +26,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from cns.config.extraction import ExtractionConfig
 from cns.errors import ConfigError
 
 CONFIG_FILE_ENV = "CNS_CONFIG_FILE"
@@ -417,6 +418,7 @@ class CNSConfig(BaseSettings):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     celery: CeleryConfig = Field(default_factory=CeleryConfig)
+    extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cns", description="store, index and caches"
     )

@@ -98,7 +98,7 @@ class CNSWorkflowManager:
     ) -> None:
         self.config = config or CNSConfig()
         self.store: SNOStore = store if store is not None else InMemorySNOStore()
-        self.extractor_settings = extractor_settings or ExtractorSettings()
+        self.extractor_settings = extractor_settings or self.config.extraction
         self._embedder = embedder
         self._nli = nli
         self._llm: LLMClient | object | None = llm if llm is not None else _UNSET

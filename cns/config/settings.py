@@ -26,6 +26,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from cns.config.backends import EmbeddingBackendName, LLMBackendName, NLIBackendName
 from cns.config.extraction import ExtractionConfig
 from cns.errors import ConfigError
 
@@ -74,11 +75,11 @@ class ModelsConfig(_Section):
     """Model backends. ``fake`` backends are deterministic and need no weights (tests, CI)."""
 
     embedding: str = Field("sentence-transformers/all-MiniLM-L6-v2", description="embedding model id or path")
-    embedding_backend: Literal["sentence-transformers", "fake"] = Field(
+    embedding_backend: EmbeddingBackendName = Field(
         "sentence-transformers", description="`sentence-transformers` or the deterministic `fake`"
     )
     nli: str = Field("roberta-large-mnli", description="MNLI-style model for the `transformers` NLI backend")
-    nli_backend: Literal["auto", "embedded", "transformers", "llm", "fake", "fake-slow"] = Field(
+    nli_backend: NLIBackendName = Field(
         "auto", description="`auto` = transformers if its weights are local, else the shipped `embedded` NLI"
     )
     synthesis: str = Field(
@@ -104,7 +105,7 @@ class ModelsConfig(_Section):
 class LLMConfig(_Section):
     """An OpenAI-compatible chat endpoint; ``backend`` picks a preset (docs/llm.md has the recipes)."""
 
-    backend: Literal["none", "openai", "ollama", "llamacpp", "vllm", "fake"] = Field(
+    backend: LLMBackendName = Field(
         "none",
         description="`none` = offline synthesizer/extractor; `openai`, `ollama`, `llamacpp`, `vllm` = "
         "presets of the one OpenAI-compatible client; `fake` = scripted test double",

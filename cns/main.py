@@ -1,4 +1,4 @@
-"""ASGI entry point of the guide: ``uvicorn cns.main:app``.
+"""ASGI entry point of the API: ``uvicorn cns.main:app``.
 
 The app is built on first attribute access, not at import, so importing :mod:`cns.main` (for
 example by a test or a tool that lists modules) opens no database and reads no environment.

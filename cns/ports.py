@@ -8,7 +8,7 @@ that tests, CI and offline demos never need a network or a GPU.
 Conventions shared by all ports:
 
 * embeddings are ``float32`` arrays, one row per text, **L2-normalised** (the novelty ÷2 and
-  the chirality ranges assume unit vectors, spec §13 G5);
+  the chirality ranges assume unit vectors, docs/design-notes.md#unit-vectors);
 * NLI probabilities are ``(n, 3)`` arrays in the fixed column order
   ``(entailment, neutral, contradiction)`` whose rows sum to 1;
 * every model port exposes ``name`` and ``version`` so that each critic result can record

@@ -1,4 +1,4 @@
-"""One JSON error body for every error the API returns (anchors practice 10, B.4).
+"""One JSON error body for every error the API returns, so a client handles every failure one way.
 
 Shape::
 

@@ -1,4 +1,5 @@
-"""``/metrics``: what chapter 5 tells operators to watch, computed at scrape time from shared state.
+"""``/metrics``: what an operator watches (queue depth, trust, synthesis outcomes, task latency),
+computed at scrape time from shared state.
 
 Task latency, trust and synthesis outcomes are produced by many worker processes; rather than
 Prometheus multiprocess mode, the collector aggregates them from the database on each scrape

@@ -1,6 +1,6 @@
 """Jobs: the one path by which the API, the CLI and Celery tasks create and run background work.
 
-Submitting (API side) follows the outbox pattern of anchors B.1: the document and the job row
+Submitting (API side) follows the outbox pattern: the document and the job row
 are committed first (in one transaction), then only the job id is published. If the broker
 refuses within the publish deadline the job is marked overdue (``deadline = now``) so the
 reconciler publishes it later, and :class:`~cns.errors.BrokerUnavailable` tells the caller to

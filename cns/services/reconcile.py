@@ -1,4 +1,5 @@
-"""The reconciler: the database is the record, Redis only a delivery mechanism (anchors B.2, B.5).
+"""The reconciler: the database is the record, Redis only a delivery mechanism
+(docs/reliability.md#the-design-the-tests-rely-on).
 
 A job can be lost by the broker (Redis restarted without persistence, a publish that failed
 after the row was committed, a message acked when a hard time limit killed its worker). The

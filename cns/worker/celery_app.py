@@ -1,4 +1,4 @@
-"""Build the Celery app from :class:`CNSConfig` with the reliability baseline of anchors B.5.
+"""Build the Celery app from :class:`CNSConfig` with the reliability baseline of docs/reliability.md.
 
 Why each setting (the short version; docs/deployment.md has the long one):
 
@@ -7,8 +7,9 @@ Why each setting (the short version; docs/deployment.md has the long one):
   database (``max_deliveries``) stops a poison document from looping forever.
 * ``worker_prefetch_multiplier`` (1): only running tasks are reserved, so a crash loses nothing
   that was merely waiting in a worker's buffer.
-* the visibility timeout is set in all three places Celery/kombu read it (B.2), and the hard
-  time limit is validated below it by the config, so Redis never redelivers a running task.
+* the visibility timeout is set in all three places Celery/kombu read it (each reads its own
+  copy), and the hard time limit is validated below it by the config, so Redis never redelivers
+  a running task.
 * JSON only, task arguments are job ids: untrusted bytes never reach pickle and messages stay
   small; the job table, not the result backend, is the record of what happened.
 * socket timeouts + ``health_check_interval``: a silent (half-open) Redis is detected instead of

@@ -2,11 +2,11 @@
 
 A thin orchestrator over ports: models come from :mod:`cns.models` (built lazily from config
 unless injected), SNOs go to an :class:`~cns.ports.SNOStore` (in-memory by default, SQL later),
-and the novelty reference is the set of active SNOs with ``T ≥ τ_ref`` (spec G6), kept in a vector
+and the novelty reference is the set of active SNOs with ``T ≥ τ_ref``, kept in a vector
 index that is built from the store once and then updated as SNOs are admitted. Nothing is kept in
 module globals, so several managers (tests, workers) never share state by accident.
 
-Decisions (spec §8.3, G12, G14): an SNO with ``T > thresholds.ingest`` becomes ``active``;
+Decisions: an SNO with ``T > thresholds.ingest`` becomes ``active``;
 otherwise it is ``archived`` with ``metadata["archive_reason"]`` — never silently dropped. The SNO
 id is derived from the document id and the extractor, so re-ingesting the same text returns the
 stored SNO (a logged no-op) in every process.

@@ -1,7 +1,7 @@
 """``POST /ingest``, ``/ingest/batch`` and ``/ingest/files``: store the document and job, then enqueue.
 
-Answers 202 with the job (poll ``GET /tasks/{task_id}``). Empty ``source``/``text`` → 400 (as in
-the guide); unknown fields, too long texts or too big batches → 422; a broker that does not
+Answers 202 with the job (poll ``GET /tasks/{task_id}``). Empty ``source``/``text`` → 400;
+unknown fields, too long texts or too big batches → 422; a broker that does not
 accept the job within ``service.publish_timeout_seconds`` → 503 (the job is kept and the
 reconciler enqueues it later; retry with the same ``Idempotency-Key`` to get the same job).
 """

@@ -308,3 +308,12 @@ def test_the_checks_catch_an_upward_import_a_library_and_a_cycle(tmp_path: Path)
     assert "cns.services.s (line 4) imports cns.worker.app" in messages  # typing-only still counts
     assert import_cycles(imports) == [["cns.core.a", "cns.workflow.w"]]
     assert not any(i.runtime for i in imports if i.target == "cns.worker.app")
+
+
+def test_the_readme_and_the_architecture_page_name_every_package() -> None:
+    packages = sorted(p.parent.name for p in (ROOT / "cns").glob("*/__init__.py"))
+    assert len(packages) > 10
+    for page in ("README.md", "docs/architecture.md"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        missing = [name for name in packages if f"cns/{name}/" not in text]
+        assert not missing, f"{page} does not mention {missing}"

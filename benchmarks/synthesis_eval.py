@@ -45,6 +45,7 @@ from cns.config import CNSConfig
 from cns.core.evidence import EvidenceItem
 from cns.core.ids import stable_id
 from cns.core.sno import StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator
 from cns.ingestion import HeuristicExtractor, build_sno, load_path, sno_id_for
 from cns.logging_setup import configure_logging
 from cns.models import load_embedder, load_llm, load_nli
@@ -52,7 +53,6 @@ from cns.models.data_splits import PerspectiveCluster, load_fever, load_perspect
 from cns.models.llm_openai import OpenAICompatibleLLM
 from cns.pairs import ChiralPair, PairSearchOptions, find_chiral_pairs
 from cns.ports import Embedder, LLMClient, NLIModel
-from cns.services.evaluation import Evaluator
 from cns.synthesis import SynthesisEngine, SynthesisResult, check_readability, section_text
 from cns.testing.fake_openai_server import FakeOpenAIServer, RecordedRequest
 

@@ -11,9 +11,8 @@ from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.critics import CriticPipeline, CriticResult, EvaluationContext
 from cns.errors import CNSError
 from cns.logging_setup import configure_logging
+from cns.version import __version__
 from cns.workflow import CNSWorkflowManager
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CNSConfig",

@@ -142,3 +142,7 @@ class IngestionError(CNSError):
 
 class JobError(CNSError):
     """A background job failed; ``details['job_id']`` identifies it."""
+
+
+class BrokerUnavailable(JobError):
+    """The broker did not accept a message before the publish deadline (the API answers 503)."""

@@ -7,8 +7,12 @@
 * Tracebacks are rendered without local variables: locals may hold document text or secrets.
 * Calling it again replaces the handler instead of stacking a second one.
 
-Event names follow the guide (``sno_ingestion.started``, ``sno_evaluation.complete`` with
-``sno_id``, ``trust_score``, ``source``; ``ingestion.failed``; ``worker.cns_manager_initialized`` …).
+* Document text stays out of the logs at INFO and above. At DEBUG, ``sno_ingestion.text`` shows
+  the start of each document, at most ``log_text_preview_chars`` characters (0 = never).
+
+Event names are stable (``sno_ingestion.started``, ``sno_evaluation.complete`` with ``sno_id``,
+``trust_score``, ``source``; ``ingestion.failed``; ``worker.cns_manager_initialized`` …): log
+searches and dashboards rely on them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import structlog
 from structlog.typing import Processor
 
 _HANDLER_NAME = "cns-structlog"
+#: Characters of document text a log line may show (``log_text_preview_chars``); 0 = none.
+DEFAULT_TEXT_PREVIEW_CHARS = 80
+_text_preview_chars = DEFAULT_TEXT_PREVIEW_CHARS
 
 
 def _wants_json(fmt: str, stream: TextIO) -> bool:
@@ -35,8 +42,21 @@ def _wants_json(fmt: str, stream: TextIO) -> bool:
     return not (hasattr(stream, "isatty") and stream.isatty())
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Configure structlog and the root stdlib logger (idempotent)."""
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "auto",
+    stream: TextIO | None = None,
+    *,
+    text_preview_chars: int | None = None,
+) -> None:
+    """Configure structlog and the root stdlib logger (idempotent).
+
+    ``text_preview_chars`` is ``log_text_preview_chars``: how much document text :func:`preview`
+    shows (None keeps the current value).
+    """
+    global _text_preview_chars
+    if text_preview_chars is not None:
+        _text_preview_chars = max(0, int(text_preview_chars))
     stream = stream or sys.stderr
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -95,7 +115,18 @@ def bound_context(**values: Any) -> Iterator[None]:
         structlog.contextvars.reset_contextvars(**tokens)
 
 
-def preview(text: str, limit: int = 80) -> str:
-    """A short preview of document text for logs (full text never goes to logs)."""
+def text_preview_chars() -> int:
+    """The configured ``log_text_preview_chars`` (0 = no document text in logs)."""
+    return _text_preview_chars
+
+
+def preview(text: str, limit: int | None = None) -> str:
+    """A short preview of document text for logs (the full text never goes to logs).
+
+    At most ``limit`` characters, by default the configured ``log_text_preview_chars``; "" at 0.
+    """
+    limit = _text_preview_chars if limit is None else limit
+    if limit <= 0:
+        return ""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"

@@ -1,4 +1,4 @@
-"""ASGI entry point of the guide: ``uvicorn cns.main:app``.
+"""ASGI entry point of the API: ``uvicorn cns.main:app``.
 
 The app is built on first attribute access, not at import, so importing :mod:`cns.main` (for
 example by a test or a tool that lists modules) opens no database and reads no environment.
@@ -22,7 +22,9 @@ def get_app() -> FastAPI:
         from cns.logging_setup import configure_logging
 
         config = get_config()
-        configure_logging(level=config.log_level, fmt=config.log_format)
+        configure_logging(
+            level=config.log_level, fmt=config.log_format, text_preview_chars=config.log_text_preview_chars
+        )
         _app = create_app(config)
     return _app
 

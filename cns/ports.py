@@ -8,7 +8,7 @@ that tests, CI and offline demos never need a network or a GPU.
 Conventions shared by all ports:
 
 * embeddings are ``float32`` arrays, one row per text, **L2-normalised** (the novelty ÷2 and
-  the chirality ranges assume unit vectors, spec §13 G5);
+  the chirality ranges assume unit vectors, docs/design-notes.md#unit-vectors);
 * NLI probabilities are ``(n, 3)`` arrays in the fixed column order
   ``(entailment, neutral, contradiction)`` whose rows sum to 1;
 * every model port exposes ``name`` and ``version`` so that each critic result can record
@@ -134,3 +134,28 @@ class SNOStore(Protocol):
     ) -> list[StructuredNarrativeObject]: ...
 
     def __len__(self) -> int: ...
+
+
+class Publisher(Protocol):
+    """What the service layer needs from a broker: send a task by name with job-id arguments.
+
+    The service layer names tasks by their stable string (:mod:`cns.services.job_kinds`) and
+    never imports the broker library; the Celery implementation is
+    :class:`cns.worker.publisher.CeleryPublisher`.
+    """
+
+    def publish(self, task_name: str, *args: str, task_id: str | None = None) -> None:
+        """Send ``task_name(*args)``; raise :class:`~cns.errors.BrokerUnavailable` past the deadline."""
+        ...
+
+    def queue_depth(self) -> int | None:
+        """Messages waiting in the task queue, or ``None`` when unknown (broker down)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise :class:`~cns.errors.BrokerUnavailable` unless the broker answers."""
+        ...
+
+    def canary(self, timeout: float) -> None:
+        """Raise unless a worker runs the canary task within ``timeout`` seconds."""
+        ...

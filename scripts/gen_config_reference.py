@@ -29,7 +29,9 @@ HEADER = """# Configuration reference
 Invalid values fail at start-up with a `ConfigError` naming the key. `cns config show` prints
 the effective value of every key and where it came from; secrets are shown as asterisks.
 `critic_weights` also accepts a preset name: `default` (0.4/0.3/0.3), `exploration`
-(0.1/0.1/0.8) or `verification` (0.45/0.45/0.1).
+(0.1/0.1/0.8) or `verification` (0.45/0.45/0.1). Backend names (`models.embedding_backend`,
+`models.nli_backend`, `llm.backend`) are checked against one registry, `cns/config/backends.py`;
+the heuristic extractor's thresholds are the `extraction.*` keys.
 
 | key | environment variable | default | meaning |
 |---|---|---|---|

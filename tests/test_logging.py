@@ -3,8 +3,27 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
+from typing import Any
 
-from cns.logging_setup import bound_context, configure_logging, get_logger, preview
+import pytest
+
+from cns.config import CNSConfig
+from cns.logging_setup import (
+    DEFAULT_TEXT_PREVIEW_CHARS,
+    bound_context,
+    configure_logging,
+    get_logger,
+    preview,
+    text_preview_chars,
+)
+from cns.workflow import CNSWorkflowManager
+
+
+@pytest.fixture(autouse=True)
+def default_preview_chars() -> Iterator[None]:
+    yield
+    configure_logging(text_preview_chars=DEFAULT_TEXT_PREVIEW_CHARS)
 
 
 def test_json_lines_with_context_and_seed_event_names() -> None:
@@ -42,3 +61,30 @@ def test_exceptions_are_rendered_without_locals() -> None:
 def test_preview_truncates() -> None:
     assert preview("a " * 100, 10) == "a a a a a…"
     assert preview("short") == "short"
+
+
+def test_document_text_reaches_the_logs_only_at_debug_and_only_as_much_as_configured(
+    fake_config: CNSConfig,
+) -> None:
+    """``log_text_preview_chars``: the start of a document at DEBUG, at most that many characters."""
+    text = "Mesosaurus fossils on two continents show the continents were joined. " * 3
+
+    def ingest(level: str, chars: int) -> list[dict[str, Any]]:
+        stream = io.StringIO()
+        configure_logging(level=level, fmt="json", stream=stream, text_preview_chars=chars)
+        CNSWorkflowManager(fake_config).ingest_and_evaluate(text, f"doc-{level}-{chars}.txt")
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+
+    [shown] = [e for e in ingest("DEBUG", 24) if e["event"] == "sno_ingestion.text"]
+    assert shown["preview"] == "Mesosaurus fossils on t…" and len(shown["preview"]) == 24
+    assert not [e for e in ingest("DEBUG", 0) if "Mesosaurus" in json.dumps(e)]
+    assert not [e for e in ingest("INFO", 24) if "Mesosaurus" in json.dumps(e)]
+
+
+def test_the_cli_configures_logging_with_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cns.cli.main import _cli_preview_chars
+
+    monkeypatch.setenv("CNS_LOG_TEXT_PREVIEW_CHARS", "7")
+    assert _cli_preview_chars() == 7
+    configure_logging(text_preview_chars=CNSConfig().log_text_preview_chars)
+    assert text_preview_chars() == 7 and preview("abcdefghij") == "abcdef…"

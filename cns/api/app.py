@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from cns import __version__
 from cns.api import errors
 from cns.api.deps import Services
 from cns.api.metrics import build_registry
@@ -27,10 +26,12 @@ from cns.api.routes import documents, health, ingest, pairs, snos, tasks
 from cns.config.settings import CNSConfig, get_config
 from cns.errors import StoreError
 from cns.logging_setup import get_logger
-from cns.services.publisher import CeleryPublisher, Publisher
-from cns.services.redis_guard import check_broker, check_broker_at_startup, guard_mode
+from cns.ports import Publisher
 from cns.store.sql import SQLStore
+from cns.version import __version__
 from cns.worker.celery_app import QUEUE, make_celery
+from cns.worker.publisher import CeleryPublisher
+from cns.worker.redis_guard import check_broker, check_broker_at_startup, guard_mode
 
 log = get_logger(__name__)
 

@@ -13,9 +13,9 @@ from cns.api.readiness import ReadinessProbe
 from cns.api.stored import NOT_BLANK
 from cns.config.settings import CNSConfig
 from cns.logging_setup import get_logger
+from cns.ports import Publisher
 from cns.services.apikeys import ApiKeyInfo
 from cns.services.jobs import MAX_IDEMPOTENCY_KEY_CHARS
-from cns.services.publisher import Publisher
 from cns.store.sql import SQLStore
 
 log = get_logger(__name__)

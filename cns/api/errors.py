@@ -1,4 +1,4 @@
-"""One JSON error body for every error the API returns (anchors practice 10, B.4).
+"""One JSON error body for every error the API returns, so a client handles every failure one way.
 
 Shape::
 
@@ -23,10 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cns.errors import CNSError, ConfigError, SNONotFoundError, StoreError, ValidationError
+from cns.errors import BrokerUnavailable, CNSError, ConfigError, SNONotFoundError, StoreError, ValidationError
 from cns.logging_setup import get_logger
 from cns.services.jobs import IdempotencyKeyReused
-from cns.services.publisher import BrokerUnavailable
 
 log = get_logger(__name__)
 

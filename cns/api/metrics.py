@@ -1,4 +1,5 @@
-"""``/metrics``: what chapter 5 tells operators to watch, computed at scrape time from shared state.
+"""``/metrics``: what an operator watches (queue depth, trust, synthesis outcomes, task latency),
+computed at scrape time from shared state.
 
 Task latency, trust and synthesis outcomes are produced by many worker processes; rather than
 Prometheus multiprocess mode, the collector aggregates them from the database on each scrape
@@ -15,9 +16,9 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector
 
 from cns.logging_setup import get_logger
+from cns.ports import Publisher
 from cns.services import queries
-from cns.services.jobs import INGEST, SYNTHESIZE
-from cns.services.publisher import Publisher
+from cns.services.job_kinds import INGEST, SYNTHESIZE
 from cns.store.sql import SQLStore
 
 log = get_logger(__name__)

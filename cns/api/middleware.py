@@ -5,7 +5,7 @@ The rate limit buckets on the *verified* API key (see :mod:`cns.api.auth`), else
 Pure ASGI (not ``BaseHTTPMiddleware``) so that the body limit acts on the raw ``receive``
 stream: a declared ``Content-Length`` above the limit is answered with 413 before a single body
 byte is read, and a chunked body is counted as it streams and cut off at limit + 1 bytes
-(Starlette has no default limit, B.4). The accepted body is replayed to the app, which would
+(Starlette has no default limit, so without this one request could exhaust memory). The accepted body is replayed to the app, which would
 read it whole anyway.
 """
 

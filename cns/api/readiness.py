@@ -1,7 +1,7 @@
 """``/readyz``: the database answers, the broker answers, and a worker completes a canary task.
 
 Deployments add their own checks (``extra_checks``: the broker's Redis settings in the prod
-profile, see :mod:`cns.services.redis_guard`). A PID or TCP check stays green while a worker
+profile, see :mod:`cns.worker.redis_guard`). A PID or TCP check stays green while a worker
 silently stops consuming; a task round-trip with a deadline does not.
 
 A probe storm must cost one check, not one per call: concurrent callers share the check in flight

@@ -1,7 +1,7 @@
 """What the API accepts for values it stores, as OpenAPI schema and as validation.
 
 The databases cannot keep NUL, unpaired surrogates or NaN/Infinity (see :mod:`cns.core.storable`),
-and a blank ``source``/``text`` is a 400 from the route (as in the guide). Both are written into
+and a blank ``source``/``text`` is a 400 from the route. Both are written into
 the published schema, so clients and contract tests (schemathesis) know what is accepted:
 
 * ``STORED_TEXT`` / ``NOT_BLANK`` are documentation-only patterns (``json_schema_extra``); the

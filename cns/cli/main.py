@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cns import __version__
 from cns.cli.config_cmd import config_app
 from cns.cli.eval_cmd import eval_app
 from cns.cli.llm_cmd import llm_app
@@ -21,6 +20,7 @@ from cns.cli.store_cmd import register as register_store_commands
 from cns.config import CNSConfig
 from cns.errors import CNSError
 from cns.logging_setup import configure_logging
+from cns.version import __version__
 
 app = typer.Typer(
     name="cns",
@@ -64,7 +64,18 @@ def main(
         if not config_file.is_file():
             raise typer.BadParameter(f"config file {config_file} does not exist", param_hint="--config")
         os.environ["CNS_CONFIG_FILE"] = str(config_file)
-    configure_logging(level=log_level, fmt=_cli_log_format(log_format))
+    configure_logging(
+        level=log_level, fmt=_cli_log_format(log_format), text_preview_chars=_cli_preview_chars()
+    )
+
+
+def _cli_preview_chars() -> int | None:
+    """``log_text_preview_chars`` of the config (None when the config is invalid: the command
+    itself reports that)."""
+    try:
+        return CNSConfig().log_text_preview_chars
+    except CNSError:
+        return None
 
 
 def _cli_log_format(option: str | None) -> str:

@@ -39,7 +39,7 @@ def run(
     """Ingest, evaluate, find chiral pairs, synthesize and write a self-contained report."""
     console = Console(stderr=True)
     if api is not None:
-        from cns.services.api_client import run_via_api
+        from cns.cli.api_client import run_via_api
 
         submitted = run_via_api(paths, api, follow=True, api_key=api_key, console=console)
         console.print(submitted)

@@ -26,7 +26,9 @@ console = Console()
 
 def _logging() -> None:
     config = get_config()
-    configure_logging(level=config.log_level, fmt=config.log_format)
+    configure_logging(
+        level=config.log_level, fmt=config.log_format, text_preview_chars=config.log_text_preview_chars
+    )
     logging.captureWarnings(True)  # warnings become JSON log lines too, not raw stderr text
 
 
@@ -101,7 +103,7 @@ def probe(
     ] = None,
 ) -> None:
     """Worker liveness: control ping + canary task round-trip; exit 0 healthy, 1 unhealthy."""
-    from cns.services.probe import probe_workers
+    from cns.worker.probe import probe_workers
 
     _logging()
     result = probe_workers(get_config(), deadline=deadline, worker=worker)
@@ -190,7 +192,7 @@ def submit(
     timeout: Annotated[float, typer.Option(help="Seconds to follow before giving up.")] = 3600.0,
 ) -> None:
     """Send documents to a running service and follow their jobs."""
-    from cns.services.api_client import run_via_api
+    from cns.cli.api_client import run_via_api
 
     report = run_via_api(paths, api, follow=follow, api_key=api_key, timeout=timeout, console=console)
     summary = report.summary()

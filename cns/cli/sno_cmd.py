@@ -13,9 +13,9 @@ from cns.cli.render import sno_panel
 from cns.cli.snofiles import iter_sno_dicts, load_snos, write_jsonl
 from cns.config import CNSConfig
 from cns.core.sno import StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator
 from cns.errors import CNSError
 from cns.models.factory import load_embedder, load_nli
-from cns.services.evaluation import Evaluator
 
 sno_app = typer.Typer(
     help="Validate, show and evaluate SNO files (JSON, JSON list or JSONL).", no_args_is_help=True

@@ -26,6 +26,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from cns.config.backends import EmbeddingBackendName, LLMBackendName, NLIBackendName
+from cns.config.extraction import ExtractionConfig
 from cns.errors import ConfigError
 
 CONFIG_FILE_ENV = "CNS_CONFIG_FILE"
@@ -61,11 +63,11 @@ CRITIC_WEIGHT_PRESETS: dict[str, CriticWeights] = {
 
 
 class ChiralityMethod(StrEnum):
-    """How the opposition term of chirality is computed (the blueprint's 1 − cos measures topic change, not opposition)."""
+    """How the opposition term of chirality is computed (an embedding distance 1 − cos measures topic change, not opposition)."""
 
     NARRATIVE = "narrative"  # hypothesis + claims + stance toward shared evidence (default)
     NLI = "nli"  # max(p_contra(a→b), p_contra(b→a)) of the two hypotheses — one sentence pair
-    EMBEDDING = "embedding"  # the blueprint's 1 − cos(H_a, H_b) — measures topic change
+    EMBEDDING = "embedding"  # 1 − cos(H_a, H_b) of the hypothesis embeddings — measures topic change
     HYBRID = "hybrid"  # weighted mix of the two
 
 
@@ -73,11 +75,11 @@ class ModelsConfig(_Section):
     """Model backends. ``fake`` backends are deterministic and need no weights (tests, CI)."""
 
     embedding: str = Field("sentence-transformers/all-MiniLM-L6-v2", description="embedding model id or path")
-    embedding_backend: Literal["sentence-transformers", "fake"] = Field(
+    embedding_backend: EmbeddingBackendName = Field(
         "sentence-transformers", description="`sentence-transformers` or the deterministic `fake`"
     )
     nli: str = Field("roberta-large-mnli", description="MNLI-style model for the `transformers` NLI backend")
-    nli_backend: Literal["auto", "embedded", "transformers", "llm", "fake", "fake-slow"] = Field(
+    nli_backend: NLIBackendName = Field(
         "auto", description="`auto` = transformers if its weights are local, else the shipped `embedded` NLI"
     )
     synthesis: str = Field(
@@ -103,7 +105,7 @@ class ModelsConfig(_Section):
 class LLMConfig(_Section):
     """An OpenAI-compatible chat endpoint; ``backend`` picks a preset (docs/llm.md has the recipes)."""
 
-    backend: Literal["none", "openai", "ollama", "llamacpp", "vllm", "fake"] = Field(
+    backend: LLMBackendName = Field(
         "none",
         description="`none` = offline synthesizer/extractor; `openai`, `ollama`, `llamacpp`, `vllm` = "
         "presets of the one OpenAI-compatible client; `fake` = scripted test double",
@@ -154,7 +156,7 @@ class ChiralityConfig(_Section):
     method: ChiralityMethod = Field(
         ChiralityMethod.NARRATIVE,
         description="`narrative` (hypothesis + claims + shared evidence, gated by topic; default, "
-        "docs/opposition.md), `nli` (the two hypotheses only), `embedding` (blueprint 1 − cos) or `hybrid`",
+        "docs/opposition.md), `nli` (the two hypotheses only), `embedding` (1 − cos of the hypothesis embeddings) or `hybrid`",
     )
     halve_cosine_distance: bool = Field(True, description="divide 1 − cos by 2 (a [0, 1] range)")
     hybrid_nli_weight: float = Field(0.7, ge=0, le=1, description="weight of the NLI term in `hybrid`")
@@ -457,6 +459,7 @@ class CNSConfig(BaseSettings):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     celery: CeleryConfig = Field(default_factory=CeleryConfig)
+    extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cns", description="store, index and caches"
     )

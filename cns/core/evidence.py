@@ -1,9 +1,9 @@
 """Evidence items and their canonical keys.
 
-Evidential entanglement (spec §4.2) is a Jaccard index over evidence *identities*. The guide used
-a content hash in one version and the source id in another (§13 G7), so two papers citing the
-same DOI with different snippets either did or did not "share evidence" depending on the
-version. CNS decides: the identity of an evidence item is its **canonical key**:
+Evidential entanglement is a Jaccard index over evidence *identities*. Keyed by a content hash,
+two papers citing the same DOI with different snippets would not "share evidence"; keyed by the
+raw source id, two spellings of one DOI would not either. So the identity of an evidence item is
+its **canonical key** (docs/design-notes.md#evidence-identity):
 
 * a DOI, in any of its spellings (``doi:10.1000/X``, ``https://doi.org/10.1000/x``,
   ``http://dx.doi.org/10.1000/X.``) → ``doi:10.1000/x`` (DOIs are case-insensitive);
@@ -100,11 +100,11 @@ def canonical_key(source_id: str | None, content: str) -> str:
 
 @dataclass(frozen=True, eq=False)
 class EvidenceItem:
-    """A pointer to something that grounds a claim (spec §2.2 ``EvidenceItem``).
+    """A pointer to something that grounds a claim.
 
     ``content`` is the text used as the NLI premise. ``span`` is an optional ``(start, end)``
     character range of ``content`` inside the source document ``document_id``. ``quality``
-    weights the item in the quality-weighted Jaccard (spec §4.2, Ideas Paper).
+    weights the item in the quality-weighted Jaccard index (:func:`cns.metrics.entanglement`).
     """
 
     content: str
@@ -143,7 +143,7 @@ class EvidenceItem:
 
     @property
     def doc_hash(self) -> str:
-        """The guide's content fingerprint: first 16 hex chars of SHA-256 over ``content``."""
+        """A short content fingerprint: the first 16 hex characters of SHA-256 over ``content``."""
         return sha256_hex(self.content)[:16]
 
     def __eq__(self, other: object) -> bool:

@@ -1,4 +1,4 @@
-"""Reasoning-graph vocabulary: claims, typed edges and relation types (spec §2.2).
+"""Reasoning-graph vocabulary: claims, typed edges and relation types.
 
 Edges point **premise → conclusion**: ``c1 → root`` with ``supports`` means "c1 supports the
 central hypothesis". The root is therefore a sink, and the graph must stay acyclic.
@@ -30,7 +30,7 @@ class RelationType(StrEnum):
 
     @property
     def is_opposing(self) -> bool:
-        """Edges that argue *against* their target (penalised inside supporting chains, G19)."""
+        """Edges that argue *against* their target (penalised inside supporting chains by the logic critic)."""
         return self in (RelationType.CONTRADICTS, RelationType.WEAKENS)
 
     @classmethod

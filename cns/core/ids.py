@@ -1,7 +1,8 @@
 """Stable identifiers.
 
 Python's ``hash()`` of a string is salted per process, so ids derived from it differ between
-runs and between workers (spec §13 G11). Every id in CNS is therefore derived from SHA-256.
+runs and between workers. Every id in CNS is therefore derived from SHA-256
+(docs/design-notes.md#deterministic-ids).
 """
 
 from __future__ import annotations

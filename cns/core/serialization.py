@@ -1,4 +1,4 @@
-"""JSON round trip of SNOs and on-the-fly schema migration (spec §2.4).
+"""JSON round trip of SNOs (one JSON document per SNO) and on-the-fly schema migration.
 
 The reasoning graph is written in NetworkX node-link form with the links key pinned to
 ``"links"`` explicitly: NetworkX 3.4 changed the default key, which silently broke files
@@ -69,7 +69,7 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def sno_to_dict(sno: StructuredNarrativeObject) -> dict[str, Any]:
-    """A JSON-safe dict (spec §2.4 layout) of ``sno``."""
+    """A JSON-safe dict of ``sno`` (the layout every store and export uses)."""
     graph = sno.reasoning_graph
     return {
         "sno_id": sno.sno_id,

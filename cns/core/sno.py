@@ -1,4 +1,4 @@
-"""The Structured Narrative Object (spec §2): ``S = (H, G, E, T)`` plus metadata.
+"""The Structured Narrative Object: ``S = (H, G, E, T)`` plus metadata.
 
 * ``H`` — ``hypothesis_embedding``: unit vector of the central hypothesis;
 * ``G`` — ``reasoning_graph``: a NetworkX DiGraph of :class:`ClaimNode` (node attribute
@@ -7,10 +7,10 @@
 * ``E`` — ``evidence_set``: a set of :class:`EvidenceItem`, identified by canonical key;
 * ``T`` — ``trust_score``: ``None`` until a critic pipeline sets it, then in [0, 1].
 
-Differences from the guide, all deliberate (spec §13): unknown node ids and cycles raise instead
-of logging (G3); strengths, trust and confidences are range-checked; the embedding dimension
-is validated against the configured model (G5); a ``content_hash`` over the narrative content
-supports de-duplication (§2.2 [DECIDE]); claim ids and content hashes come from SHA-256 (G11).
+Strict on purpose (docs/design-notes.md#the-narrative-object): unknown node ids and cycles raise
+instead of being logged; strengths, trust and confidences are range-checked; the embedding
+dimension is validated against the configured model; a ``content_hash`` over the narrative
+content supports de-duplication; claim ids and content hashes come from SHA-256.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class StructuredNarrativeObject:
         if not isinstance(central_hypothesis, str) or not central_hypothesis.strip():
             raise ValidationError("central_hypothesis must be a non-empty string", field="central_hypothesis")
         self.central_hypothesis = central_hypothesis.strip()
-        # Random by default (spec §2.2); ingestion and synthesis pass deterministic sha256 ids.
+        # Random by default; ingestion and synthesis pass deterministic sha256 ids.
         self.sno_id = sno_id or uuid.uuid4().hex
         self.created_at = created_at or datetime.now(UTC)
         self.metadata: dict[str, Any] = dict(metadata or {})
@@ -96,7 +96,8 @@ class StructuredNarrativeObject:
         self._trust = value
 
     def set_embedding(self, vector: np.ndarray | Iterable[float], *, expected_dim: int | None = None) -> None:
-        """Set ``H`` (L2-normalised here, spec G5); raise if its length is not ``expected_dim``."""
+        """Set ``H`` (L2-normalised here: every distance assumes unit vectors); raise if its length is
+        not ``expected_dim``."""
         arr = np.asarray(list(vector) if not isinstance(vector, np.ndarray) else vector, dtype=np.float32)
         if arr.ndim != 1 or arr.size == 0:
             raise ValidationError(
@@ -197,7 +198,7 @@ class StructuredNarrativeObject:
         return frozenset(item.key for item in self.evidence_set if item.is_source)
 
     def get_graph_statistics(self) -> dict[str, Any]:
-        """Nodes, edges, density, DAG flag, mean degrees and per-relation counts (spec §2.3)."""
+        """Nodes, edges, density, DAG flag, mean degrees and per-relation counts."""
         graph = self.reasoning_graph
         n = graph.number_of_nodes()
         relations = {r.value: 0 for r in RelationType}

@@ -1,4 +1,4 @@
-"""Transparent critics that score SNOs (spec §3)."""
+"""Transparent critics that score SNOs: grounding, logic and novelty, combined into the trust score."""
 
 from cns.critics.base import Critic, CriticResult, EvaluationContext
 from cns.critics.grounding import GroundingCritic

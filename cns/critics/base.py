@@ -1,4 +1,4 @@
-"""The critic contract (spec §3.1) shared by grounding, logic and novelty.
+"""The critic contract shared by grounding, logic and novelty.
 
 A critic is a small object with a ``name`` and ``evaluate(sno, context) -> CriticResult``. It
 does no I/O of its own: the models it needs (NLI, a vector index of the reference population)
@@ -54,7 +54,7 @@ class EvaluationContext:
     """What a critic may look at besides the SNO itself.
 
     ``reference_index`` holds the hypothesis embeddings of the novelty reference set (population
-    SNOs with T ≥ τ_ref, spec G6); ``exclude_ids`` are never compared with (the SNO itself, or a
+    SNOs with T ≥ τ_ref, docs/design-notes.md#the-novelty-reference-set); ``exclude_ids`` are never compared with (the SNO itself, or a
     synthesis's parents when the caller wants that). ``reference_lookup`` returns a reference SNO by
     id (None if gone); with it the novelty critic can tell an opponent or a copy of the same
     document from a narrative that really says the same thing.

@@ -1,10 +1,10 @@
-"""Grounding critic (spec §3.2): is each claim entailed by some piece of evidence?
+"""Grounding critic: is each claim entailed by some piece of evidence?
 
 ``Score_G = mean over claims v of max over evidence e of p_entail(e ⇒ v)``, with the evidence
 content as NLI premise and the claim as hypothesis. All ``|V| · |E|`` pairs go to the NLI model
 in one batched call.
 
-Decision on G4: the root hypothesis *is* a claim to ground (``grounding.include_root``, default
+The root hypothesis *is* a claim to ground (``grounding.include_root``, default
 on) — a narrative whose central claim no evidence entails is not well grounded. A narrative
 without evidence scores 0 with full confidence and says so. ``grounding.top_k_evidence`` caps the
 cost by keeping, per claim, only the k evidence items most similar to it by embedding when an

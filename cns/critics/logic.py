@@ -1,18 +1,18 @@
-"""Logic critic: a transparent structural proxy for the blueprint's GNN (spec §3.3).
+"""Logic critic: a transparent structural score of the reasoning graph, not a learned model.
 
-The guide's proxy counted nodes with in-degree 0 as "orphans", which with premise → conclusion
-edges flags every base premise (G3). Here:
+Counting nodes with in-degree 0 as "orphans" would flag every base premise, since edges run
+premise → conclusion (docs/design-notes.md#the-logic-critic). Here:
 
 * orphan rate ``o`` = share of non-root claims with **no directed path to the root**;
 * coherence ``c = max(0, 1 − mean out-degree / scale)``; parsimony ``p = 1 − density``;
-* ``base = (w_o·o + w_c·c + w_p·p) / (w_o + w_c + w_p)`` (guide weights 0.5 / 0.3 / 0.2);
-* penalties (G3, G19): an isolated root — nothing argues for the hypothesis — multiplies the
+* ``base = (w_o·o + w_c·c + w_p·p) / (w_o + w_c + w_p)`` (default weights 0.5 / 0.3 / 0.2);
+* penalties: an isolated root — nothing argues for the hypothesis — multiplies the
   score by ``1 − isolated_root_penalty``; each ``contradicts`` / ``weakens`` edge whose target lies
   on a supporting chain to the root multiplies it by ``1 − opposing_edge_penalty``; a cycle
   (only possible in hand-edited data) scores 0.
 
-A hypothesis-only SNO is "no argument", not "perfect logic" as in the guide: it gets
-``1 − isolated_root_penalty`` (0.5 by default), which closes the reward hack of G10.
+A hypothesis-only SNO is "no argument", not "perfect logic": it gets ``1 − isolated_root_penalty``
+(0.5 by default), so neither a narrative nor a synthesis can score better by dropping its claims.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
-"""Novelty–parsimony critic (spec §3.4, G6).
+"""Novelty–parsimony critic (docs/design-notes.md#the-novelty-reference-set).
 
 ``Score_N = clip(α · n − π)`` with
 
 * ``n = min_i ‖H − H_i‖ / 2`` over the **reference set** — population SNOs with trust ≥ τ_ref,
-  held in a :class:`~cns.ports.VectorIndex` (the guide used the whole population, making
-  novelty depend on insertion order). For unit vectors ``‖a − b‖ = sqrt(2 − 2 a·b)``, so the
+  held in a :class:`~cns.ports.VectorIndex` (the whole population would make novelty depend
+  on insertion order). For unit vectors ``‖a − b‖ = sqrt(2 − 2 a·b)``, so the
   nearest neighbour by inner product is the nearest by distance; ÷2 maps it into [0, 1].
   An empty reference set gives ``n = 1`` (the first narrative of its kind is novel).
 * ``π = β · min(1, (|E_G| / |V|) / scale)`` — the parsimony penalty for sprawling graphs.
 
-With the defaults (α = 0.7, β = 0.3) the score is at most 0.7, as in the guide.
+With the defaults (α = 0.7, β = 0.3) the score is at most 0.7.
 
 **Opponents and copies are not "nothing new".** The nearest narrative on the same topic is very
 often the one arguing the *opposite* — exactly the partner CNS exists to pair. Counting it as lack

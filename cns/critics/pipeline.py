@@ -1,7 +1,7 @@
-"""The critic pipeline: T = Σ wᵢ sᵢ / Σ wᵢ (spec §3.1, G18).
+"""The critic pipeline: T = Σ wᵢ sᵢ / Σ wᵢ.
 
-Dividing by the sum of the weights means weights need not sum to 1 (the guide's self-test that
-asserted an exact float sum of 1.0 was fragile). Weights can be changed at runtime, by value or
+Dividing by the sum of the weights means weights need not sum to 1 (a check for an exact float
+sum of 1.0 fails on rounding). Weights can be changed at runtime, by value or
 by preset name (``default``, ``exploration``, ``verification``).
 """
 

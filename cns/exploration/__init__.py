@@ -1,4 +1,5 @@
-"""Guided narrative exploration (spec §5, G9): move a narrative away from its chiral partner.
+"""Guided narrative exploration: move a narrative away from its chiral partner
+(docs/design-notes.md#guided-exploration).
 
 ``exploration_target`` computes ``H_target``; ``GuidedExplorer.explore(S_i, S_j, C)`` generates K
 candidate hypotheses and returns a new SNO built around the one closest to ``H_target``.

@@ -1,4 +1,4 @@
-"""Candidate hypotheses for guided exploration (spec §13 G9: generate K, keep the closest to H_target).
+"""Candidate hypotheses for guided exploration: generate K, keep the closest to ``H_target``.
 
 * With an LLM: one request for ``k`` alternative hypotheses as JSON ``{"hypotheses": [...]}``,
   with S_i's hypothesis and claims as fenced, untrusted data and the partner's hypothesis as the

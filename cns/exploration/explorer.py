@@ -1,4 +1,4 @@
-"""Guided narrative exploration (blueprint §3.4, spec §5, G9).
+"""Guided narrative exploration (docs/design-notes.md#guided-exploration).
 
 ``H_target`` conditions a generator: K candidate hypotheses are generated (LLM, or extractive
 recombinations of S_i's claims), embedded, and the one with the highest cosine to ``H_target``

@@ -1,9 +1,9 @@
-"""The exploration target vector (blueprint §3.4, Eq. 2; spec §5).
+"""The exploration target vector (docs/design-notes.md#guided-exploration).
 
     H_target = normalise(H_i + α · proxy + β · C(S_i, S_j) · (H_i − H_j) / ‖H_i − H_j‖)
 
-The reward gradient is undefined (the critics are not differentiable in H, G9), so ``proxy`` is
-either a caller-supplied direction or ``−H_i`` (v0729: a step "toward the origin"). The last term
+The reward gradient is undefined (the critics are not differentiable in H), so ``proxy`` is
+either a caller-supplied direction or ``−H_i`` (a step "toward the origin"). The last term
 pushes away from the chiral partner ``S_j`` in proportion to how chiral the pair is.
 """
 

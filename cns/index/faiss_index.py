@@ -210,6 +210,8 @@ class FaissVectorIndex:
             raise VectorIndexError("faiss index and id map disagree about which vectors are stored")
         with self._lock:
             self._index = faiss_index
+            if self.kind is IndexKind.HNSW:  # later inserts use this index's build breadth
+                self._hnsw().efConstruction = self.ef_construction
             self._to_int = ids
             self._to_str = {v: k for k, v in ids.items()}
             self._tombstones = tombstones

@@ -114,11 +114,21 @@ def rebuild_from_store(
     dimension: int,
     kind: IndexKind | str = IndexKind.FLAT,
     hnsw_m: int = 32,
+    ef_construction: int = 200,
+    ef_search: int = 256,
+    rebuild_ratio: float = 0.2,
     statuses: Collection[str] | None = None,
     min_trust: float | None = None,
 ) -> tuple[FaissVectorIndex, int]:
     """A fresh index holding every embedded SNO of the store; returns it and its synced seq."""
-    index = FaissVectorIndex(dimension, kind, hnsw_m=hnsw_m)
+    index = FaissVectorIndex(
+        dimension,
+        kind,
+        hnsw_m=hnsw_m,
+        ef_construction=ef_construction,
+        ef_search=ef_search,
+        rebuild_ratio=rebuild_ratio,
+    )
     return index, sync_from_store(index, store, 0, statuses=statuses, min_trust=min_trust)
 
 
@@ -143,9 +153,20 @@ def save_index(index: FaissVectorIndex, path: Path, *, synced_seq: int, model_na
 
 
 def load_index(
-    path: Path, *, dimension: int, kind: IndexKind | str, model_name: str
+    path: Path,
+    *,
+    dimension: int,
+    kind: IndexKind | str,
+    model_name: str,
+    ef_construction: int = 200,
+    ef_search: int = 256,
+    rebuild_ratio: float = 0.2,
 ) -> tuple[FaissVectorIndex, int]:
-    """Load ``path``; raise :class:`VectorIndexError` if missing, corrupt or not what was asked for."""
+    """Load ``path``; raise :class:`VectorIndexError` if missing, corrupt or not what was asked for.
+
+    The graph degree (``hnsw_m``) is the saved one: changing it means rebuilding the graph. The
+    search breadth, the build breadth of later inserts and the rebuild ratio are the caller's.
+    """
     meta_path = sidecar_path(path)
     if not path.is_file() or not meta_path.is_file():
         raise VectorIndexError(f"no saved index at {path}", path=str(path))
@@ -163,7 +184,14 @@ def load_index(
             )
     if hashlib.sha256(data).hexdigest() != meta.get("index_sha256"):
         raise VectorIndexError(f"index file {path} does not match its sidecar checksum", path=str(path))
-    index = FaissVectorIndex(dimension, meta["kind"], hnsw_m=int(meta.get("hnsw_m", 32)))
+    index = FaissVectorIndex(
+        dimension,
+        meta["kind"],
+        hnsw_m=int(meta.get("hnsw_m", 32)),
+        ef_construction=ef_construction,
+        ef_search=ef_search,
+        rebuild_ratio=rebuild_ratio,
+    )
     try:
         index.restore(faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)), meta)
     except (RuntimeError, KeyError, TypeError, ValueError) as exc:

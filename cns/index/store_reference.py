@@ -1,7 +1,7 @@
-"""``StoreReferenceIndex``: a worker's in-memory novelty reference set that follows the store (G14).
+"""``StoreReferenceIndex``: a worker's in-memory novelty reference set that follows the store.
 
-Workers keep no population of their own: the reference set (active SNOs with ``T ≥ τ_ref``,
-spec G6) is a faiss index brought up to date from the store's change feed before every use, so
+Workers keep no population of their own (docs/design-notes.md#one-shared-population): the
+reference set (active SNOs with ``T ≥ τ_ref``) is a faiss index brought up to date from the store's change feed before every use, so
 whatever another worker admitted a moment ago counts on this worker's next task. Unlike
 :class:`~cns.index.synced.SyncedIndex` it is never saved: a worker rebuilds it from the store when
 it starts, which is cheap next to loading the models.

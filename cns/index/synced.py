@@ -53,12 +53,26 @@ class SyncedIndex:
         model_name: str,
         kind: IndexKind | str = IndexKind.FLAT,
         hnsw_m: int = 32,
+        ef_construction: int = 200,
+        ef_search: int = 256,
+        rebuild_ratio: float = 0.2,
         statuses: Collection[str] | None = None,
         min_trust: float | None = None,
     ) -> SyncedIndex:
-        """Load or rebuild the index at ``path``, then sync it with ``store``."""
+        """Load or rebuild the index at ``path``, then sync it with ``store``.
+
+        ``kind`` and the HNSW settings are the ``index.*`` configuration (``hnsw_m`` applies when
+        the graph is built; the others also to a loaded index)."""
         try:
-            index, seq = load_index(path, dimension=dimension, kind=kind, model_name=model_name)
+            index, seq = load_index(
+                path,
+                dimension=dimension,
+                kind=kind,
+                model_name=model_name,
+                ef_construction=ef_construction,
+                ef_search=ef_search,
+                rebuild_ratio=rebuild_ratio,
+            )
             log.info("index.loaded", path=str(path), size=len(index), synced_seq=seq)
         except VectorIndexError as exc:
             if path.exists():
@@ -66,7 +80,15 @@ class SyncedIndex:
             else:
                 log.info("index.build", path=str(path), reason="no saved index")
             index, seq = rebuild_from_store(
-                store, dimension=dimension, kind=kind, hnsw_m=hnsw_m, statuses=statuses, min_trust=min_trust
+                store,
+                dimension=dimension,
+                kind=kind,
+                hnsw_m=hnsw_m,
+                statuses=statuses,
+                min_trust=min_trust,
+                ef_construction=ef_construction,
+                ef_search=ef_search,
+                rebuild_ratio=rebuild_ratio,
             )
             synced = cls(
                 index,

@@ -1,4 +1,4 @@
-"""Narrative ingestion (spec §7): documents → SNOs with claim graphs and linked evidence.
+"""Narrative ingestion: documents → SNOs with claim graphs and linked evidence (docs/ingestion.md).
 
 Loaders read files into :class:`Document` s; an extractor (heuristic offline default, or the LLM
 with the heuristic as fallback) produces an :class:`Extraction`; :func:`build_sno` turns it into

@@ -1,7 +1,8 @@
 """Turn an :class:`Extraction` into a :class:`StructuredNarrativeObject` with full provenance metadata.
 
 One place for the rules every extractor must satisfy: the SNO id is
-``stable_id("sno", document_id, extractor@version)`` (spec G11: deterministic, not salted); edges
+``stable_id("sno", document_id, extractor@version)`` (deterministic, never a salted ``hash()``:
+docs/design-notes.md#deterministic-ids); edges
 are added premise → conclusion and any that would close a cycle is skipped (the SNO raises
 :class:`~cns.errors.GraphCycleError`, caught here and counted); every claim records the keys of
 the evidence that grounds it; and the metadata names the source, the document, the extractor,

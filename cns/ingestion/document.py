@@ -1,6 +1,6 @@
 """The unit of ingestion: a document's readable text, where it came from, and what we know about it.
 
-The id is the SHA-256 of the *normalised* text (spec G11: never Python's salted ``hash()``), so
+The id is the SHA-256 of the *normalised* text (never Python's salted ``hash()``), so
 the same text loaded from a ``.txt`` file, pasted through the API or re-run in another worker
 gets the same id, and re-ingesting it is detectable as a duplicate. ``text`` itself is kept
 exactly as loaded: every evidence span is a character offset into it.

@@ -25,6 +25,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from cns.config.extraction import EdgeNLIConfig
 from cns.core.graph import ROOT_ID, RelationType
 from cns.ingestion.model import ExtractedEdge
 from cns.ports import CONTRADICTION, ENTAILMENT, NLIModel
@@ -108,27 +109,9 @@ def _nli_matrix(nli: NLIModel | None, pairs: list[tuple[str, str]]) -> NDArray[n
     return nli.predict(pairs)
 
 
-@dataclass(frozen=True)
-class NLIPolicy:
-    """When NLI alone may draw an edge.
-
-    Entailment ≥ ``entail`` draws *supports*. Opposition is treated with more suspicion: a
-    document's salient sentences overwhelmingly argue *for* its own thesis, while MNLI-style models
-    over-predict contradiction on long, on-topic sentence pairs that are not paraphrases (the
-    shipped embedded model even rates some sentences as contradicting themselves). So an opposing
-    edge needs ``p_contra ≥ contradict`` and a margin over entailment, **and** a discourse signal
-    (a contrast connective or a counter-argument cue such as "critics argue") unless the model
-    is near-certain (``p_contra ≥ certain``).
-    """
-
-    entail: float = 0.5
-    contradict: float = 0.7
-    margin: float = 0.3
-    certain: float = 0.9
-
-    def opposes(self, p_entail: float, p_contra: float, corroborated: bool) -> bool:
-        confident = p_contra >= self.contradict and p_contra - p_entail >= self.margin
-        return confident and (corroborated or p_contra >= self.certain)
+#: When NLI alone may draw an edge: the ``extraction.nli`` settings (the thresholds and why
+#: opposition needs more than entailment are documented on the class).
+NLIPolicy = EdgeNLIConfig
 
 
 def build_edges(

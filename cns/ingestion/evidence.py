@@ -2,7 +2,7 @@
 
 * A citation becomes an item whose ``source_id`` is the cited work's canonical id (DOI, URL,
   resolved reference) and whose ``content`` is the **citing sentence** — a usable NLI premise,
-  unlike the guide's "Citation reference: [3]" (spec G11).
+  unlike a label such as "Citation reference: [3]".
 * A grounding item is a sentence of the document itself; its ``source_id`` names the document and
   the span, so two sentences are two items and the same sentence ingested twice is one.
 

@@ -16,10 +16,10 @@ The same input, embedder and NLI give the same extraction, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from cns.config.extraction import ExtractionConfig
 from cns.core.evidence import EvidenceItem
 from cns.core.graph import ROOT_ID
 from cns.errors import IngestionError
@@ -27,7 +27,7 @@ from cns.ingestion.analysis import DocumentAnalysis, analyse, citation_evidence
 from cns.ingestion.boilerplate import is_standalone_line, word_count
 from cns.ingestion.cues import ARGUMENT_MARKERS, COUNTER_CUES, count_present, leading_connective
 from cns.ingestion.document import Document
-from cns.ingestion.edges import EdgeNode, NLIPolicy, build_edges
+from cns.ingestion.edges import EdgeNode, build_edges
 from cns.ingestion.evidence import citation_item, sentence_item
 from cns.ingestion.markup import strip_markup
 from cns.ingestion.model import ExtractedClaim, Extraction, StageTimer
@@ -45,21 +45,9 @@ _ROLE_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class ExtractorSettings:
-    """Knobs of the heuristic extractor (defaults measured on ``data/gold``, see docs/ingestion.md)."""
-
-    max_claims: int = 12
-    min_claim_score: float = 0.25
-    #: a thesis with fewer claims than this takes the next best-scoring sentences as claims, so a
-    #: short argument without discourse markers ("A. B. C.") is not reduced to a bare hypothesis
-    min_claims: int = 3
-    min_words: int = 6
-    max_sentences: int = 400
-    neighbour_window: int = 2
-    neighbour_min_similarity: float = 0.35
-    nli: NLIPolicy = field(default_factory=NLIPolicy)
-    include_uncited_references: bool = True
+#: The heuristic extractor's settings are the ``extraction.*`` section of the configuration; the
+#: old name stays for callers that build them directly (``ExtractorSettings(max_claims=3)``).
+ExtractorSettings = ExtractionConfig
 
 
 #: ``(hypothesis, claim texts, evidence) -> NLI pairs`` that a later stage will ask about (the
@@ -82,13 +70,13 @@ class HeuristicExtractor:
         self,
         embedder: Embedder,
         nli: NLIModel | None = None,
-        settings: ExtractorSettings | None = None,
+        settings: ExtractionConfig | None = None,
         *,
         pair_planner: PairPlanner | None = None,
     ) -> None:
         self.embedder = embedder
         self.nli = nli
-        self.settings = settings or ExtractorSettings()
+        self.settings = settings or ExtractionConfig()
         self.pair_planner = pair_planner
 
     def _candidates(self, document: Document, analysis: DocumentAnalysis) -> list[Sentence]:
@@ -96,7 +84,9 @@ class HeuristicExtractor:
 
         def ok(s: Sentence, min_words: int) -> bool:
             standalone = is_standalone_line(document.text, s.start, s.end)
-            return is_candidate(s, min_words=min_words, title=document.title, standalone=standalone)
+            return is_candidate(
+                s, min_words=min_words, max_words=cfg.max_words, title=document.title, standalone=standalone
+            )
 
         found = [s for s in analysis.body if ok(s, cfg.min_words)]
         if not found:  # short texts: any statement that is not a title or page furniture

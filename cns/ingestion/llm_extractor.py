@@ -1,4 +1,5 @@
-"""LLM extraction (spec §7.1, G8-style JSON), validated hard and backed by the heuristic extractor.
+"""LLM extraction (a JSON answer against a schema), validated hard and backed by the heuristic
+extractor (docs/design-notes.md#structured-llm-output).
 
 The LLM proposes ``{hypothesis, claims, edges, evidence}``; this module checks that the answer
 parses and matches the schema, that ids are unique and known, that relations are valid, that the

@@ -2,7 +2,7 @@
 
 Numbered (``[3] …``, ``3. …``) and author-year lists are both read. An entry's canonical source
 id is its DOI, arXiv id or URL when it has one (so two documents citing the same paper share an
-evidence key, spec G7), otherwise a hash of the entry text without its number.
+evidence key: docs/design-notes.md#evidence-identity), otherwise a hash of the entry text without its number.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Three kinds of signal, each in [0, 1], combined with fixed, documented weights:
   sentence the rest of the document is "about"), min-max scaled within the document, plus the
   similarity to the title when there is one.
 
-Cue phrases alone pick the first "we show" sentence (the guide's floor); centrality alone picks a
+Cue phrases alone pick the first "we show" sentence (the baseline to beat); centrality alone picks a
 bland summary sentence; together they pick the claim the document is built around.  Titles,
 bylines and page furniture are not candidates at all (:mod:`cns.ingestion.boilerplate`), and a
 sentence that reports the other side's view ("critics argue …") is penalised as a thesis.

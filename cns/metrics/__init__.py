@@ -1,4 +1,4 @@
-"""Relational metrics between SNOs (spec §4): chirality, opposition, entanglement, potential.
+"""Relational metrics between SNOs: chirality, opposition, entanglement, potential.
 
 All functions are pure: they take vectors, probabilities or SNOs and return numbers. The NLI or
 embedding model needed for opposition is passed in explicitly.

@@ -1,16 +1,16 @@
 """Chirality: how strongly two trusted narratives *oppose* each other.
 
-The blueprint defines ``CScore = (1 − cos(H_a, H_b)) · T_a · T_b`` (the guide divides by 2 to
-land in [0, 1]). Cosine distance measures a change of *topic*, not of *stance*: "coffee improves
-productivity" and "coffee harms productivity" are close in embedding space (spec §13 G2). CNS
-therefore defaults to a stance-based opposition from an NLI model::
+The original formula is ``CScore = (1 − cos(H_a, H_b)) · T_a · T_b`` (halved to land in [0, 1]).
+Cosine distance measures a change of *topic*, not of *stance*: "coffee improves productivity"
+and "coffee harms productivity" are close in embedding space
+(docs/design-notes.md#opposition-not-distance). CNS therefore defaults to a stance-based opposition from an NLI model::
 
     opposition(a, b) = max(p_contra(a → b), p_contra(b → a))
     chirality(a, b)  = opposition(a, b) · T_a · T_b
 
 ``chirality.method`` selects ``narrative`` (default: hypothesis, claims and shared evidence of the
 two SNOs, :mod:`cns.metrics.narrative`), ``nli`` (the two hypotheses only, the formula above),
-``embedding`` (the blueprint, kept for logging and comparison) or ``hybrid``
+``embedding`` (the original ``1 − cos``, kept for logging and comparison) or ``hybrid``
 (``w · nli + (1 − w) · embedding``). Text pairs have no claims or evidence, so for
 :func:`opposition_scores` ``narrative`` is the sentence-level ``nli`` formula.
 """
@@ -55,7 +55,8 @@ def blueprint_chirality_batch(
 def blueprint_chirality(
     sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject, *, halve: bool = True
 ) -> float:
-    """The guide's chirality of two SNOs; 0 when an embedding or a trust score is missing."""
+    """The original ``(1 − cos) · T_a · T_b`` chirality of two SNOs; 0 when an embedding or a trust
+    score is missing."""
     if (
         sno_a.hypothesis_embedding is None
         or sno_b.hypothesis_embedding is None
@@ -159,7 +160,7 @@ def chirality_score(
     """Chirality of two evaluated SNOs by the configured method; 0 if a trust score is missing.
 
     The ``embedding`` method uses the stored hypothesis embeddings (no model call), exactly as the
-    blueprint; the ``nli`` and ``hybrid`` methods compare the hypothesis texts; ``narrative``
+    original formula; the ``nli`` and ``hybrid`` methods compare the hypothesis texts; ``narrative``
     compares the whole narratives (:func:`cns.metrics.narrative.narrative_opposition`).
     """
     config = config or ChiralityConfig()

@@ -1,10 +1,11 @@
-"""Evidential entanglement: the Jaccard index of two SNOs' evidence (spec §4.2, G7).
+"""Evidential entanglement: the Jaccard index of two SNOs' evidence
+(docs/design-notes.md#evidence-identity).
 
 Evidence is compared by **canonical key** over *source* items only — citations, references and
 data; an SNO's quotes of its own document ground its claims but are not sources two documents
 can share (``EvidenceItem.is_source``). Keys are (normalised DOI / arXiv id / URL, else a content
 hash), so two documents that cite the same paper in different spellings share evidence. The
-optional quality-weighted form (Ideas Paper) is ``Σ_{∩} w / Σ_{∪} w`` with each item's
+optional quality-weighted form is ``Σ_{∩} w / Σ_{∪} w`` with each item's
 ``quality`` as its weight (the higher weight wins when both sides hold the key).
 """
 

@@ -1,4 +1,4 @@
-"""Synthesis potential: how promising a pair is for synthesis (spec §4.3).
+"""Synthesis potential: how promising a pair is for synthesis.
 
 ``P = sqrt(C · E) · (1 + 0.2 · (1 − |C − E|))`` — the geometric mean rewards pairs that are both
 opposed *and* entangled, and the bonus favours balanced pairs. 0 if either input is ≤ 0.

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cns.config.backends import backend_names, unknown_backend_message
 from cns.config.settings import CNSConfig
 from cns.errors import ConfigError
 from cns.logging_setup import get_logger
@@ -21,7 +22,8 @@ from cns.ports import Embedder, LLMClient, NLIModel
 
 log = get_logger(__name__)
 
-NLI_BACKENDS = ("auto", "embedded", "transformers", "llm", "fake", "fake-slow")
+#: The NLI backends this factory builds: the registry's (cns/config/backends.py).
+NLI_BACKENDS = backend_names("nli")
 
 
 def load_embedder(config: CNSConfig | None = None, *, backend: str | None = None) -> Embedder:
@@ -51,7 +53,7 @@ def load_embedder(config: CNSConfig | None = None, *, backend: str | None = None
             return CachedEmbedder(embedder, config.data_dir / "cache" / "embeddings.sqlite3")
         embedder.warm_up()
         return embedder
-    raise ConfigError.for_key("models.embedding_backend", f"unknown backend {chosen!r}")
+    raise ConfigError.for_key("models.embedding_backend", unknown_backend_message("embedding", chosen))
 
 
 def _nli_cache_path(config: CNSConfig) -> Path:
@@ -159,9 +161,7 @@ def load_nli(backend: str | None = None, config: CNSConfig | None = None) -> NLI
     chosen = (backend or config.models.nli_backend).lower()
     builder = _NLI_BUILDERS.get(chosen)
     if builder is None:
-        raise ConfigError.for_key(
-            "models.nli_backend", f"unknown backend {chosen!r}; expected one of {NLI_BACKENDS}"
-        )
+        raise ConfigError.for_key("models.nli_backend", unknown_backend_message("nli", chosen))
     return builder(config)
 
 
@@ -185,6 +185,4 @@ def load_llm(config: CNSConfig | None = None, *, required: bool = False) -> LLMC
         from cns.models.llm_openai import OpenAICompatibleLLM
 
         return OpenAICompatibleLLM.from_config(config.llm)
-    raise ConfigError.for_key(
-        "llm.backend", f"unknown backend {backend!r}; expected none, fake or one of {HTTP_BACKENDS}"
-    )
+    raise ConfigError.for_key("llm.backend", unknown_backend_message("llm", backend))

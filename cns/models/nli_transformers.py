@@ -1,9 +1,9 @@
 """NLI with any MNLI-style Hugging Face sequence classifier (``models.nli_backend: transformers``).
 
-Works with ``roberta-large-mnli`` (the guide's default), ``cross-encoder/nli-*`` models and any
+Works with ``roberta-large-mnli`` (the default ``models.nli``), ``cross-encoder/nli-*`` models and any
 local folder holding such a model. The label order is read from the model's ``id2label``
 **case-insensitively** (roberta-large-mnli uses CONTRADICTION/NEUTRAL/ENTAILMENT; others use
-lower case or a different order, spec §3.2) and the output is re-ordered to CNS's fixed
+lower case or a different order) and the output is re-ordered to CNS's fixed
 (entailment, neutral, contradiction). Inputs are batched and truncated; no gradients are kept.
 """
 

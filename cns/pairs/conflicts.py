@@ -1,7 +1,7 @@
 """Conflict points of chiral pairs: which statements of the two narratives contradict each other.
 
-The guide flagged a conflict when one claim held a word and the other its antonym from a fixed
-list (v0729 ``_identify_conflicts``); CNS asks the NLI model instead. For every claim pair across
+A word-and-antonym list misses most real disagreements (and flags negated agreement), so CNS
+asks the NLI model instead. For every claim pair across
 the two reasoning graphs, both directions are scored and ``p = max(p_contra(a→b), p_contra(b→a))``;
 pairs above the threshold are kept, strongest first, at most ``top``. The hypothesis-vs-hypothesis
 conflict is always listed first, whatever its probability, because it is the conflict the

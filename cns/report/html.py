@@ -16,13 +16,13 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cns import __version__
 from cns.core.pair_json import pair_json
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.pairs.types import ChiralPair
 from cns.report.exports import sno_to_mermaid
 from cns.report.plots import pair_scatter, reasoning_graph_svg, trust_histograms
 from cns.synthesis.view import synthesis_view
+from cns.version import __version__
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """Jobs: the one path by which the API, the CLI and Celery tasks create and run background work.
 
-Submitting (API side) follows the outbox pattern of anchors B.1: the document and the job row
+Submitting (API side) follows the outbox pattern: the document and the job row
 are committed first (in one transaction), then only the job id is published. If the broker
 refuses within the publish deadline the job is marked overdue (``deadline = now``) so the
-reconciler publishes it later, and :class:`~cns.services.publisher.BrokerUnavailable` tells the
-caller to answer 503.
+reconciler publishes it later, and :class:`~cns.errors.BrokerUnavailable` tells the caller to
+answer 503. Messages go out through the :class:`~cns.ports.Publisher` port: this module never
+imports the broker library.
 
 Running (worker side) is safe under at-least-once delivery: a finished job is a logged no-op
 (``job.already_completed``), every delivery is counted (``claim_job``), and a job delivered more
@@ -24,6 +25,7 @@ from typing import Any
 
 from cns.config.settings import CNSConfig
 from cns.errors import (
+    BrokerUnavailable,
     CNSError,
     IngestionError,
     JobError,
@@ -32,16 +34,13 @@ from cns.errors import (
     ValidationError,
 )
 from cns.logging_setup import bound_context, get_logger
-from cns.services.publisher import BrokerUnavailable, Publisher
+from cns.ports import Publisher
+from cns.services.job_kinds import INGEST, PROCESS_INGESTION
 from cns.store.sql import JobRecord, JobState, NewDocument, SQLStore, document_id_for
 from cns.store.sql.schema import utcnow
-from cns.worker.celery_app import PROCESS_INGESTION
 
 log = get_logger(__name__)
 
-INGEST = "ingest"
-SYNTHESIZE = "synthesize"
-RESCORE = "rescore"
 MAX_IDEMPOTENCY_KEY_CHARS = 200
 #: Errors that a retry cannot fix: the job fails at once, without another delivery.
 PERMANENT_ERRORS: tuple[type[CNSError], ...] = (

@@ -1,8 +1,8 @@
 """Measure NLI backends on the public splits: the service behind ``cns eval models``.
 
 Each backend is loaded through :func:`cns.models.load_nli` exactly as the product loads it, then
-scored by :func:`cns.models.evaluation.evaluate` on the same pairs. The blueprint's chirality
-``1 − cos(H_a, H_b)`` is included as a baseline row (``blueprint-cosine``) so every table shows
+scored by :func:`cns.models.evaluation.evaluate` on the same pairs. The original chirality
+term ``1 − cos(H_a, H_b)`` is included as a baseline row (``blueprint-cosine``) so every table shows
 what stance-based opposition gains over topic distance.
 """
 
@@ -27,7 +27,7 @@ BASELINE = "blueprint-cosine"
 
 
 class CosineAsNLI:
-    """Blueprint baseline: p_contra = (1 − cos)/2, p_entail = (1 + cos)/2, ranked like 1 − cos."""
+    """The cosine baseline: p_contra = (1 − cos)/2, p_entail = (1 + cos)/2, ranked like 1 − cos."""
 
     version = "1"
 

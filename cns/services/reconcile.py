@@ -1,4 +1,5 @@
-"""The reconciler: the database is the record, Redis only a delivery mechanism (anchors B.2, B.5).
+"""The reconciler: the database is the record, Redis only a delivery mechanism
+(docs/reliability.md#the-design-the-tests-rely-on).
 
 A job can be lost by the broker (Redis restarted without persistence, a publish that failed
 after the row was committed, a message acked when a hard time limit killed its worker). The
@@ -18,16 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cns.config.settings import CNSConfig
+from cns.errors import BrokerUnavailable
 from cns.logging_setup import get_logger
-from cns.services.jobs import INGEST, RESCORE, SYNTHESIZE
-from cns.services.publisher import BrokerUnavailable, Publisher
+from cns.ports import Publisher
+from cns.services.job_table import task_for_kind
 from cns.store.sql import JobRecord, JobState, SQLStore
 from cns.store.sql.schema import utcnow
-from cns.worker.celery_app import PROCESS_INGESTION, RESCORE_POPULATION, SYNTHESIZE_PAIR
 
 log = get_logger(__name__)
-
-TASK_FOR_KIND = {INGEST: PROCESS_INGESTION, SYNTHESIZE: SYNTHESIZE_PAIR, RESCORE: RESCORE_POPULATION}
 
 
 @dataclass
@@ -62,7 +61,7 @@ def reconcile_jobs(
             pending = []
     new_deadline = now + timedelta(seconds=config.celery.job_deadline_seconds)
     for job in [*pending, *started]:
-        task = TASK_FOR_KIND.get(job.kind)
+        task = task_for_kind(job.kind)
         if task is None:
             continue
         if job.attempts >= config.celery.max_deliveries:

@@ -67,6 +67,9 @@ def open_runtime(
         model_name=f"{manager.embedder.name}@{manager.embedder.version}",
         kind=config.index.kind,
         hnsw_m=config.index.hnsw_m,
+        ef_construction=config.index.ef_construction,
+        ef_search=config.index.ef_search,
+        rebuild_ratio=config.index.rebuild_ratio,
         statuses={SNOStatus.ACTIVE.value},
         min_trust=config.thresholds.novelty_reference_trust,
     )

@@ -1,9 +1,9 @@
-"""The population as seen by a worker: the database plus a reference index synced from it (G14).
+"""The population as seen by a worker: the database plus a reference index synced from it.
 
-The guide's workers each kept their own in-memory population, so novelty and pair search
-differed between replicas. Here every worker process holds only a *cache*: the novelty reference
-index (active SNOs with ``T ≥ τ_ref``, spec G6), brought up to date from the store's monotonic
-``seq`` change feed before every use (:class:`~cns.index.store_reference.StoreReferenceIndex`;
+Workers that each kept their own in-memory population would disagree about novelty and pairs
+(docs/design-notes.md#one-shared-population). Here every worker process holds only a *cache*:
+the novelty reference index (active SNOs with ``T ≥ τ_ref``), brought up to date from the
+store's monotonic ``seq`` change feed before every use (:class:`~cns.index.store_reference.StoreReferenceIndex`;
 a sync that finds the store's change counter unmoved is one primary-key read). Whatever another
 worker admitted a moment ago is therefore part of this worker's reference set on its next task,
 and no state exists only in a worker.

@@ -1,4 +1,4 @@
-"""The population lifecycle as background jobs over the shared store (spec §8.2, G12, G14).
+"""The population lifecycle as background jobs over the shared store.
 
 Nothing here decides anything about pairs or syntheses: the steps are the lifecycle's
 (:mod:`cns.workflow.lifecycle`), the same that ``cns run`` takes; this module only turns them
@@ -24,10 +24,10 @@ from typing import Any
 from cns.config.settings import CNSConfig
 from cns.errors import JobError
 from cns.logging_setup import get_logger
-from cns.services.jobs import RESCORE, SYNTHESIZE, JobHandler, Submission, submit_job
-from cns.services.publisher import Publisher
+from cns.ports import Publisher
+from cns.services.job_kinds import RESCORE, RESCORE_POPULATION, SYNTHESIZE, SYNTHESIZE_PAIR
+from cns.services.jobs import JobHandler, Submission, submit_job
 from cns.store.sql import JobRecord, SQLStore, pair_id_for
-from cns.worker.celery_app import RESCORE_POPULATION, SYNTHESIZE_PAIR
 from cns.workflow.lifecycle import (
     find_and_record_pairs,
     mark_rescored,

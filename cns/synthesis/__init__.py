@@ -1,4 +1,4 @@
-"""Synthesis of chiral pairs into new narratives (spec §6, §13 G8, G10, G12).
+"""Synthesis of chiral pairs into new narratives (docs/synthesis.md).
 
 ``SynthesisEngine(config, evaluator=..., llm=None).synthesize(pair, population=...)`` returns a
 :class:`SynthesisResult` (``accepted``, ``sno``, ``reasons``, ``attempts``, ``strategy``,

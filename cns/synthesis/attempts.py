@@ -1,6 +1,7 @@
-"""Loop hygiene for synthesis (spec §13 G12): attempt records with a cooldown, and a concurrency cap.
+"""Loop hygiene for synthesis: attempt records with a cooldown, and a concurrency cap.
 
-The guide's loop re-queued the same top pairs every 30 s. An :class:`AttemptLog` remembers, per
+A loop that re-queues the best pairs on every pass synthesizes the same pairs forever
+(docs/design-notes.md#loop-hygiene). An :class:`AttemptLog` remembers, per
 unordered pair ``(min_id, max_id)``, when it was last tried and how it ended; a pair is eligible
 again only after ``population.synthesis_cooldown_seconds``. The in-memory log serves one process;
 the persistence layer implements the same protocol in SQL.

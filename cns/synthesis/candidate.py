@@ -1,4 +1,5 @@
-"""Turning the LLM's JSON into a candidate SNO, and every reason to refuse it (spec §6.5, G8).
+"""Turning the LLM's JSON into a candidate SNO, and every reason to refuse it
+(docs/design-notes.md#structured-llm-output).
 
 Findings are plain sentences written to be sent back to the model in a refinement round, so each
 names the offending id and what is allowed. A candidate is built only when there are none.

@@ -1,4 +1,5 @@
-"""The synthesis engine: pair → candidate SNO → critics → accept or reject (spec §6, G8, G10, G12).
+"""The synthesis engine: pair → candidate SNO → critics → accept or reject
+(docs/design-notes.md#synthesis-is-judged-like-any-narrative).
 
 With an LLM: the dialectical prompt, JSON answer, validation (:mod:`cns.synthesis.candidate`),
 critic evaluation, and up to ``population.max_refinements`` refinement rounds fed by the
@@ -9,7 +10,7 @@ Both paths then go through the provenance audit (:mod:`cns.synthesis.provenance`
 traced to the parent spans it rests on, unsupported claims are dropped or flagged, and a
 hypothesis no span supports rejects the synthesis with that reason.
 
-The candidate is scored against the **population's** reference index (not only its parents, G6),
+The candidate is scored against the **population's** reference index (not only its parents),
 excluding nothing but itself, and accepted iff ``T ≥ thresholds.synthesis``. Every attempt's raw
 text, prompt hash and findings go into ``metadata`` so a synthesis can be audited and replayed.
 """
@@ -26,12 +27,12 @@ from typing import Any
 from cns.config.settings import CNSConfig
 from cns.core.ids import stable_id
 from cns.core.sno import StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.errors import CNSError, LLMResponseError, ModelError, ModelUnavailableError
 from cns.logging_setup import get_logger
 from cns.models.json_output import extract_json_object
 from cns.pairs.types import ChiralPair
 from cns.ports import LLMClient, NLIModel
-from cns.services.evaluation import Evaluator, build_reference_index
 from cns.synthesis.attempts import AttemptLog, InMemoryAttemptLog, Outcome, SynthesisLimiter
 from cns.synthesis.candidate import build_candidate, hypothesis_findings
 from cns.synthesis.dialectical import offline_candidate

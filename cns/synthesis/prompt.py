@@ -1,4 +1,5 @@
-"""The dialectical synthesis prompt (spec §6.3, G8) and the evidence catalogue it refers to.
+"""The dialectical synthesis prompt (JSON answer against a schema) and the evidence catalogue it
+refers to.
 
 Design decisions:
 

@@ -1,4 +1,4 @@
-"""The outcome of one synthesis and the numbers that describe it (spec §6.6)."""
+"""The outcome of one synthesis and the numbers that describe it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class SynthesisResult:
     """``accepted`` iff a valid candidate reached ``T ≥ thresholds.synthesis``.
 
     ``sno`` is the evaluated candidate — also when the critics rejected it, so the caller can
-    archive it with its reasons (G12) — and ``None`` when no valid candidate was produced or the
+    archive it with its reasons — and ``None`` when no valid candidate was produced or the
     pair was ``skipped`` (cooldown). ``reasons`` explain a rejection or skip in plain words.
     """
 

@@ -1,9 +1,8 @@
-"""Synthesis strategy selection (spec §6.2, v0729 ``AdvancedSynthesisEngine``).
+"""Synthesis strategy selection from a pair's chirality and entanglement.
 
 Rules, checked in order: ``C > .8 and E > .7`` → DIALECTICAL; ``E > .8 and C > .5`` →
-EVIDENTIAL; ``C < .6`` → COMPLEMENTARY; otherwise TRANSCENDENT. The guide wrote out only the
-dialectical template; here every strategy shares the dialectical prompt and adds one sentence of
-strategy-specific guidance (:data:`STRATEGY_GUIDANCE`).
+EVIDENTIAL; ``C < .6`` → COMPLEMENTARY; otherwise TRANSCENDENT. Every strategy shares the
+dialectical prompt and adds one sentence of strategy-specific guidance (:data:`STRATEGY_GUIDANCE`).
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ STRATEGY_GUIDANCE: dict[SynthesisStrategy, str] = {
 
 
 def select_strategy(chirality: float, entanglement: float) -> SynthesisStrategy:
-    """The §6.2 rule for a pair's chirality ``C`` and entanglement ``E``."""
+    """The strategy rule above for a pair's chirality ``C`` and entanglement ``E``."""
     if chirality > 0.8 and entanglement > 0.7:
         return SynthesisStrategy.DIALECTICAL
     if entanglement > 0.8 and chirality > 0.5:

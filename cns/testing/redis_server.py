@@ -20,7 +20,8 @@ import redis
 
 from cns.testing.services import ServiceUnavailableError
 
-#: The settings anchors B.5 requires of a broker: nothing evicted, every write appended to disk.
+#: The settings a broker needs so it cannot lose queued work (cns/worker/redis_guard.py): nothing
+#: evicted, every write appended to disk.
 SAFE_ARGS = ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction")
 #: A throw-away broker: a restart forgets every queued message (the R18 negative control).
 VOLATILE_ARGS = ("--appendonly", "no", "--save", "", "--maxmemory-policy", "noeviction")

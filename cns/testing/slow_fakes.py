@@ -1,4 +1,4 @@
-"""Fault knobs for service tests: a rule NLI that is slow, or deadly, on purpose (anchors B.6).
+"""Fault knobs for service tests: a rule NLI that is slow, or deadly, on purpose (docs/reliability.md).
 
 Reliability tests must keep the real code path and put the fault into a fake model, never into
 an ``if TESTING`` branch. :class:`SlowRuleNLI` answers exactly like

@@ -1,4 +1,4 @@
-"""Build the Celery app from :class:`CNSConfig` with the reliability baseline of anchors B.5.
+"""Build the Celery app from :class:`CNSConfig` with the reliability baseline of docs/reliability.md.
 
 Why each setting (the short version; docs/deployment.md has the long one):
 
@@ -7,8 +7,9 @@ Why each setting (the short version; docs/deployment.md has the long one):
   database (``max_deliveries``) stops a poison document from looping forever.
 * ``worker_prefetch_multiplier`` (1): only running tasks are reserved, so a crash loses nothing
   that was merely waiting in a worker's buffer.
-* the visibility timeout is set in all three places Celery/kombu read it (B.2), and the hard
-  time limit is validated below it by the config, so Redis never redelivers a running task.
+* the visibility timeout is set in all three places Celery/kombu read it (each reads its own
+  copy), and the hard time limit is validated below it by the config, so Redis never redelivers
+  a running task.
 * JSON only, task arguments are job ids: untrusted bytes never reach pickle and messages stay
   small; the job table, not the result backend, is the record of what happened.
 * socket timeouts + ``health_check_interval``: a silent (half-open) Redis is detected instead of
@@ -23,19 +24,36 @@ from typing import Any, Literal
 from celery import Celery
 
 from cns.config.settings import CNSConfig
+from cns.services.job_kinds import (
+    EVALUATE_SNO,
+    FIND_PAIRS,
+    PROCESS_INGESTION,
+    RECONCILE_JOBS,
+    RESCORE_POPULATION,
+    SYNTHESIZE_PAIR,
+)
 
 APP_NAME = "cns_tasks"
 QUEUE = "cns"
 Role = Literal["worker", "api"]
 
-#: Task names (stable: they are part of the message format between API and workers).
-PROCESS_INGESTION = "cns.process_ingestion"
-EVALUATE_SNO = "cns.evaluate_sno"
-FIND_PAIRS = "cns.find_pairs"
-SYNTHESIZE_PAIR = "cns.synthesize_pair"
-RESCORE_POPULATION = "cns.rescore_population"
-RECONCILE_JOBS = "cns.reconcile_jobs"
+#: The readiness probe's task (no job row behind it; it only answers through the broker). The
+#: other task names live with the job table (:mod:`cns.services.job_kinds`), re-exported here.
 CANARY = "cns.canary"
+
+__all__ = [
+    "CANARY",
+    "EVALUATE_SNO",
+    "FIND_PAIRS",
+    "PROCESS_INGESTION",
+    "QUEUE",
+    "RECONCILE_JOBS",
+    "RESCORE_POPULATION",
+    "SYNTHESIZE_PAIR",
+    "celery_settings",
+    "make_celery",
+    "transport_options",
+]
 
 #: Seconds between the restore sweeps of unacked messages (kombu >= 5.7 honours it; older ignore it).
 UNACKED_RESTORE_INTERVAL = 10
@@ -119,7 +137,8 @@ def celery_settings(config: CNSConfig, role: Role = "worker") -> dict[str, Any]:
 
 
 def make_celery(config: CNSConfig, role: Role = "worker") -> Celery:
-    """A configured Celery app named ``cns_tasks`` (tasks are registered by :mod:`cns.tasks`)."""
+    """A configured Celery app named ``cns_tasks``, without tasks (:func:`cns.worker.app.create_worker_app`
+    registers them; the API publishes through an app of role ``api``)."""
     app = Celery(APP_NAME)
     app.conf.update(celery_settings(config, role))
     return app

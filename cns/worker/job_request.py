@@ -3,7 +3,7 @@
 Two ways a job task ends without its body getting to call ``fail_job``:
 
 * **hard time limit** (``task_time_limit``): the pool kills the child outright. The soft limit
-  lets the body clean up (``time_limit`` in :mod:`cns.tasks`); a body that ignores it — a native
+  lets the body clean up (``time_limit`` in :mod:`cns.worker.app`); a body that ignores it — a native
   call, a careless ``except Exception`` — is killed, and nothing in the child writes the job row.
 * **worker lost without requeue**: the child dies (OOM kill, segfault) and Celery acks the
   message instead of putting it back (``task_reject_on_worker_lost`` off, or an early ack).
@@ -40,14 +40,14 @@ from celery.worker.request import Request
 
 from cns.config.settings import get_config
 from cns.logging_setup import get_logger
+from cns.services.job_table import JOB_TASK_NAMES
 from cns.services.jobs import fail_job
 from cns.store.sql import SQLStore
-from cns.worker.celery_app import PROCESS_INGESTION, SYNTHESIZE_PAIR
 
 log = get_logger(__name__)
 
 #: Tasks whose only argument is a job id (the others have no job row to fail).
-JOB_TASKS = frozenset({PROCESS_INGESTION, SYNTHESIZE_PAIR})
+JOB_TASKS = JOB_TASK_NAMES
 #: How Celery reports a child that died: billiard >= 4.3 may report the exit itself first.
 _LOST = (WorkerLostError, SystemExit, KeyboardInterrupt)
 MAX_REASON_CHARS = 2000

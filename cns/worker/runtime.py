@@ -1,10 +1,16 @@
 """What one worker process holds: the store, the models and a publisher — built once per process.
 
-Models are loaded once per *process* (spec §9: "models load once per worker"), not per task and
-not at import time: :func:`get_runtime` builds the runtime lazily and rebuilds it after a fork
-(a prefork child must not reuse the parent's database connections). ``worker_process_init``
-calls it, so the first task does not pay for model loading. Nothing here is population state:
-the store is shared, and the manager's reference index is a synced cache of it (G14).
+Models are loaded once per *process*, not per task (loading an NLI model takes seconds) and not
+at import time: :func:`get_runtime` builds the runtime lazily and rebuilds it after a fork (a
+prefork child must not reuse the parent's database connections). ``worker_process_init`` calls
+it, so the first task does not pay for model loading. Nothing here is population state: the
+store is shared, and the manager's reference index is a synced cache of it, so every worker
+scores against the same population.
+
+The Celery app is *given* to this module (:func:`bind_app`, called by
+:func:`cns.worker.app.create_worker_app`): the runtime's publisher sends follow-up jobs through
+the worker's own app, and importing this module builds no app, connects no signal and leaves
+logging alone.
 
 A worker searches one query per task; the faiss index runs such searches on one OpenMP thread
 (:func:`~cns.index.faiss_index.search_threads`), scoped to the search so the NLI model keeps its
@@ -16,14 +22,19 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cns.config.settings import CNSConfig, get_config
+from cns.errors import ConfigError
 from cns.logging_setup import get_logger
 from cns.models import load_embedder, load_llm, load_nli
-from cns.services.publisher import CeleryPublisher
 from cns.services.shared_state import SharedStateManager
 from cns.store.sql import SQLStore
 from cns.worker.celery_app import QUEUE
+from cns.worker.publisher import CeleryPublisher
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 log = get_logger(__name__)
 
@@ -42,11 +53,18 @@ class WorkerRuntime:
 
 _lock = threading.Lock()
 _runtime: WorkerRuntime | None = None
+_app: Celery | None = None
 
 
-def build_runtime(config: CNSConfig) -> WorkerRuntime:
-    from cns.tasks import app  # the worker's own Celery app publishes follow-up jobs
+def bind_app(app: Celery) -> None:
+    """Use ``app`` to publish the follow-up jobs of this process's runtime (the worker's own app)."""
+    global _app
+    with _lock:
+        _app = app
 
+
+def build_runtime(config: CNSConfig, app: Celery) -> WorkerRuntime:
+    """Open the store, load the models and wrap ``app`` in a publisher."""
     log.info("worker.initializing_cns_manager", pid=os.getpid())
     store = SQLStore.open(config=config)
     manager = SharedStateManager(
@@ -66,7 +84,12 @@ def get_runtime() -> WorkerRuntime:
     global _runtime
     with _lock:
         if _runtime is None or _runtime.pid != os.getpid():
-            _runtime = build_runtime(get_config())
+            if _app is None:
+                raise ConfigError(
+                    "the worker runtime has no Celery app: build the worker with "
+                    "cns.worker.app.create_worker_app(config) (or run `celery -A cns.tasks worker`)"
+                )
+            _runtime = build_runtime(get_config(), _app)
         return _runtime
 
 

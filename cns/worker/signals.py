@@ -19,20 +19,23 @@ from celery import signals
 from cns.config.settings import get_config
 from cns.errors import ConfigError
 from cns.logging_setup import configure_logging, get_logger
-from cns.services.redis_guard import check_broker_at_startup
-from cns.worker.celery_app import PROCESS_INGESTION, SYNTHESIZE_PAIR
+from cns.services.job_table import JOB_TASK_NAMES
+from cns.worker.redis_guard import check_broker_at_startup
 from cns.worker.runtime import get_runtime, reset_runtime
 
 log = get_logger(__name__)
 
-JOB_TASKS = frozenset({PROCESS_INGESTION, SYNTHESIZE_PAIR})
+JOB_TASKS = JOB_TASK_NAMES
 _BOUND = ("task_id", "task", "job_id")
 
 
 def configure_process_logging(**_: Any) -> None:
-    """JSON logging from config; also called when :mod:`cns.tasks` is imported, before Celery starts."""
+    """JSON logging from config; also called by :func:`cns.worker.app.create_worker_app`, before
+    Celery starts."""
     config = get_config()
-    configure_logging(level=config.log_level, fmt=config.log_format)
+    configure_logging(
+        level=config.log_level, fmt=config.log_format, text_preview_chars=config.log_text_preview_chars
+    )
     logging.captureWarnings(True)  # warnings become JSON log lines too, not raw stderr text
     # billiard's "multiprocessing" logger neither propagates nor has a handler, so its errors (e.g.
     # "Process 'ForkPoolWorker-1' exited with signal 9" after an OOM kill) reached stderr as raw
@@ -45,7 +48,8 @@ EXIT_CONFIG = 78
 
 
 def _refuse_unsafe_broker(**_: Any) -> None:
-    """Before the pool starts: refuse a broker Redis that can lose tasks (prod profile, R19).
+    """Before the pool starts: refuse a broker Redis that can lose tasks (prod profile, R19 in
+    docs/reliability.md).
 
     Celery logs and swallows an ``Exception`` raised by a signal handler, so the refusal is a
     ``SystemExit``; the ``config.redis_unsafe`` event has been logged by then.

@@ -2,11 +2,11 @@
 
 A thin orchestrator over ports: models come from :mod:`cns.models` (built lazily from config
 unless injected), SNOs go to an :class:`~cns.ports.SNOStore` (in-memory by default, SQL later),
-and the novelty reference is the set of active SNOs with ``T ≥ τ_ref`` (spec G6), kept in a vector
+and the novelty reference is the set of active SNOs with ``T ≥ τ_ref``, kept in a vector
 index that is built from the store once and then updated as SNOs are admitted. Nothing is kept in
 module globals, so several managers (tests, workers) never share state by accident.
 
-Decisions (spec §8.3, G12, G14): an SNO with ``T > thresholds.ingest`` becomes ``active``;
+Decisions: an SNO with ``T > thresholds.ingest`` becomes ``active``;
 otherwise it is ``archived`` with ``metadata["archive_reason"]`` — never silently dropped. The SNO
 id is derived from the document id and the extractor, so re-ingesting the same text returns the
 stored SNO (a logged no-op) in every process.
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cns.config.settings import CNSConfig
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.critics.grounding import GroundingCritic
 from cns.errors import CNSError, IngestionError, SNONotFoundError
 from cns.ingestion.builder import build_sno, sno_id_for
@@ -30,10 +31,9 @@ from cns.ingestion.llm_extractor import LLMExtractor, LLMUnavailableExtractor
 from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, load_path
 from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
-from cns.logging_setup import bound_context, get_logger
+from cns.logging_setup import bound_context, get_logger, preview, text_preview_chars
 from cns.models.session import ModelSession
 from cns.ports import Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
-from cns.services.evaluation import Evaluator, build_reference_index
 from cns.store.memory import InMemorySNOStore
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 
@@ -98,7 +98,7 @@ class CNSWorkflowManager:
     ) -> None:
         self.config = config or CNSConfig()
         self.store: SNOStore = store if store is not None else InMemorySNOStore()
-        self.extractor_settings = extractor_settings or ExtractorSettings()
+        self.extractor_settings = extractor_settings or self.config.extraction
         self._embedder = embedder
         self._nli = nli
         self._llm: LLMClient | object | None = llm if llm is not None else _UNSET
@@ -338,6 +338,8 @@ class CNSWorkflowManager:
         """Ingest ``document``: (its SNO, whether it was already stored, the job ``completion`` recorded)."""
         with bound_context(document_id=document.document_id[:16]):
             log.info("sno_ingestion.started", source=document.source, chars=document.char_count)
+            if text_preview_chars() > 0:  # document text only at DEBUG, and only as much as configured
+                log.debug("sno_ingestion.text", source=document.source, preview=preview(document.text))
             try:
                 sno_id = sno_id_for(document.document_id, self.extractor_tag)
                 existing = self._existing(sno_id)

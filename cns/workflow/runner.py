@@ -1,10 +1,10 @@
-"""The asyncio runner of the guide's chapter 5, with its defects fixed (spec §8, G12, G15).
+"""The asyncio runner of ``cns loop`` (docs/design-notes.md#the-asyncio-runner).
 
 * One ``asyncio.PriorityQueue`` of :class:`ProcessingTask` (synthesis before ingestion, then
-  FIFO); producers use ``put_nowait``, so tasks are really enqueued (the guide's HEAD never was).
+  FIFO); producers use ``put_nowait``, so tasks are really enqueued.
 * A synthesis loop finds pairs every ``synthesis_interval`` seconds and enqueues only the pairs
-  that are out of cooldown and not already queued (G12); a metrics loop logs what chapter 5
-  tells operators to watch.
+  that are out of cooldown and not already queued; a metrics loop logs what an operator
+  watches (population, mean trust, queue size, processed and failed tasks, syntheses).
 * Blocking work (models, database) runs in a worker thread, one task at a time, so the event
   loop stays responsive and the manager — which is not thread-safe — is never used concurrently.
 * SIGINT / SIGTERM stop the loops gracefully: the running task finishes, then ``on_shutdown``
@@ -52,7 +52,7 @@ class ProcessingTask:
 
 @dataclass
 class SystemMetrics:
-    """The numbers chapter 5 asks operators to watch."""
+    """The numbers an operator watches: population, mean trust, queue size, tasks and syntheses."""
 
     started_at: float = field(default_factory=time.time)
     processed: int = 0

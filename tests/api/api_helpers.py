@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from cns.api import create_app
 from cns.config import CNSConfig
-from cns.services.publisher import BrokerUnavailable
+from cns.errors import BrokerUnavailable
 from cns.store.sql import SQLStore
 
 

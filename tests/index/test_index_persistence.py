@@ -181,3 +181,27 @@ def test_sync_filters_by_minimum_trust_and_follows_trust_changes(store: SQLStore
     store.put(snos[2])
     sync_from_store(index, store, seq, statuses={"active"}, min_trust=0.4)
     assert index.ids() == [snos[1].sno_id]
+
+
+def test_the_index_settings_reach_a_built_and_a_loaded_index(tmp_path: Path) -> None:
+    """``index.ef_search``, ``index.ef_construction`` and ``index.rebuild_ratio`` are applied both
+    when the runtime builds the reference index and when it loads the saved one."""
+    import faiss
+
+    from cns.config.settings import CNSConfig
+    from cns.services.runtime import open_runtime
+    from cns.testing.fakes import HashEmbedder, RuleNLI
+
+    config = CNSConfig(
+        data_dir=tmp_path / "data",
+        embedding_dim=8,
+        index={"kind": "hnsw", "hnsw_m": 8, "ef_search": 17, "ef_construction": 23, "rebuild_ratio": 0.5},
+    )
+    path = config.data_dir / "index" / "reference.faiss"
+    for attempt in ("built", "loaded"):
+        assert path.is_file() == (attempt == "loaded")
+        with open_runtime(config, embedder=HashEmbedder(8), nli=RuleNLI()) as runtime:
+            index = runtime.reference.index
+            assert (index.kind.value, index.hnsw_m) == ("hnsw", 8), attempt
+            assert (index.ef_search, index.ef_construction, index.rebuild_ratio) == (17, 23, 0.5), attempt
+            assert faiss.downcast_index(index.faiss_index.index).hnsw.efConstruction == 23, attempt

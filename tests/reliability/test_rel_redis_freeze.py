@@ -25,11 +25,11 @@ import psutil
 import pytest
 
 from cns.config import CNSConfig
-from cns.services.publisher import CeleryPublisher
 from cns.services.reconcile import reconcile_jobs
 from cns.store.sql import JobState
 from cns.testing.redis_server import RedisServer
 from cns.worker.celery_app import QUEUE, make_celery
+from cns.worker.publisher import CeleryPublisher
 from tests.reliability.rel_service import (
     broker_counts,
     stack_store,

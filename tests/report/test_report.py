@@ -6,9 +6,9 @@ import networkx as nx
 
 from cns.config import CNSConfig
 from cns.core.sno import SNOStatus
+from cns.critics.evaluator import Evaluator
 from cns.models import load_embedder, load_nli
 from cns.report import PairView, ReportData, render_report, sno_to_mermaid, write_graph_exports, write_report
-from cns.services.evaluation import Evaluator
 from tests.conftest import make_sno
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from cns.config import CNSConfig
 from cns.core.sno import StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator
 from cns.ingestion import Document, HeuristicExtractor, build_sno, load_path, sno_id_for
 from cns.pairs import ChiralPair, PairSearchOptions, find_chiral_pairs
-from cns.services.evaluation import Evaluator
 from cns.synthesis import SynthesisEngine, SynthesisResult
 from cns.testing.fakes import HashEmbedder, RuleNLI
 

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from cns.config import CNSConfig
+from cns.critics.evaluator import Evaluator
 from cns.pairs import ChiralPair, find_chiral_pairs
-from cns.services.evaluation import Evaluator
 from cns.testing.fakes import HashEmbedder, RuleNLI
 from tests.conftest import make_sno
 

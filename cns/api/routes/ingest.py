@@ -1,7 +1,7 @@
 """``POST /ingest``, ``/ingest/batch`` and ``/ingest/files``: store the document and job, then enqueue.
 
-Answers 202 with the job (poll ``GET /tasks/{task_id}``). Empty ``source``/``text`` → 400 (as in
-the guide); unknown fields, too long texts or too big batches → 422; a broker that does not
+Answers 202 with the job (poll ``GET /tasks/{task_id}``). Empty ``source``/``text`` → 400;
+unknown fields, too long texts or too big batches → 422; a broker that does not
 accept the job within ``service.publish_timeout_seconds`` → 503 (the job is kept and the
 reconciler enqueues it later; retry with the same ``Idempotency-Key`` to get the same job).
 """
@@ -18,10 +18,10 @@ from cns.api.deps import IdempotencyKey, Services, ServicesDep, WriteAccess
 from cns.api.errors import ApiError
 from cns.api.responses import WRITE, error_responses
 from cns.api.schemas import IngestAccepted, IngestBatchAccepted, IngestBatchRequest, IngestRequest
+from cns.errors import BrokerUnavailable
 from cns.ingestion.document import Document
 from cns.services.apikeys import ApiKeyInfo
 from cns.services.jobs import Submission, submit_ingestion
-from cns.services.publisher import BrokerUnavailable
 from cns.services.uploads import load_upload
 
 router = APIRouter(tags=["ingestion"], responses=error_responses(*WRITE))

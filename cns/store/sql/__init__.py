@@ -1,4 +1,5 @@
-"""The SQL store: SQLite by default, PostgreSQL through ``CNS_DATABASE_URL`` (spec §2.4, G14)."""
+"""The SQL store: SQLite by default, PostgreSQL through ``CNS_DATABASE_URL``; the one population
+every process shares (docs/design-notes.md#one-shared-population)."""
 
 from cns.store.sql import _apikeys as _apikeys  # registers the api_keys model on Base.metadata
 from cns.store.sql._documents import document_id_for

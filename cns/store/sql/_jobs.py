@@ -1,4 +1,5 @@
-"""The durable job table: Redis only delivers job ids, the database says what happened (B.5).
+"""The durable job table: Redis only delivers job ids, the database says what happened
+(docs/reliability.md#the-design-the-tests-rely-on).
 
 Delivery is at-least-once, so every transition is written to be harmless when repeated:
 ``create_job`` with an idempotency key returns the existing job instead of a second one,

@@ -1,4 +1,5 @@
-"""Chiral pairs and synthesis attempts (spec §13 G12: never re-synthesise a pair blindly).
+"""Chiral pairs and synthesis attempts (never re-synthesise a pair blindly:
+docs/design-notes.md#loop-hygiene).
 
 A pair is stored under the stable id of its unordered SNO ids, so finding it again in the next
 cycle updates the same row instead of adding a duplicate; attempts are numbered per pair and

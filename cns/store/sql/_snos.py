@@ -40,7 +40,7 @@ from cns.store.sql.schema import (
     utcnow,
 )
 
-#: Metadata keys a synthesis uses to name its parents (spec §6.5 and a generic list form).
+#: Metadata keys a synthesis uses to name its parents (two named keys, and a generic list form).
 PARENT_KEYS = ("source_sno_a", "source_sno_b")
 PARENT_LIST_KEY = "parent_ids"
 

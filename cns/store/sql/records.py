@@ -63,7 +63,7 @@ class DocumentRecord:
 
 @dataclass(frozen=True)
 class PairRecord:
-    """A chiral pair as found by the pair search (spec §4.5); ``sno_a < sno_b`` after storing.
+    """A chiral pair as found by the pair search; ``sno_a < sno_b`` after storing.
 
     It keeps everything the search said about the pair — the opposition term, whether it came
     from shared evidence or from the opposition search, the evidence matches — so a pair read
@@ -105,7 +105,7 @@ class PairRecord:
 
 @dataclass(frozen=True)
 class AttemptRecord:
-    """One synthesis attempt of a pair (spec G12: the attempt record with a cooldown)."""
+    """One synthesis attempt of a pair: the attempt record with a cooldown."""
 
     pair_id: str
     attempt_no: int

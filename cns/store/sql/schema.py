@@ -1,6 +1,6 @@
 """The relational schema of the CNS store (SQLAlchemy 2 typed ORM).
 
-The full SNO lives in ``snos.data`` as its ``to_dict()`` JSON (spec §2.4: one document per SNO);
+The full SNO lives in ``snos.data`` as its ``to_dict()`` JSON (one document per SNO);
 the columns next to it (trust, status, source, content hash, embedding bytes) exist only so the
 hot queries — filter by status/trust, de-duplicate by content, rebuild the vector index — never
 parse JSON. ``snos.seq`` is a store-wide monotonic counter bumped on every write, and deletions

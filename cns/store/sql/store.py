@@ -5,7 +5,7 @@ ingestion write that spans them, stacked as mixins so that each file stays small
 fresh data folder or an empty PostgreSQL database is usable immediately.
 
 Several processes may open the same database: the CLI, API workers and Celery workers all share
-it (spec §13 G14: one shared population instead of one per worker).
+it: one shared population instead of one per worker (docs/design-notes.md#one-shared-population).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ same way:
   archive reason (:func:`finish_synthesis`, the only place that does), store it, *then* record
   the attempt;
 * :func:`admit` — active above ``thresholds.ingest``, archived with the reason otherwise;
+* :func:`enforce_size_limit` — at most ``population.size_limit`` active SNOs, the lowest-trust
+  archived with the reason (before every pair search);
 * :func:`rescore_if_due` / :func:`rescore_population` — re-score when the population has grown;
 * :class:`StoreAttemptLog` — one attempt log, one meaning for every outcome (:func:`outcome_of`).
 
@@ -34,6 +36,7 @@ from cns.workflow.lifecycle.pairs import (
     rebuild_pair,
     record_pairs,
 )
+from cns.workflow.lifecycle.population import enforce_size_limit
 from cns.workflow.lifecycle.rescore import (
     RESCORE_MARKER,
     RescoreArchival,
@@ -57,6 +60,7 @@ __all__ = [
     "accepted_of",
     "admit",
     "attempt_log_for",
+    "enforce_size_limit",
     "find_and_record_pairs",
     "finish_synthesis",
     "is_synthesis",

@@ -21,6 +21,7 @@ from cns.pairs import ChiralPair, ConflictPoint, PairSearchResult, search_chiral
 from cns.pairs.types import PairSource
 from cns.store.sql import PairRecord, SQLStore
 from cns.synthesis.view import is_synthesis
+from cns.workflow.lifecycle.population import enforce_size_limit
 
 if TYPE_CHECKING:
     from cns.workflow.manager import CNSWorkflowManager
@@ -41,7 +42,12 @@ def pairing_population(manager: CNSWorkflowManager) -> list[StructuredNarrativeO
 
 
 def find_and_record_pairs(manager: CNSWorkflowManager) -> PairSearchResult:
-    """Search the pairing population for chiral pairs and record them when the store keeps pairs."""
+    """Search the pairing population for chiral pairs and record them when the store keeps pairs.
+
+    The population is first brought within ``population.size_limit``
+    (:func:`~cns.workflow.lifecycle.population.enforce_size_limit`).
+    """
+    enforce_size_limit(manager)
     result = search_chiral_pairs(
         pairing_population(manager), manager.config, nli=manager.nli, embedder=manager.embedder
     )

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from cns.cli.main import app
 from cns.config import CNSConfig
-from cns.services.probe import probe_workers
 from cns.testing.redis_server import RedisServer, free_port
+from cns.worker.probe import probe_workers
 
 pytestmark = pytest.mark.integration
 

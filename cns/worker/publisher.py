@@ -1,4 +1,4 @@
-"""Publishing job ids to the broker under one deadline (anchors B.1 "publishing", B.5).
+"""Publishing job ids to the broker under one deadline: the Celery side of :class:`cns.ports.Publisher`.
 
 Celery's own publish retry has no overall deadline and, with a silent Redis, a publish can hang
 (celery#4296, #4556, kombu#1463). :class:`CeleryPublisher` therefore disables it and retries
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from cns.errors import JobError
+from cns.errors import BrokerUnavailable, JobError
 from cns.logging_setup import get_logger
 from cns.worker.celery_app import CANARY, CANARY_KEY
 
@@ -24,28 +24,6 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 RETRY_PAUSE_SECONDS = 0.2
-
-
-class BrokerUnavailable(JobError):
-    """The broker did not accept a message before the publish deadline."""
-
-
-class Publisher(Protocol):
-    """What the services need from a broker: send a task by name with job-id arguments."""
-
-    def publish(self, task_name: str, *args: str, task_id: str | None = None) -> None: ...
-
-    def queue_depth(self) -> int | None:
-        """Messages waiting in the task queue, or ``None`` when unknown (broker down)."""
-        ...
-
-    def ping(self) -> None:
-        """Raise :class:`BrokerUnavailable` unless the broker answers."""
-        ...
-
-    def canary(self, timeout: float) -> None:
-        """Raise unless a worker runs the canary task within ``timeout`` seconds."""
-        ...
 
 
 class CeleryPublisher:

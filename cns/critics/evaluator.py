@@ -1,7 +1,7 @@
 """Evaluate SNOs against a population with the configured critics.
 
 The novelty reference set is the population's SNOs with ``T ≥ thresholds.novelty_reference_trust``
-(spec G6); they are put in a :class:`~cns.ports.VectorIndex` so the novelty critic's nearest-
+(docs/design-notes.md#the-novelty-reference-set); they are put in a :class:`~cns.ports.VectorIndex` so the novelty critic's nearest-
 neighbour query costs one matrix product regardless of population size.
 """
 
@@ -83,7 +83,7 @@ class Evaluator:
         """Score every SNO against the others (each excluded from its own reference set).
 
         SNOs without a trust score yet are first scored without a novelty reference, so the
-        reference set is defined by trust as G6 requires and does not depend on input order.
+        reference set is defined by trust alone and does not depend on input order.
         """
         for sno in snos:
             self.ensure_embedding(sno)

@@ -1,4 +1,4 @@
-"""Refuse a broker Redis that can silently lose queued work (anchors B.2 and B.5, test R19).
+"""Refuse a broker Redis that can silently lose queued work (test R19 of docs/reliability.md).
 
 Celery keeps every waiting message, and the ``unacked`` record of every running one, as plain
 Redis keys. Two server settings make those keys disappear without an error anyone would see:

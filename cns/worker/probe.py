@@ -1,4 +1,4 @@
-"""Worker liveness that catches silent stalls (anchors B.2 and B.5, test R25).
+"""Worker liveness that catches silent stalls (test R25 of docs/reliability.md).
 
 A PID check, or a TCP check on Redis, stays green while a worker has stopped consuming: a frozen
 Redis, a half-open connection, a consumer stuck after a reconnect (celery#7276 class). This probe
@@ -23,8 +23,8 @@ from typing import Any
 
 from cns.config.settings import CNSConfig
 from cns.logging_setup import get_logger
-from cns.services.publisher import CeleryPublisher
 from cns.worker.celery_app import QUEUE, make_celery
+from cns.worker.publisher import CeleryPublisher
 
 log = get_logger(__name__)
 

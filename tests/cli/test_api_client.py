@@ -8,8 +8,8 @@ import httpx
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from cns.cli.api_client import run_via_api
 from cns.cli.service_cmd import service_app
-from cns.services.api_client import run_via_api
 from tests.api.api_helpers import api_client
 
 

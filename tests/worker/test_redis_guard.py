@@ -11,8 +11,8 @@ from structlog.testing import capture_logs
 
 from cns.config import CNSConfig
 from cns.errors import ConfigError
-from cns.services.redis_guard import check_broker, check_broker_at_startup, guard_mode, inspect_redis
 from cns.testing.redis_server import SAFE_ARGS, RedisServer, free_port
+from cns.worker.redis_guard import check_broker, check_broker_at_startup, guard_mode, inspect_redis
 
 pytestmark = pytest.mark.integration
 

@@ -9,22 +9,26 @@ from __future__ import annotations
 import fnmatch
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cns.errors import IngestionError
 from cns.ingestion.document import Document
 from cns.ingestion.loaders.base import (
-    DEFAULT_MAX_BYTES,
+    DEFAULT_LIMITS,
+    LoaderLimits,
     LoadResult,
     SkippedFile,
     SkippedFileError,
     looks_binary,
     read_checked,
+    too_long,
 )
 from cns.ingestion.loaders.html import load_html
 from cns.ingestion.loaders.jsonl import load_jsonl
 from cns.ingestion.loaders.pdf import load_pdf
+from cns.ingestion.loaders.sandbox import parse_isolated, run_loader
 from cns.ingestion.loaders.text import load_markdown, load_txt
 from cns.logging_setup import get_logger
 
@@ -43,6 +47,10 @@ LOADERS: dict[str, Loader] = {
     ".pdf": load_pdf,
 }
 SUPPORTED_SUFFIXES = (*LOADERS, ".jsonl")
+#: Loaders whose parser can take minutes or gigabytes on a small hostile file: run in a child
+#: process with a time and memory limit (:mod:`cns.ingestion.loaders.sandbox`). Plain text is
+#: decoded in linear time and JSONL by the C JSON parser, so they stay in-process.
+ISOLATED: frozenset[Loader] = frozenset({load_pdf, load_html, load_markdown})
 
 
 def _sniffed_loader(data: bytes, path: Path) -> Loader:
@@ -59,18 +67,55 @@ def _sniffed_loader(data: bytes, path: Path) -> Loader:
     return load_txt
 
 
+def parse_bytes(
+    loader: Loader, data: bytes, path: Path, metadata: dict[str, Any] | None, limits: LoaderLimits
+) -> list[Document]:
+    """Documents of ``data`` by ``loader``: isolated when it is a risky parser, then ``max_chars`` checked."""
+    if limits.isolate and loader in ISOLATED:
+        documents = parse_isolated(loader, data, path, metadata, limits)
+    else:
+        documents = run_loader(loader, data, path, metadata, limits)
+    for document in documents:
+        reason = too_long(document.text, limits)
+        if reason is not None:
+            raise SkippedFileError(path, reason)
+    return documents
+
+
+def within_limits(loaded: LoadResult, limits: LoaderLimits) -> LoadResult:
+    """``loaded`` with every document over ``limits.max_chars`` moved to the skipped list (JSONL lines)."""
+    kept = LoadResult(skipped=list(loaded.skipped))
+    for document in loaded.documents:
+        reason = too_long(document.text, limits)
+        if reason is None:
+            kept.documents.append(document)
+        else:
+            kept.skipped.append(SkippedFile(document.source, reason))
+    return kept
+
+
 def load_file(
-    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, metadata: dict[str, Any] | None = None
+    path: str | Path,
+    *,
+    max_bytes: int | None = None,
+    metadata: dict[str, Any] | None = None,
+    limits: LoaderLimits = DEFAULT_LIMITS,
 ) -> LoadResult:
-    """Load one file into documents; a file that cannot be read is returned as skipped."""
+    """Load one file into documents; a file that cannot be read is returned as skipped.
+
+    Only regular files are read (a FIFO, device or socket is skipped with its kind, never opened
+    for a blocking read). ``max_bytes`` overrides ``limits.max_file_bytes``.
+    """
     path = Path(path)
+    if max_bytes is not None:
+        limits = replace(limits, max_file_bytes=max_bytes)
     try:
-        data = read_checked(path, max_bytes=max_bytes)
+        data = read_checked(path, max_bytes=limits.max_file_bytes)
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
-            return load_jsonl(data, path, metadata)
+            return within_limits(load_jsonl(data, path, metadata), limits)
         loader = LOADERS.get(suffix) or _sniffed_loader(data, path)
-        return LoadResult(documents=loader(data, path, metadata))
+        return LoadResult(documents=parse_bytes(loader, data, path, metadata, limits))
     except SkippedFileError as exc:
         log.info("ingestion.file_skipped", path=str(path), reason=exc.reason)
         return LoadResult(skipped=[SkippedFile(str(path), exc.reason)])
@@ -134,13 +179,17 @@ def iter_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
-def load_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
+def load_path(
+    path: str | Path, *, max_bytes: int | None = None, limits: LoaderLimits = DEFAULT_LIMITS
+) -> LoadResult:
     """Load a file or every file under a folder (recursively)."""
     path = Path(path)
+    if max_bytes is not None:
+        limits = replace(limits, max_file_bytes=max_bytes)
     if not path.exists():
         raise IngestionError(f"path does not exist: {path}", path=str(path))
     if path.is_file():
-        return load_file(path, max_bytes=max_bytes)
+        return load_file(path, limits=limits)
     result = LoadResult()
     patterns = _ignore_patterns(path)
     for file in iter_files(path):
@@ -148,5 +197,5 @@ def load_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadRe
         if excluded_by is not None:
             result.skipped.append(SkippedFile(str(file), f"excluded by {excluded_by}"))
             continue
-        result.extend(load_file(file, max_bytes=max_bytes))
+        result.extend(load_file(file, limits=limits))
     return result

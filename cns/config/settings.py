@@ -358,7 +358,7 @@ class LoadersConfig(_Section):
     follow_symlinks: bool = Field(
         False,
         description="follow symbolic links that lead out of the given folders (`--follow-symlinks`); "
-        "links inside them are always followed",
+        "off: they are listed as skipped, with their target",
     )
 
 

@@ -90,6 +90,18 @@ class LoadResult:
         self.skipped.extend(other.skipped)
 
 
+def display_path(path: str | Path) -> str:
+    """``path`` as text that can always be printed and stored.
+
+    A file name that is not valid UTF-8 reaches Python with its bytes kept as lone surrogates;
+    writing it to a UTF-8 report or JSON line would fail, so those bytes are shown as ``\\xNN``.
+    """
+    text = os.fspath(path)
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 

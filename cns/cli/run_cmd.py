@@ -108,7 +108,7 @@ def loop(
     )
     console = Console(stderr=True)
     for path in paths or []:
-        loaded = load_path(path)
+        loaded = load_path(path, limits=rt.manager.loader_limits())
         for document in loaded.documents:
             runner.submit_document(document.text, document.source, document.metadata)
         for skipped in loaded.skipped:

@@ -304,8 +304,8 @@ class ServiceConfig(_Section):
     max_text_chars: int = Field(
         500_000,
         ge=1,
-        description="longest document text accepted by POST /ingest (ingested in ~20 s of the 300 s soft "
-        "time limit at this size, benchmarks/long_document.py)",
+        description="longest document text accepted by POST /ingest (worst measured ingest at this size: "
+        "57 s of the 300 s soft time limit on 2 loaded cores, benchmarks/long_document.py)",
     )
     max_batch_documents: int = Field(100, ge=1, description="most documents in one batch request")
     rate_limit_per_minute: int = Field(

@@ -116,3 +116,30 @@ def test_a_full_pool_answers_busy_at_once_when_the_caller_cannot_wait() -> None:
     holder.join(60)
     assert outcome and "loaders.parse_timeout_seconds" in outcome[0]
     pool.close()
+
+
+def test_cns_run_ingestion_reads_files_under_the_configured_loader_limits(tmp_path: Path) -> None:
+    """``cns run``'s ingestion (the manager) takes its limits from the ``loaders`` config section.
+
+    Before: an 8 KB PDF became a 26.8 M-character document in ``cns run`` (33 s of parsing), which
+    then sat in sentence segmentation for as long as anyone waited.
+    """
+    from cns import CNSConfig, CNSWorkflowManager
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "bomb.pdf").write_bytes(make_pdf_bomb(pages=20, repeats=2_000))  # 1 M characters by page 8
+    (folder / "slow.pdf").write_bytes(make_pdf_bomb(pages=20, repeats=200_000, draw_text=False))
+    (folder / "ok.txt").write_text("We argue that coffee improves focus because caffeine blocks receptors.")
+    config = CNSConfig(
+        models={"embedding_backend": "fake", "nli_backend": "fake"},
+        data_dir=tmp_path / "data",
+        loaders={"parse_timeout_seconds": 5.0},
+    )
+    start = time.monotonic()
+    report = CNSWorkflowManager(config).ingest_path(folder)
+    assert time.monotonic() - start < 60
+    assert [Path(d.source).name for d in report.ingested] == ["ok.txt"]
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert "(loaders.max_chars)" in reasons["bomb.pdf"]
+    assert "(loaders.parse_timeout_seconds)" in reasons["slow.pdf"]

@@ -63,9 +63,13 @@ def _hostile_folder(root: Path) -> dict[str, str]:
     expected = {"empty.txt": "empty file"}
     os.mkfifo(corpus / "fifo.txt")
     expected["fifo.txt"] = "not a regular file (FIFO (named pipe)); never read"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(corpus / "socket.txt"))
-    server.close()
+    cwd = os.getcwd()
+    os.chdir(corpus)  # a relative name: socket paths are limited to ~100 bytes
+    try:
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind("socket.txt")
+    finally:
+        os.chdir(cwd)
     expected["socket.txt"] = "not a regular file (socket); never read"
     try:
         os.mknod(corpus / "device.txt", 0o600 | stat.S_IFCHR, os.makedev(1, 3))  # like /dev/null
@@ -92,7 +96,13 @@ def _hostile_folder(root: Path) -> dict[str, str]:
 def test_cns_run_on_a_hostile_folder_finishes_and_lists_every_skipped_entry(tmp_path: Path) -> None:
     corpus, out = tmp_path / "docs", tmp_path / "out"
     expected = _hostile_folder(corpus)
-    env = {**os.environ, "CNS_MODELS__EMBEDDING_BACKEND": "fake", "CNS_MODELS__NLI_BACKEND": "fake"}
+    # wide console: Rich folds a line longer than the terminal inside a long path
+    env = {
+        **os.environ,
+        "CNS_MODELS__EMBEDDING_BACKEND": "fake",
+        "CNS_MODELS__NLI_BACKEND": "fake",
+        "COLUMNS": "2000",
+    }
     argv = [
         sys.executable,
         "-m",

@@ -24,7 +24,7 @@ from tests.reliability.reliability_support import conservation, record
 from tests.service.service_harness import service_stack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.timeout(600)]
-TIMEOUT = 3.0
+TIMEOUT = 5.0  # the text bomb needs ~2 s (more on a loaded machine) to cross max_chars on page 1
 
 
 def _rss_mib(pid: int) -> float:
@@ -107,8 +107,8 @@ def test_pdf_bomb_upload_is_killed_at_the_limit_and_the_api_keeps_answering(tmp_
     assert check.jobs == 1  # only the good warm-up PDF was accepted
     record(
         "S14",
-        f"POST /ingest/files with a {len(slow) // 1024} KB, 20-page PDF whose pages share one compressed "
-        f"content stream (~90 s to parse), a {len(text_bomb) // 1024} KB text bomb (27 M characters), and "
+        f"POST /ingest/files with an {len(slow) // 1024} KB, 20-page PDF whose pages share one compressed "
+        f"content stream (79 s to parse in-process), an {len(text_bomb) // 1024} KB text bomb (27 M characters), and "
         "a second upload meanwhile (real uvicorn, loaders.parsers=1)",
         f"422 'parsing took longer than {TIMEOUT:g} s (loaders.parse_timeout_seconds)' after {seconds:.1f} s; "
         f"text bomb 422 naming loaders.max_chars after {chars_seconds:.1f} s; the second upload 503 with "

@@ -20,7 +20,7 @@ _DESCRIPTIONS = {
     413: "request body larger than service.max_body_bytes",
     422: "the request does not match the schema or a configured limit",
     429: "rate limit exceeded (see Retry-After)",
-    503: "the database or the task broker is unavailable (see Retry-After)",
+    503: "the database or the task broker is unavailable, or every file parser is busy (see Retry-After)",
 }
 
 

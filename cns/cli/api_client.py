@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cns.errors import CNSError, JobError
 from cns.ingestion.document import Document
 from cns.ingestion.loaders import load_path
+from cns.ingestion.loaders.base import LoaderLimits
 
 TERMINAL = frozenset({"SUCCESS", "FAILURE"})
 BATCH_SIZE = 50
@@ -115,12 +116,18 @@ def run_via_api(
     poll_seconds: float = 0.5,
     console: Console | None = None,
     transport: httpx.BaseTransport | None = None,
+    follow_symlinks: bool = False,
 ) -> SubmitReport:
-    """Load every document under ``paths``, submit them to ``api_url``, optionally follow them."""
+    """Load every document under ``paths``, submit them to ``api_url``, optionally follow them.
+
+    Folders are walked as by ``cns run`` (regular files only; links out of them only with
+    ``follow_symlinks``).
+    """
     report = SubmitReport()
     documents: list[Document] = []
+    limits = LoaderLimits(follow_symlinks=follow_symlinks)
     for path in paths:
-        loaded = load_path(path)
+        loaded = load_path(path, limits=limits)
         documents += loaded.documents
         report.skipped += [(s.path, s.reason) for s in loaded.skipped]
     headers = {"X-API-Key": api_key} if api_key else {}

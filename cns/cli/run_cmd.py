@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cns.cli.common import DataDirOption, runtime
-from cns.cli.store_cmd import ingest_with_progress
+from cns.cli.store_cmd import FollowSymlinksOption, ingest_with_progress
 from cns.services.runtime import Runtime
 from cns.workflow.report import IngestReport
 
@@ -35,19 +35,26 @@ def run(
         str | None, typer.Option("--api", help="send the documents to a running service instead")
     ] = None,
     api_key: Annotated[str | None, typer.Option(envvar="CNS_API_KEY", help="API key for --api")] = None,
+    follow_symlinks: FollowSymlinksOption = False,
 ) -> None:
-    """Ingest, evaluate, find chiral pairs, synthesize and write a self-contained report."""
+    """Ingest, evaluate, find chiral pairs, synthesize and write a self-contained report.
+
+    Only regular files are read; FIFOs, devices, sockets, symbolic links that loop, dangle or
+    lead out of the given folders (unless --follow-symlinks) are listed as skipped with the reason.
+    """
     console = Console(stderr=True)
     if api is not None:
         from cns.cli.api_client import run_via_api
 
-        submitted = run_via_api(paths, api, follow=True, api_key=api_key, console=console)
+        submitted = run_via_api(
+            paths, api, follow=True, api_key=api_key, console=console, follow_symlinks=follow_symlinks
+        )
         console.print(submitted)
         return
     from cns.services.run import run_pipeline
 
     def ingest(rt: Runtime, chosen: Sequence[Path]) -> IngestReport:
-        return ingest_with_progress(rt, list(chosen), console)
+        return ingest_with_progress(rt, list(chosen), console, follow_symlinks=follow_symlinks)
 
     with runtime(data_dir, pair_syntheses=include_syntheses) as rt:
         summary = run_pipeline(
@@ -65,11 +72,12 @@ def run(
     )
     for archived in summary.cycle.archived_at_rescore:
         console.print(
-            f"[yellow]archived at re-score:[/yellow] {archived.source or archived.sno_id} — {archived.reason} "
+            f"[yellow]archived at re-score:[/yellow] {escape(archived.source or archived.sno_id)} — "
+            f"{escape(archived.reason)} "
             f"(critics: {', '.join(f'{k} {v:.2f}' for k, v in archived.critics.items())})"
         )
     console.print(
-        f"wrote {out / 'report.html'}, {out / 'snos.jsonl'}, {out / 'pairs.jsonl'}, {out / 'graphs'}/"
+        escape(f"wrote {out / 'report.html'}, {out / 'snos.jsonl'}, {out / 'pairs.jsonl'}, {out / 'graphs'}/")
     )
     console.print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in facts["seconds"].items()))
 
@@ -100,11 +108,11 @@ def loop(
     )
     console = Console(stderr=True)
     for path in paths or []:
-        loaded = load_path(path)
+        loaded = load_path(path, limits=rt.manager.loader_limits())
         for document in loaded.documents:
             runner.submit_document(document.text, document.source, document.metadata)
         for skipped in loaded.skipped:
-            console.print(f"  [yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+            console.print(f"  [yellow]skipped[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}")
     final = asyncio.run(runner.run(duration=duration))
     console.print(
         f"stopped: processed {final['processed']}, failed {final['failed']}, population {final['total_snos']}, "

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cns.cli.common import DataDirOption, check_llm_once, progress_bar, runtime
@@ -20,10 +21,23 @@ from cns.services.runtime import Runtime
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 
 PathsArg = Annotated[list[Path], typer.Argument(exists=True, help="files or folders to ingest")]
+FollowSymlinksOption = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks",
+        help="also follow symbolic links that lead out of the given folders "
+        "(default: loaders.follow_symlinks, off: such links are listed as skipped)",
+    ),
+]
 
 
-def ingest_with_progress(rt: Runtime, paths: list[Path], console: Console) -> IngestReport:
-    """Ingest ``paths`` into the runtime's store with a progress bar (documents/s and ETA)."""
+def ingest_with_progress(
+    rt: Runtime, paths: list[Path], console: Console, *, follow_symlinks: bool = False
+) -> IngestReport:
+    """Ingest ``paths`` into the runtime's store with a progress bar (documents/s and ETA).
+
+    File names and reasons are printed escaped: a file named ``[/bold]x.txt`` is text, not markup.
+    """
     with progress_bar() as progress:
         task = progress.add_task("ingesting", total=None, rate="")
         start = time.perf_counter()
@@ -38,30 +52,38 @@ def ingest_with_progress(rt: Runtime, paths: list[Path], console: Console) -> In
                 else ("failed" if isinstance(entry, FailedDocument) else entry.status)
             )
             progress.advance(task)
-            progress.console.print(f"  {label:9} {entry.source}", highlight=False)
+            progress.console.print(f"  {label:9} {escape(entry.source)}", highlight=False)
             finished = progress.tasks[0].completed
             rate = finished / max(time.perf_counter() - start, 1e-9)
             progress.update(task, rate=f"{rate:.2f} docs/s")
 
-        report = rt.manager.ingest_paths(paths, on_loaded=loaded, on_document=done)
+        report = rt.manager.ingest_paths(
+            paths, follow_symlinks=follow_symlinks or None, on_loaded=loaded, on_document=done
+        )
     summary = report.summary()
     console.print(
         f"ingested {summary['ingested']} (admitted {summary['admitted']}, archived {summary['archived']}), "
         f"duplicates {summary['duplicates']}, skipped {len(report.skipped)}, failed {len(report.failed)}"
     )
     for skipped in report.skipped:
-        console.print(f"  [yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+        console.print(
+            f"  [yellow]skipped[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}", highlight=False
+        )
     for failed in report.failed:
-        console.print(f"  [red]failed[/red] {failed.source}: {failed.reason}")
+        console.print(
+            f"  [red]failed[/red] {escape(failed.source)}: {escape(failed.reason)}", highlight=False
+        )
     return report
 
 
-def ingest(paths: PathsArg, data_dir: DataDirOption = None) -> None:
+def ingest(
+    paths: PathsArg, data_dir: DataDirOption = None, follow_symlinks: FollowSymlinksOption = False
+) -> None:
     """Ingest documents (txt, md, html, pdf, jsonl, folders) into the local store."""
     console = Console(stderr=True)
     with runtime(data_dir) as rt:
         check_llm_once(rt, console)
-        report = ingest_with_progress(rt, paths, console)
+        report = ingest_with_progress(rt, paths, console, follow_symlinks=follow_symlinks)
     if report.failed:
         raise typer.Exit(code=1)
 

@@ -75,6 +75,12 @@ class ExtractionConfig(_Section):
     include_uncited_references: bool = Field(
         True, description="keep reference-list entries that no sentence cites as evidence"
     )
+    max_evidence_sources: int = Field(
+        1000,
+        ge=1,
+        description="distinct evidence sources kept per document; the rest are dropped and counted in "
+        "`metadata.extraction.evidence_dropped` (bounds the work a book-length reference list causes)",
+    )
     nli: EdgeNLIConfig = Field(default_factory=EdgeNLIConfig)
 
     @model_validator(mode="after")

@@ -342,7 +342,12 @@ class ServiceConfig(_Section):
     host: str = Field("127.0.0.1", description="bind address of `cns serve`")
     port: int = Field(8000, ge=1, le=65535, description="port of `cns serve`")
     max_body_bytes: int = Field(5_000_000, ge=1024, description="requests larger than this get 413")
-    max_text_chars: int = Field(1_000_000, ge=1, description="longest document text accepted by POST /ingest")
+    max_text_chars: int = Field(
+        500_000,
+        ge=1,
+        description="longest document text accepted by POST /ingest (worst measured ingest at this size: "
+        "57 s of the 300 s soft time limit on 2 loaded cores, benchmarks/long_document.py)",
+    )
     max_batch_documents: int = Field(100, ge=1, description="most documents in one batch request")
     rate_limit_per_minute: int = Field(
         600, ge=0, description="requests per minute per client (0 = unlimited)"
@@ -360,6 +365,41 @@ class ServiceConfig(_Section):
         default_factory=list,
         description="addresses (or `*`) whose X-Forwarded-For is believed; empty = never (the peer "
         "address names the client)",
+    )
+
+
+class LoadersConfig(_Section):
+    """Limits on reading one file (`cns run`, `cns ingest`, `POST /ingest/files`): a small hostile
+    file can expand to millions of characters or take minutes to parse (docs/ingestion.md)."""
+
+    max_file_bytes: int = Field(
+        10 * 1024 * 1024, ge=1, description="files larger than this are skipped, not truncated"
+    )
+    max_chars: int = Field(
+        1_000_000, ge=1, description="a file whose extracted text is longer than this is skipped"
+    )
+    max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are skipped before extraction")
+    parse_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="a PDF, HTML or Markdown parse still running after this is killed (file skipped)",
+    )
+    parsers: int = Field(
+        2, ge=1, le=64, description="PDF/HTML/Markdown parses at once per process; the API answers 503 beyond"
+    )
+    parser_memory_mb: int = Field(
+        1024,
+        ge=64,
+        description="memory one parse may add before it fails (address-space limit of its process)",
+    )
+    isolate_parsers: bool = Field(
+        True,
+        description="parse PDF, HTML and Markdown in a child process (needed for the time and memory limits)",
+    )
+    follow_symlinks: bool = Field(
+        False,
+        description="follow symbolic links that lead out of the given folders (`--follow-symlinks`); "
+        "off: they are listed as skipped, with their target",
     )
 
 
@@ -457,6 +497,7 @@ class CNSConfig(BaseSettings):
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    loaders: LoadersConfig = Field(default_factory=LoadersConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     celery: CeleryConfig = Field(default_factory=CeleryConfig)
     extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)

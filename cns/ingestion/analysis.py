@@ -58,3 +58,21 @@ def citation_evidence(document: Document, analysis: DocumentAnalysis, *, uncited
             if entry.has_identifier and entry.source_id not in cited:
                 items.append(reference_item(document, entry))
     return items
+
+
+def cap_sources(items: list[EvidenceItem], limit: int) -> tuple[list[EvidenceItem], int]:
+    """The items in order while they name at most ``limit`` distinct sources, and how many were dropped.
+
+    Every evidence item is embedded and judged against the claims, so a book-length text citing
+    thousands of sources would cost minutes per document; the first ``limit`` sources (the claims'
+    own evidence comes first) are kept and the number of dropped items is recorded in the SNO.
+    """
+    keys: set[str] = set()
+    kept: list[EvidenceItem] = []
+    for item in items:
+        if item.key not in keys:
+            if len(keys) >= limit:
+                continue
+            keys.add(item.key)
+        kept.append(item)
+    return kept, len(items) - len(kept)

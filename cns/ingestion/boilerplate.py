@@ -27,7 +27,7 @@ _BOILERPLATE = re.compile(
     r")",
     re.IGNORECASE,
 )
-_SENTENCE_END = tuple('.!?。！？"”’')
+_SENTENCE_END = tuple('.!?。．｡！？"”’')
 
 
 def word_count(text: str) -> int:

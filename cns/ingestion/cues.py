@@ -1,7 +1,10 @@
 """Word lists the heuristic extractor reads: thesis cues, argument markers, discourse connectives.
 
 Kept as data in one place so they can be reviewed and extended without touching the scoring
-code. Every phrase is matched case-insensitively on word boundaries.
+code. Every phrase is matched case-insensitively on word boundaries; Chinese and Japanese
+phrases (written without spaces, so without word boundaries) are matched anywhere. Each list
+ends with its Chinese (simplified and traditional) and Japanese phrases, so that documents in
+those languages get claims, connectives and thesis cues too.
 """
 
 from __future__ import annotations
@@ -70,6 +73,42 @@ HYPOTHESIS_CUES: dict[str, float] = {
     "for these reasons": 0.8,
     "for all these reasons": 0.8,
     "it is clear that": 0.6,
+    # Chinese
+    "我们认为": 1.0,
+    "我們認為": 1.0,
+    "本文认为": 1.0,
+    "本文認為": 1.0,
+    "笔者认为": 1.0,
+    "筆者認為": 1.0,
+    "我认为": 0.9,
+    "我認為": 0.9,
+    "综上所述": 0.9,
+    "綜上所述": 0.9,
+    "总而言之": 0.8,
+    "總而言之": 0.8,
+    "总之": 0.8,
+    "總之": 0.8,
+    "结论是": 0.9,
+    "結論是": 0.9,
+    "证据表明": 0.9,
+    "證據表明": 0.9,
+    "研究表明": 0.8,
+    "由此可见": 0.7,
+    "由此可見": 0.7,
+    "因此": 0.5,
+    "所以": 0.4,
+    # Japanese
+    "と主張する": 1.0,
+    "を主張する": 1.0,
+    "と考える": 0.9,
+    "結論として": 0.9,
+    "以上のことから": 0.8,
+    "本稿では": 0.8,
+    "本論文では": 0.8,
+    "と考えられる": 0.7,
+    "要するに": 0.7,
+    "と言える": 0.6,
+    "したがって": 0.5,
 }
 
 #: Phrases that take a position on a question: obligation ("should", "must"), evaluation ("is a
@@ -113,6 +152,20 @@ POSITION_CUES: dict[str, float] = {
     "we oppose": 0.5,
     "in favour of": 0.4,
     "in favor of": 0.4,
+    # Chinese
+    "不应该": 0.6,
+    "不應該": 0.6,
+    "应该": 0.55,
+    "應該": 0.55,
+    "应当": 0.55,
+    "應當": 0.55,
+    "必须": 0.5,
+    "必須": 0.5,
+    # Japanese
+    "べきではない": 0.6,
+    "べきである": 0.55,
+    "べきだ": 0.55,
+    "必要がある": 0.4,
 }
 
 #: Words that mark a sentence as part of an argument (a claim, not narration).
@@ -173,6 +226,41 @@ ARGUMENT_MARKERS = (
     "explanation",
     "predicts",
     "predicted",
+    # Chinese
+    "因为",
+    "因為",
+    "所以",
+    "因此",
+    "然而",
+    "但是",
+    "虽然",
+    "雖然",
+    "表明",
+    "显示",
+    "顯示",
+    "证明",
+    "證明",
+    "导致",
+    "導致",
+    "证据",
+    "證據",
+    "数据",
+    "數據",
+    "研究",
+    "结果",
+    "原因",
+    # Japanese
+    "なぜなら",
+    "ため",
+    "しかし",
+    "したがって",
+    "そのため",
+    "示す",
+    "示している",
+    "証拠",
+    "データ",
+    "結果",
+    "によって",
 )
 HEDGES = (
     "may",
@@ -236,6 +324,37 @@ DISCOURSE: dict[str, tuple[str, RelationType]] = {
     "in general": ("generalizes", RelationType.GENERALIZES),
     "more generally": ("generalizes", RelationType.GENERALIZES),
     "generally": ("generalizes", RelationType.GENERALIZES),
+    # Chinese
+    "因为": ("premise", RelationType.SUPPORTS),
+    "因為": ("premise", RelationType.SUPPORTS),
+    "由于": ("premise", RelationType.SUPPORTS),
+    "由於": ("premise", RelationType.SUPPORTS),
+    "例如": ("premise", RelationType.SUPPORTS),
+    "比如": ("premise", RelationType.SUPPORTS),
+    "此外": ("premise", RelationType.SUPPORTS),
+    "而且": ("premise", RelationType.SUPPORTS),
+    "因此": ("conclusion", RelationType.IMPLIES),
+    "所以": ("conclusion", RelationType.IMPLIES),
+    "因而": ("conclusion", RelationType.IMPLIES),
+    "由此可见": ("conclusion", RelationType.IMPLIES),
+    "由此可見": ("conclusion", RelationType.IMPLIES),
+    "然而": ("contrast", RelationType.WEAKENS),
+    "但是": ("contrast", RelationType.WEAKENS),
+    "可是": ("contrast", RelationType.WEAKENS),
+    "不过": ("contrast", RelationType.WEAKENS),
+    "不過": ("contrast", RelationType.WEAKENS),
+    "相反": ("contrast", RelationType.CONTRADICTS),
+    # Japanese
+    "なぜなら": ("premise", RelationType.SUPPORTS),
+    "例えば": ("premise", RelationType.SUPPORTS),
+    "さらに": ("premise", RelationType.SUPPORTS),
+    "したがって": ("conclusion", RelationType.IMPLIES),
+    "そのため": ("conclusion", RelationType.IMPLIES),
+    "だから": ("conclusion", RelationType.IMPLIES),
+    "しかし": ("contrast", RelationType.WEAKENS),
+    "ところが": ("contrast", RelationType.WEAKENS),
+    "だが": ("contrast", RelationType.WEAKENS),
+    "逆に": ("contrast", RelationType.CONTRADICTS),
 }
 #: How many leading words of a sentence are searched for a connective.
 DISCOURSE_WINDOW_WORDS = 4
@@ -258,22 +377,53 @@ COUNTER_CUES = (
     "rejected",
     "the opposing view",
     "on the contrary",
+    # Chinese
+    "批评者",
+    "批評者",
+    "反对者",
+    "反對者",
+    "有人认为",
+    "有人認為",
+    # Japanese
+    "批判者",
+    "反対派",
+    "という意見もある",
 )
 
-SECTION_THESIS = ("abstract", "summary", "conclusion", "conclusions", "discussion", "thesis")
+SECTION_THESIS = (
+    "abstract",
+    "summary",
+    "conclusion",
+    "conclusions",
+    "discussion",
+    "thesis",
+    *("摘要", "结论", "結論", "总结", "總結", "まとめ", "要旨", "考察"),
+)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+def is_cjk(phrase: str) -> bool:
+    """Chinese or Japanese: written without spaces, so matched without word boundaries."""
+    return _CJK.search(phrase) is not None
+
+
+def _regex(phrase: str) -> str:
+    body = re.escape(phrase).replace(r"\ ", r"\s+")
+    return body if is_cjk(phrase) else r"\b" + body + r"\b"
 
 
 @lru_cache(maxsize=256)
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    return re.compile(r"\b" + re.escape(phrase).replace(r"\ ", r"\s+") + r"\b", re.IGNORECASE)
+    return re.compile(_regex(phrase), re.IGNORECASE)
 
 
 @lru_cache(maxsize=16)
 def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for a whole list (longest phrase first), so a sentence is scanned once per list."""
     ordered = sorted(phrases, key=len, reverse=True)
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
-    return re.compile(r"\b(?:" + body + r")\b", re.IGNORECASE)
+    return re.compile("|".join(_regex(p) for p in ordered), re.IGNORECASE)
 
 
 def contains(text: str, phrase: str) -> bool:
@@ -291,7 +441,8 @@ def leading_connective(text: str) -> tuple[str, str, RelationType] | None:
     head = " ".join(text.split()[:DISCOURSE_WINDOW_WORDS]).lower()
     for phrase in sorted(DISCOURSE, key=len, reverse=True):
         match = phrase_pattern(phrase).search(head)
-        if match and match.start() <= 12:
+        # a Chinese or Japanese connective opens the sentence (its "first words" have no spaces)
+        if match and match.start() <= (1 if is_cjk(phrase) else 12):
             role, relation = DISCOURSE[phrase]
             return phrase, role, relation
     for phrase in ("this explains", "which explains", "explains why"):

@@ -23,7 +23,7 @@ from cns.config.extraction import ExtractionConfig
 from cns.core.evidence import EvidenceItem
 from cns.core.graph import ROOT_ID
 from cns.errors import IngestionError
-from cns.ingestion.analysis import DocumentAnalysis, analyse, citation_evidence
+from cns.ingestion.analysis import DocumentAnalysis, analyse, cap_sources, citation_evidence
 from cns.ingestion.boilerplate import is_standalone_line, word_count
 from cns.ingestion.cues import ARGUMENT_MARKERS, COUNTER_CUES, count_present, leading_connective
 from cns.ingestion.document import Document
@@ -94,7 +94,19 @@ class HeuristicExtractor:
         if not found:
             found = [s for s in analysis.body if not s.is_heading and word_count(s.text) >= 2]
         if not found:
-            raise IngestionError("document has no sentence that could state a hypothesis")
+            # a text that is one short unpunctuated line (a title, a slogan, a Thai or Chinese
+            # phrase without a full stop) is a heading to the segmenter, or it is all "references":
+            # the line with the most words states the most; whatever the API accepts must extract
+            worded = [s for s in analysis.body if word_count(s.text) >= 1] or [
+                s for s in analysis.sentences if word_count(s.text) >= 1
+            ]
+            found = sorted(worded, key=lambda s: (-word_count(s.text), s.index))[:1]
+        if not found:
+            raise IngestionError(
+                "document has no words (only punctuation, symbols or emoji)"
+                if word_count(document.text) == 0
+                else "document has no sentence that could state a hypothesis"
+            )
         if len(found) <= cfg.max_sentences:
             return found
         # Long document: embed only the sentences with the strongest cheap signals (cues, markers,
@@ -184,6 +196,7 @@ class HeuristicExtractor:
         with timer.stage("evidence"):
             # before the edges (it does not depend on them) so the grounding pairs can ride along
             evidence, grounding = self._evidence(document, analysis, candidates, vectors, hyp, chosen, claims)
+            evidence, evidence_dropped = cap_sources(evidence, self.settings.max_evidence_sources)
         with timer.stage("edges"):
             planned = (
                 self.pair_planner(hypothesis, [c.text for c in claims], evidence)
@@ -214,6 +227,7 @@ class HeuristicExtractor:
                 "skipped_cycle_edges": skipped,
                 "hypothesis_score": round(scores[hyp].hypothesis, 4),
                 "hypothesis_cues": scores[hyp].cues,
+                **({"evidence_dropped": evidence_dropped} if evidence_dropped else {}),
             },
         )
 

@@ -19,7 +19,7 @@ from cns.core.evidence import EvidenceItem
 from cns.core.graph import ROOT_ID, RelationType
 from cns.core.storable import json_problem
 from cns.errors import CNSError, LLMResponseError
-from cns.ingestion.analysis import DocumentAnalysis, analyse, citation_evidence
+from cns.ingestion.analysis import DocumentAnalysis, analyse, cap_sources, citation_evidence
 from cns.ingestion.document import Document
 from cns.ingestion.evidence import citation_item, span_item
 from cns.ingestion.heuristic import HeuristicExtractor
@@ -150,6 +150,7 @@ class LLMExtractor:
             evidence += citation_evidence(
                 document, analysis, uncited=self.fallback.settings.include_uncited_references
             )
+            evidence, evidence_dropped = cap_sources(evidence, self.fallback.settings.max_evidence_sources)
         edges = [
             ExtractedEdge(e["src"], e["tgt"], RelationType.parse(e["relation"]), 1.0, "llm")
             for e in data["edges"]
@@ -170,6 +171,7 @@ class LLMExtractor:
                 "dropped_quotes": dropped,
                 "prompt_truncated": truncated,
                 "sentences": len(analysis.sentences),
+                **({"evidence_dropped": evidence_dropped} if evidence_dropped else {}),
             },
         )
 

@@ -15,7 +15,7 @@ from cns.core.ids import normalize_text, sha256_hex
 
 _HEADING = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\d+\.?[ \t]+)?(references|bibliography|works cited|literature cited|"
-    r"reference list|sources|citations)[ \t]*:?[ \t]*$",
+    r"reference list|sources|citations|参考文献|参考資料|引用文献|参考书目|參考書目)[ \t]*[:：]?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _NUMBERED = re.compile(r"^[ \t]*(?:\[(\d{1,3})\]|(\d{1,3})[.)])[ \t]+")

@@ -5,6 +5,11 @@ paragraph with its heading lines taken out — so a heading never fuses with the
 below it and long documents are segmented in small, fast pieces. Each sentence is then located
 in the original text from a moving cursor, which guarantees ``text[s.start:s.end] == s.text``
 (pysbd's own ``char_span`` option can misplace repeated sentences).
+
+pysbd's time grows with the square of its input, so a paragraph longer than ``WINDOW_CHARS``
+(a PDF without blank lines, a pasted book) is segmented window by window: each window's last
+sentence, which may continue past the window, is segmented again at the start of the next one.
+A 500,000-character paragraph takes seconds this way instead of minutes.
 """
 
 from __future__ import annotations
@@ -12,12 +17,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-_TERMINAL = tuple('.!?:;,"”’)]。！？；：」』）')
-# pysbd's English rules do not split at full-width sentence ends; CJK text has no spaces after them
-_CJK_SENTENCE_END = re.compile(r"(?<=[。！？])(?=[^\s」』）”’])")
+_TERMINAL = tuple('.!?:;,"”’)]。．｡！？；：」』）')
+# pysbd's English rules do not split at full-width sentence ends (ideographic 。, full-width ．！？,
+# half-width ｡); Chinese and Japanese put no space after them, so the split is by character
+_CJK_SENTENCE_END = re.compile(r"(?<=[。．｡！？])(?=[^\s」』）”’。．｡！？])")
 _MAX_HEADING_CHARS = 100
+#: prose longer than this is segmented in windows of about this size (see the module docstring)
+WINDOW_CHARS = 4000
+#: a window ends at the last space within this many characters of its nominal end
+_WINDOW_SLACK = 200
 _MAX_HEADING_WORDS = 12
 
 
@@ -100,6 +111,47 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _locate_pieces(pieces: list[str], flat: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Spans of ``pieces`` found in order in ``flat[start:end]``, plus every non-blank gap between them."""
+    cursor = start
+    for piece in pieces:
+        found = _locate(flat, piece, cursor, end)
+        if found is None:
+            continue  # pysbd altered the piece beyond whitespace; the gap is recovered below
+        if flat[cursor : found[0]].strip():
+            yield cursor, found[0]
+        yield found
+        cursor = found[1]
+    if cursor < end and flat[cursor:end].strip():
+        yield cursor, end
+
+
+def _window_end(flat: str, start: int) -> int:
+    """Where the window starting at ``start`` ends: at a space near ``start + WINDOW_CHARS`` if any."""
+    nominal = start + WINDOW_CHARS
+    if nominal >= len(flat):
+        return len(flat)
+    space = flat.rfind(" ", nominal - _WINDOW_SLACK, nominal)
+    return space + 1 if space > start else nominal
+
+
+def _prose_spans(segmenter: Any, flat: str) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` spans of the sentences of one prose chunk, segmented window by window."""
+    pos = 0
+    while pos < len(flat):
+        end = _window_end(flat, pos)
+        window = flat[pos:end]
+        pieces = [p for chunk in segmenter.segment(window) for p in _CJK_SENTENCE_END.split(chunk)]
+        spans = list(_locate_pieces(pieces, flat, pos, end))
+        if end < len(flat) and len(spans) > 1:
+            # the window's last sentence may go on past ``end``: segment it again with what follows
+            yield from spans[:-1]
+            pos = spans[-1][0]
+        else:
+            yield from spans  # the last window, or one sentence longer than a window: cut at ``end``
+            pos = end
+
+
 def split_sentences(text: str, *, language: str = "en") -> list[Sentence]:
     """Sentences of ``text`` in order, each with exact offsets; headings flagged ``is_heading``."""
     import pysbd
@@ -116,21 +168,10 @@ def split_sentences(text: str, *, language: str = "en") -> list[Sentence]:
                 continue
             # line breaks inside prose are wrapping, not sentence ends; same length keeps offsets valid
             flat = text[c_start:c_end].replace("\n", " ")
-            cursor = 0
-            pieces = [p for chunk in segmenter.segment(flat) for p in _CJK_SENTENCE_END.split(chunk)]
-            for piece in pieces:
-                found = _locate(flat, piece, cursor, len(flat))
-                if found is None:
-                    continue  # pysbd altered the piece beyond whitespace; the gap is recovered below
-                if flat[cursor : found[0]].strip():
-                    gap = _trimmed(text, c_start + cursor, c_start + found[0])
-                    spans.append((gap[0], gap[1], p_index, False))
-                spans.append((c_start + found[0], c_start + found[1], p_index, False))
-                cursor = found[1]
-            cursor += c_start
-            if cursor < c_end and text[cursor:c_end].strip():
-                rest = _trimmed(text, cursor, c_end)
-                spans.append((rest[0], rest[1], p_index, False))
+            for start, end in _prose_spans(segmenter, flat):
+                start, end = _trimmed(text, c_start + start, c_start + end)
+                if start < end:
+                    spans.append((start, end, p_index, False))
     return [
         Sentence(text[s:e], s, e, index=i, paragraph=p, is_heading=h) for i, (s, e, p, h) in enumerate(spans)
     ]

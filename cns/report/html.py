@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from cns.core.pair_json import pair_json
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.pairs.types import ChiralPair
+from cns.report.atomic import write_text_atomic
 from cns.report.exports import sno_to_mermaid
 from cns.report.plots import pair_scatter, reasoning_graph_svg, trust_histograms
 from cns.synthesis.view import synthesis_view
@@ -127,10 +128,7 @@ def _cached_svg(cache_dir: Path | None) -> Callable[[StructuredNarrativeObject],
         if path.is_file():
             return path.read_text(encoding="utf-8")
         svg = reasoning_graph_svg(sno)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".svg.tmp")
-        tmp.write_text(svg, encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(path, svg)
         return svg
 
     return draw
@@ -171,9 +169,5 @@ def render_report(data: ReportData, *, svg_cache: Path | None = None) -> str:
 
 
 def write_report(data: ReportData, path: Path, *, svg_cache: Path | None = None) -> Path:
-    """Render and write atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(render_report(data, svg_cache=svg_cache), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Render, then write atomically (:func:`~cns.report.atomic.write_text_atomic`)."""
+    return write_text_atomic(path, render_report(data, svg_cache=svg_cache))

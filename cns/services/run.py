@@ -28,6 +28,7 @@ from cns.logging_setup import get_logger
 from cns.metrics import chirality_batch, entanglement_score, opposition_scores
 from cns.pairs import ChiralPair
 from cns.report import PairView, ReportData, write_graph_exports, write_report
+from cns.report.atomic import write_text_atomic
 from cns.services.llm_gate import LLMGate, gate_llm
 from cns.services.runtime import Runtime
 from cns.store.sql import pair_id_for
@@ -178,8 +179,4 @@ def run_pipeline(
 
 
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(path)
+    write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in rows))

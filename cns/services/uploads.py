@@ -2,6 +2,9 @@
 
 A loader only uses the path as a *name* (the document's ``source``) and for its extension, so
 the upload's base name stands in for it; the bytes were already bounded by the API body limit.
+PDF, HTML and Markdown are parsed in a child process under ``loaders`` limits (time, memory,
+pages, characters); when every parser is busy :class:`ParsersBusy` propagates (the API answers
+503 with Retry-After) instead of queueing requests behind a slow file.
 """
 
 from __future__ import annotations
@@ -11,10 +14,19 @@ from pathlib import Path, PurePosixPath
 
 from cns.errors import IngestionError
 from cns.ingestion.document import Document
-from cns.ingestion.loaders.base import SkippedFile, SkippedFileError, looks_binary
-from cns.ingestion.loaders.dispatch import LOADERS
+from cns.ingestion.loaders.base import (
+    DEFAULT_LIMITS,
+    LoaderLimits,
+    SkippedFile,
+    SkippedFileError,
+    looks_binary,
+)
+from cns.ingestion.loaders.dispatch import LOADERS, parse_bytes, within_limits
 from cns.ingestion.loaders.jsonl import load_jsonl
+from cns.ingestion.loaders.sandbox import ParsersBusy
 from cns.ingestion.loaders.text import load_txt
+
+__all__ = ["ParsersBusy", "UploadResult", "load_upload", "safe_name"]
 
 
 @dataclass
@@ -29,21 +41,24 @@ def safe_name(filename: str | None) -> str:
     return name[:255] or "upload.txt"
 
 
-def load_upload(filename: str | None, data: bytes) -> UploadResult:
+def load_upload(filename: str | None, data: bytes, *, limits: LoaderLimits = DEFAULT_LIMITS) -> UploadResult:
     """Documents in one uploaded file; an unusable file becomes a skipped entry with its reason."""
     name = safe_name(filename)
     path = Path(name)  # a bare name: used as the source label and for its extension, never opened
     suffix = path.suffix.lower()
     try:
+        if len(data) > limits.max_file_bytes:
+            mb = limits.max_file_bytes / (1024 * 1024)
+            raise SkippedFileError(name, f"file too large: over {mb:.1f} MB (loaders.max_file_bytes)")
         if suffix == ".jsonl":
-            loaded = load_jsonl(data, path, None)
+            loaded = within_limits(load_jsonl(data, path, None), limits)
             return UploadResult(list(loaded.documents), list(loaded.skipped))
         loader = LOADERS.get(suffix)
         if loader is None:
             if looks_binary(data) and data.lstrip()[:5] != b"%PDF-":
                 return UploadResult(skipped=[SkippedFile(name, "binary content; unsupported file type")])
             loader = LOADERS[".pdf"] if data.lstrip()[:5] == b"%PDF-" else load_txt
-        return UploadResult(documents=loader(data, path, None))
+        return UploadResult(documents=parse_bytes(loader, data, path, None, limits))
     except SkippedFileError as exc:
         return UploadResult(skipped=[SkippedFile(name, exc.reason)])
     except IngestionError as exc:

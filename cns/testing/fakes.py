@@ -2,7 +2,8 @@
 
 * :class:`HashEmbedder` — bag of words where each word has a fixed pseudo-random unit vector
   derived from SHA-256, so texts sharing words are close and results never depend on the
-  process (unlike Python's salted ``hash()``).
+  process (unlike Python's salted ``hash()``). Chinese, Japanese and Korean, written without
+  spaces, contribute their character bigrams as words.
 * :class:`RuleNLI` — a transparent rule-based NLI: negation or antonym mismatch → contradiction,
   hypothesis words covered by the premise → entailment, otherwise neutral in proportion to overlap.
 * :class:`ScriptedLLM` — replays scripted replies (or raises scripted errors) and records calls.
@@ -22,6 +23,7 @@ from cns.errors import LLMResponseError
 from cns.ports import FloatArray
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 NEGATIONS = frozenset(
     {"not", "no", "never", "none", "nobody", "nothing", "cannot", "without", "false", "neither", "nor"}
 )
@@ -72,9 +74,9 @@ _STOP = frozenset(
 
 
 def words(text: str) -> list[str]:
-    return [w.replace("n't", "") if w.endswith("n't") else w for w in _WORD.findall(text.lower())] + (
-        ["not"] if "n't" in text.lower() else []
-    )
+    found = [w.replace("n't", "") if w.endswith("n't") else w for w in _WORD.findall(text.lower())]
+    cjk = [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(max(1, len(run) - 1))]
+    return found + cjk + (["not"] if "n't" in text.lower() else [])
 
 
 def _word_vector(word: str, dimension: int) -> FloatArray:

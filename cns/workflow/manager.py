@@ -28,7 +28,8 @@ from cns.ingestion.builder import build_sno, sno_id_for
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
 from cns.ingestion.llm_extractor import LLMExtractor, LLMUnavailableExtractor
-from cns.ingestion.loaders import DEFAULT_MAX_BYTES, LoadResult, load_path
+from cns.ingestion.loaders import LoadResult, load_path
+from cns.ingestion.loaders.base import LoaderLimits
 from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
 from cns.logging_setup import bound_context, get_logger, preview, text_preview_chars
@@ -422,26 +423,36 @@ class CNSWorkflowManager:
             self._reference.add([sno.sno_id], sno.hypothesis_embedding[None, :])
         return sno, done
 
-    def ingest_path(self, path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
+    def ingest_path(self, path: str | Path, *, max_bytes: int | None = None) -> IngestReport:
         """Ingest a file or a folder (recursively); every input ends up in exactly one report list."""
         return self.ingest_paths([path], max_bytes=max_bytes)
+
+    def loader_limits(self, *, follow_symlinks: bool | None = None) -> LoaderLimits:
+        """The ``loaders`` limits of this manager's config (``follow_symlinks`` overrides the config's)."""
+        section = self.config.loaders
+        follow = section.follow_symlinks if follow_symlinks is None else follow_symlinks
+        return LoaderLimits.from_settings(section, follow_symlinks=follow)
 
     def ingest_paths(
         self,
         paths: Sequence[str | Path],
         *,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int | None = None,
+        follow_symlinks: bool | None = None,
         on_loaded: Callable[[int], None] | None = None,
         on_document: Callable[[IngestedDocument | FailedDocument, bool], None] | None = None,
     ) -> IngestReport:
         """Ingest files and folders; ``on_loaded(n)`` and ``on_document(entry, duplicate)`` report progress.
 
-        Each document is stored in its own transaction as soon as it is evaluated, so an
-        interrupted batch keeps everything already reported and a re-run skips it as a duplicate.
+        Files are read under the ``loaders`` limits of the config (``max_bytes`` overrides
+        ``loaders.max_file_bytes``, ``follow_symlinks`` ``loaders.follow_symlinks``). Each document is
+        stored in its own transaction as soon as it is evaluated, so an interrupted batch keeps
+        everything already reported and a re-run skips it as a duplicate.
         """
+        limits = self.loader_limits(follow_symlinks=follow_symlinks)
         loaded = LoadResult()
         for path in paths:
-            loaded.extend(load_path(path, max_bytes=max_bytes))
+            loaded.extend(load_path(path, max_bytes=max_bytes, limits=limits))
         if on_loaded is not None:
             on_loaded(len(loaded.documents))
         report = IngestReport(skipped=list(loaded.skipped))

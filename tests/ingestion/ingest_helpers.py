@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 DRIFT_TEXT = """Continental Drift Revisited
 By Jane Doe
 
@@ -64,4 +66,42 @@ def make_text_pdf(lines: list[str], *, title: str | None = None, author: str | N
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {len(objects)} 0 R >>\n"
         f"startxref\n{xref}\n%%EOF\n"
     ).encode()
+    return bytes(out)
+
+
+def make_pdf_bomb(*, pages: int = 20, repeats: int = 20_000, draw_text: bool = True) -> bytes:
+    """A few-KB PDF whose ``pages`` pages all show one Flate-compressed content stream.
+
+    The stream repeats a text operator ``repeats`` times: with ``draw_text`` each repetition shows
+    a 67-character sentence (20 pages x 20,000 ≈ 27 million characters from a 6 KB file); without
+    it, the operators show nothing, so extraction takes seconds per page and yields no text at all
+    (only a time limit stops it).
+    """
+    operator = (
+        b"(Coffee improves focus because caffeine blocks adenosine receptors.) Tj T*\n"
+        if draw_text
+        else b"0 0 Td () Tj\n"
+    )
+    stream = zlib.compress(b"BT /F1 11 Tf 14 TL 72 720 Td\n" + operator * repeats + b"ET", 9)
+    font = 4 + pages
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{' '.join(f'{4 + i} 0 R' for i in range(pages))}] /Count {pages} >>".encode(),
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        *[
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
+            b"/Resources << /Font << /F1 %d 0 R >> >> >>" % font
+        ]
+        * pages,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n".encode() + b"0000000000 65535 f \n"
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)

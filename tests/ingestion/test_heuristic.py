@@ -116,9 +116,15 @@ def test_short_document_still_yields_a_hypothesis() -> None:
     assert sno.central_hypothesis == "Plates move." and extraction.claims == []
 
 
-def test_document_without_prose_raises() -> None:
-    with pytest.raises(IngestionError, match="no sentence"):
-        _sno(make_document("Title\n\nAnother Heading", "h.txt"))
+def test_document_of_headings_only_uses_the_line_with_most_words() -> None:
+    # what the API accepts (a text with a word) must extract: the wordiest line is the thesis
+    extraction, sno = _sno(make_document("Title\n\nAnother Heading", "h.txt"))
+    assert sno.central_hypothesis == "Another Heading" and extraction.claims == []
+
+
+def test_document_without_words_raises() -> None:
+    with pytest.raises(IngestionError, match=r"no words \(only punctuation, symbols or emoji\)"):
+        _sno(make_document("!!! ???\n\n🙂 🙂", "h.txt"))
 
 
 def test_long_document_keeps_the_conclusion_within_the_sentence_budget() -> None:

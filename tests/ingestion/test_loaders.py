@@ -184,7 +184,9 @@ def test_unreadable_file_is_skipped(tmp_path: Path) -> None:
     folder.mkdir()
     result = load_file(folder)
     assert result.documents == []
-    assert result.skipped[0].reason.startswith("unreadable")
+    assert result.skipped[0].reason == "not a regular file (directory); never read"
+    missing = load_file(tmp_path / "gone.txt")
+    assert missing.skipped[0].reason.startswith("unreadable: No such file")
 
 
 def test_html_line_break_does_not_split_a_sentence(tmp_path: Path) -> None:

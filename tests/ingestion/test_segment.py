@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from unittest.mock import patch
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cns.ingestion import segment
 from cns.ingestion.segment import split_sentences
 
 
@@ -81,3 +85,35 @@ def test_offsets_property(parts: list[tuple[str, str]]) -> None:
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300))
 def test_offsets_property_arbitrary_text(text: str) -> None:
     _check_offsets(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(st.tuples(_WORDS, _SEPARATORS), min_size=1, max_size=80), window=st.integers(8, 120))
+def test_offsets_property_with_tiny_windows(parts: list[tuple[str, str]], window: int) -> None:
+    # windows of a few characters cut sentences and words: offsets must stay exact and nothing is lost
+    with patch.object(segment, "WINDOW_CHARS", window), patch.object(segment, "_WINDOW_SLACK", window // 2):
+        _check_offsets("".join(w + s for w, s in parts))
+
+
+def test_a_long_paragraph_gives_the_same_sentences_as_short_ones() -> None:
+    sentences = [
+        f"Plates move {i} centimetres a year because the mantle convects (Smith, 2001)." for i in range(400)
+    ]
+    one_paragraph = " ".join(sentences)  # ~31,000 characters: segmented in windows
+    assert len(one_paragraph) > 5 * segment.WINDOW_CHARS
+    assert [s.text for s in split_sentences(one_paragraph)] == sentences
+
+
+def test_segmentation_time_grows_linearly_with_a_paragraph() -> None:
+    """Before: pysbd on a whole paragraph took 56 s for 250,000 characters and 260 s for 500,000."""
+    sentence = "Coffee improves focus because caffeine blocks adenosine receptors, e.g. in the U.S. "
+
+    def seconds(chars: int) -> float:
+        text = (sentence * (chars // len(sentence) + 1))[:chars]
+        start = time.perf_counter()
+        split_sentences(text)
+        return time.perf_counter() - start
+
+    small, large = seconds(40_000), seconds(160_000)
+    # 4x the text: ~4x the time when linear, ~16x when quadratic (the old behaviour)
+    assert large < 8 * small + 0.5, (small, large)

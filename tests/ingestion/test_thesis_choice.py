@@ -97,7 +97,15 @@ def test_cjk_document_gets_a_hypothesis() -> None:
     }
 
 
-@pytest.mark.parametrize("text", ["http://a.org http://b.org\n", "🙂🙂🙂 !!! ???\n\n...", "Title only line"])
-def test_text_without_a_statement_fails_with_a_clear_error(text: str) -> None:
-    with pytest.raises(IngestionError, match="no sentence that could state a hypothesis"):
-        _extract(make_document(text, "odd.txt"))
+def test_text_without_words_fails_with_a_clear_error() -> None:
+    with pytest.raises(IngestionError, match="document has no words"):
+        _extract(make_document("🙂🙂🙂 !!! ???\n\n...", "odd.txt"))
+
+
+@pytest.mark.parametrize(
+    ("text", "hypothesis"),
+    [("http://a.org http://b.org\n", "http://a.org http://b.org"), ("Title only line", "Title only line")],
+)
+def test_text_without_a_sentence_uses_its_wordiest_line(text: str, hypothesis: str) -> None:
+    # the API accepts any text with a word, so the worker must produce an SNO from it
+    assert _extract(make_document(text, "odd.txt")).hypothesis == hypothesis

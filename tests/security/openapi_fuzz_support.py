@@ -80,6 +80,8 @@ def client_error_is_expected(operation: str, status: int, error: dict[str, Any],
         return True  # the same generated key was sent earlier with another body
     if status == 422 and any(d.get("type") == "no_visible_text" for d in error.get("details", [])):
         return True  # text of only zero-width/combining characters: the schema cannot say "visible"
+    if status == 422 and any(d.get("type") == "no_words" for d in error.get("details", [])):
+        return True  # text of only punctuation, symbols or emoji: the schema cannot say "has a word"
     # an uploaded file whose bytes hold no document, or an empty file list (multipart has no "[]")
     return status == 422 and operation == FILES_OPERATION
 

@@ -189,7 +189,7 @@ def test_jsonl_batch_with_failures_is_fully_accounted_for(fake_config: CNSConfig
             {"text": DRIFT_TEXT, "title": "Drift", "author": "J. Doe", "url": "https://example.org/d"}
         ),
         json.dumps({"text": OTHER_TEXT, "source": "corpus:plates"}),
-        json.dumps({"text": "Only A Heading\n\nAnother Heading"}),
+        json.dumps({"text": "!!! ???\n\n🙂 🙂"}),
         json.dumps({"text": DRIFT_TEXT}),
         "{broken",
     ]
@@ -197,7 +197,7 @@ def test_jsonl_batch_with_failures_is_fully_accounted_for(fake_config: CNSConfig
     manager = CNSWorkflowManager(fake_config)
     report = manager.ingest_path(tmp_path / "corpus.jsonl")
     assert len(report.ingested) == 2 and len(report.duplicates) == 1
-    assert [f.reason for f in report.failed] == ["document has no sentence that could state a hypothesis"]
+    assert [f.reason for f in report.failed] == ["document has no words (only punctuation, symbols or emoji)"]
     assert report.skipped[0].reason.startswith("invalid JSON on line 5")
     drift = manager.store.get(report.ingested[0].sno_id)
     assert (drift.metadata["title"], drift.metadata["author"], drift.metadata["url"]) == (

@@ -19,10 +19,12 @@ from cns.api.errors import ApiError
 from cns.api.responses import WRITE, error_responses
 from cns.api.schemas import IngestAccepted, IngestBatchAccepted, IngestBatchRequest, IngestRequest
 from cns.errors import BrokerUnavailable
+from cns.ingestion.boilerplate import word_count
 from cns.ingestion.document import Document
+from cns.ingestion.loaders.base import LoaderLimits
 from cns.services.apikeys import ApiKeyInfo
 from cns.services.jobs import Submission, submit_ingestion
-from cns.services.uploads import load_upload
+from cns.services.uploads import ParsersBusy, load_upload
 
 router = APIRouter(tags=["ingestion"], responses=error_responses(*WRITE))
 
@@ -54,18 +56,31 @@ def has_visible_text(text: str) -> bool:
 
 
 def _check_text(services: Services, text: str, loc: list[Any]) -> None:
-    if text.strip() and not has_visible_text(text):  # blank text stays the documented 400
-        raise ApiError(
-            422,
-            "text holds only zero-width, combining, control or space characters: there is nothing to ingest",
-            details=[{"loc": loc, "msg": "no visible character", "type": "no_visible_text"}],
-        )
+    """Refuse here what the worker could never process, saying why (blank text stays the documented 400).
+
+    The extractor needs at least one word (letters or digits, in any script; CJK counts by
+    character): a text of only punctuation, symbols or emoji would be accepted and then fail in
+    the worker. Any text with a word is processed (its line with the most words becomes the
+    hypothesis when nothing reads like a sentence).
+    """
     limit = services.config.service.max_text_chars
     if len(text) > limit:
         raise ApiError(
             422,
             f"text is longer than {limit} characters (service.max_text_chars)",
             details=[{"loc": loc, "msg": f"at most {limit} characters", "type": "string_too_long"}],
+        )
+    if text.strip() and not has_visible_text(text):
+        raise ApiError(
+            422,
+            "text holds only zero-width, combining, control or space characters: there is nothing to ingest",
+            details=[{"loc": loc, "msg": "no visible character", "type": "no_visible_text"}],
+        )
+    if text.strip() and word_count(text) == 0:
+        raise ApiError(
+            422,
+            "text has no words (only punctuation, symbols or emoji): there is no statement to ingest",
+            details=[{"loc": loc, "msg": "no word in any script", "type": "no_words"}],
         )
 
 
@@ -144,11 +159,20 @@ def ingest_files(
     caller: WriteAccess,
     key: IdempotencyKey,
 ) -> IngestBatchAccepted:
-    """Upload files; each document they contain becomes a job (unusable files → 422 with reasons)."""
+    """Upload files; each document they contain becomes a job (unusable files → 422 with reasons).
+
+    PDF, HTML and Markdown are parsed in a child process under the ``loaders`` limits (this route
+    runs in the thread pool, and the parse never holds the event loop); a file over a limit is a
+    422 naming it, and when all ``loaders.parsers`` are busy the answer is 503 with Retry-After.
+    """
+    limits = LoaderLimits.from_settings(services.config.loaders, wait_for_parser=0.0)
     docs: list[IngestRequest] = []
     skipped: list[dict[str, Any]] = []
     for upload in files:
-        loaded = load_upload(upload.filename, upload.file.read())
+        try:
+            loaded = load_upload(upload.filename, upload.file.read(), limits=limits)
+        except ParsersBusy as exc:
+            raise ApiError(503, str(exc), headers={"Retry-After": "5"}) from None
         skipped += [
             {"loc": ["body", "files", s.path], "msg": s.reason, "type": "unusable_file"}
             for s in loaded.skipped

@@ -7,15 +7,54 @@ those into :class:`SkippedFile` entries, so one bad file never stops a batch.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cns.errors import IngestionError
 from cns.ingestion.document import Document
 
 #: Default size limit per file (10 MB): larger files are skipped, not truncated.
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoaderLimits:
+    """What one file may cost to load; the defaults are those of the ``loaders`` config section.
+
+    A small hostile file can expand enormously (a compressed PDF content stream, deeply nested
+    HTML), so bytes alone do not bound the work: pages, extracted characters, wall time and memory
+    are bounded too. ``isolate`` parses PDF, HTML and Markdown in a separate process (see
+    :mod:`cns.ingestion.loaders.sandbox`) where the time and memory limits can be enforced;
+    ``wait_for_parser`` is how long to wait for a free parser process (None = as long as it takes,
+    0 = fail at once with :class:`~cns.ingestion.loaders.sandbox.ParsersBusy`, as the API does).
+    """
+
+    max_file_bytes: int = DEFAULT_MAX_BYTES
+    max_chars: int = 1_000_000
+    max_pdf_pages: int = 2000
+    parse_timeout_seconds: float = 30.0
+    parsers: int = 2
+    parser_memory_mb: int = 1024
+    isolate: bool = True
+    follow_symlinks: bool = False
+    wait_for_parser: float | None = None
+
+    @classmethod
+    def from_settings(cls, section: Any, **overrides: Any) -> LoaderLimits:
+        """The limits of a ``loaders`` config section (:class:`cns.config.settings.LoadersConfig`)."""
+        names = ("max_file_bytes", "max_chars", "max_pdf_pages", "parse_timeout_seconds", "parsers")
+        values = {name: getattr(section, name) for name in names}
+        values["parser_memory_mb"] = section.parser_memory_mb
+        values["isolate"] = section.isolate_parsers
+        values["follow_symlinks"] = section.follow_symlinks
+        return cls(**{**values, **overrides})
+
+
+DEFAULT_LIMITS = LoaderLimits()
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SNIFF_BYTES = 8192
@@ -51,26 +90,85 @@ class LoadResult:
         self.skipped.extend(other.skipped)
 
 
+def display_path(path: str | Path) -> str:
+    """``path`` as text that can always be printed and stored.
+
+    A file name that is not valid UTF-8 reaches Python with its bytes kept as lone surrogates;
+    writing it to a UTF-8 report or JSON line would fail, so those bytes are shown as ``\\xNN``.
+    """
+    text = os.fspath(path)
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
+_KINDS = (
+    (stat.S_ISREG, "regular file"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISLNK, "symbolic link"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """A person's name for what a ``stat`` mode describes (for skip reasons)."""
+    return next((name for test, name in _KINDS if test(mode)), "special file")
+
+
 def read_checked(path: Path, *, max_bytes: int) -> bytes:
-    """Read ``path`` after the size check; empty, oversized or unreadable files raise a skip."""
+    """Read ``path`` if it is a regular file within ``max_bytes``; anything else raises a skip.
+
+    The file is opened non-blocking and checked on the open descriptor: opening a FIFO for
+    reading would otherwise wait forever for a writer, and a device can be read without end.
+    Checking the descriptor (not the name) also means a file swapped for a FIFO between the
+    folder walk and the read is still refused.
+    """
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SkippedFileError(
-                path, f"file too large: {_megabytes(size)} > limit {_megabytes(max_bytes)} (max_bytes)"
-            )
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise SkippedFileError(path, f"unreadable: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SkippedFileError(path, f"not a regular file ({file_kind(info.st_mode)}); never read")
+        if info.st_size > max_bytes:
+            raise SkippedFileError(path, _too_large(info.st_size, max_bytes))
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1  # closed by the handle from here on
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise SkippedFileError(path, f"unreadable: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > max_bytes:  # the file grew after the size check
+        raise SkippedFileError(path, _too_large(len(data), max_bytes))
     if not data.strip():
         raise SkippedFileError(
             path, "empty file (no content)" if not data else "empty file (whitespace only)"
         )
     return data
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"file too large: {_megabytes(size)} > limit {_megabytes(max_bytes)} (loaders.max_file_bytes)"
+
+
+def too_long(text: str, limits: LoaderLimits) -> str | None:
+    """The skip reason for a text over ``limits.max_chars``, or None."""
+    if len(text) <= limits.max_chars:
+        return None
+    return (
+        f"text too long: {len(text):,} characters > limit {limits.max_chars:,} (loaders.max_chars); "
+        "split the document"
+    )
 
 
 def looks_binary(data: bytes) -> bool:

@@ -6,26 +6,30 @@ a bad file, so a batch over a folder always completes with a summary.
 
 from __future__ import annotations
 
-import fnmatch
-import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cns.errors import IngestionError
 from cns.ingestion.document import Document
 from cns.ingestion.loaders.base import (
-    DEFAULT_MAX_BYTES,
+    DEFAULT_LIMITS,
+    LoaderLimits,
     LoadResult,
     SkippedFile,
     SkippedFileError,
+    display_path,
     looks_binary,
     read_checked,
+    too_long,
 )
 from cns.ingestion.loaders.html import load_html
 from cns.ingestion.loaders.jsonl import load_jsonl
 from cns.ingestion.loaders.pdf import load_pdf
+from cns.ingestion.loaders.sandbox import parse_isolated, run_loader
 from cns.ingestion.loaders.text import load_markdown, load_txt
+from cns.ingestion.loaders.walk import walk_folder
 from cns.logging_setup import get_logger
 
 log = get_logger(__name__)
@@ -43,6 +47,10 @@ LOADERS: dict[str, Loader] = {
     ".pdf": load_pdf,
 }
 SUPPORTED_SUFFIXES = (*LOADERS, ".jsonl")
+#: Loaders whose parser can take minutes or gigabytes on a small hostile file: run in a child
+#: process with a time and memory limit (:mod:`cns.ingestion.loaders.sandbox`). Plain text is
+#: decoded in linear time and JSONL by the C JSON parser, so they stay in-process.
+ISOLATED: frozenset[Loader] = frozenset({load_pdf, load_html, load_markdown})
 
 
 def _sniffed_loader(data: bytes, path: Path) -> Loader:
@@ -59,94 +67,84 @@ def _sniffed_loader(data: bytes, path: Path) -> Loader:
     return load_txt
 
 
+def parse_bytes(
+    loader: Loader, data: bytes, path: Path, metadata: dict[str, Any] | None, limits: LoaderLimits
+) -> list[Document]:
+    """Documents of ``data`` by ``loader``: isolated when it is a risky parser, then ``max_chars`` checked."""
+    if limits.isolate and loader in ISOLATED:
+        documents = parse_isolated(loader, data, path, metadata, limits)
+    else:
+        documents = run_loader(loader, data, path, metadata, limits)
+    for document in documents:
+        reason = too_long(document.text, limits)
+        if reason is not None:
+            raise SkippedFileError(path, reason)
+    return documents
+
+
+def within_limits(loaded: LoadResult, limits: LoaderLimits) -> LoadResult:
+    """``loaded`` with every document over ``limits.max_chars`` moved to the skipped list (JSONL lines)."""
+    kept = LoadResult(skipped=list(loaded.skipped))
+    for document in loaded.documents:
+        reason = too_long(document.text, limits)
+        if reason is None:
+            kept.documents.append(document)
+        else:
+            kept.skipped.append(SkippedFile(document.source, reason))
+    return kept
+
+
 def load_file(
-    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, metadata: dict[str, Any] | None = None
+    path: str | Path,
+    *,
+    max_bytes: int | None = None,
+    metadata: dict[str, Any] | None = None,
+    limits: LoaderLimits = DEFAULT_LIMITS,
 ) -> LoadResult:
-    """Load one file into documents; a file that cannot be read is returned as skipped."""
+    """Load one file into documents; a file that cannot be read is returned as skipped.
+
+    Only regular files are read (a FIFO, device or socket is skipped with its kind, never opened
+    for a blocking read). ``max_bytes`` overrides ``limits.max_file_bytes``.
+    """
     path = Path(path)
+    if max_bytes is not None:
+        limits = replace(limits, max_file_bytes=max_bytes)
+    # the name documents and skip reasons carry: printable and storable even when not UTF-8
+    name = Path(display_path(path))
     try:
-        data = read_checked(path, max_bytes=max_bytes)
+        data = read_checked(path, max_bytes=limits.max_file_bytes)
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
-            return load_jsonl(data, path, metadata)
-        loader = LOADERS.get(suffix) or _sniffed_loader(data, path)
-        return LoadResult(documents=loader(data, path, metadata))
+            return within_limits(load_jsonl(data, name, metadata), limits)
+        loader = LOADERS.get(suffix) or _sniffed_loader(data, name)
+        return LoadResult(documents=parse_bytes(loader, data, name, metadata, limits))
     except SkippedFileError as exc:
-        log.info("ingestion.file_skipped", path=str(path), reason=exc.reason)
-        return LoadResult(skipped=[SkippedFile(str(path), exc.reason)])
+        log.info("ingestion.file_skipped", path=str(name), reason=exc.reason)
+        return LoadResult(skipped=[SkippedFile(str(name), exc.reason)])
     except IngestionError as exc:
-        return LoadResult(skipped=[SkippedFile(str(path), exc.message)])
+        return LoadResult(skipped=[SkippedFile(str(name), exc.message)])
     except (ValueError, UnicodeError, RecursionError) as exc:  # a parser choking on malformed input
-        log.warning("ingestion.file_unreadable", path=str(path), error=type(exc).__name__)
-        return LoadResult(skipped=[SkippedFile(str(path), f"unreadable: {type(exc).__name__}: {exc}")])
+        log.warning("ingestion.file_unreadable", path=str(name), error=type(exc).__name__)
+        return LoadResult(skipped=[SkippedFile(str(name), f"unreadable: {type(exc).__name__}: {exc}")])
 
 
-IGNORE_FILE = ".cnsignore"
+def load_path(
+    path: str | Path, *, max_bytes: int | None = None, limits: LoaderLimits = DEFAULT_LIMITS
+) -> LoadResult:
+    """Load a file, or every regular file under a folder (:func:`~cns.ingestion.loaders.walk.walk_folder`).
 
-
-def _ignore_patterns(root: Path) -> dict[Path, list[str]]:
-    """``.cnsignore`` files under ``root``: folder → glob patterns (one per line, ``#`` comments)."""
-    patterns: dict[Path, list[str]] = {}
-    for ignore in root.rglob(IGNORE_FILE):
-        lines = _ignore_lines(ignore)
-        if lines is None:
-            continue
-        patterns[ignore.parent] = [
-            ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")
-        ]
-    return patterns
-
-
-def _ignore_lines(ignore: Path) -> list[str] | None:
-    """The lines of a ``.cnsignore``, or None (logged) when it is not a readable regular file.
-
-    Never ``open`` anything else: opening a FIFO blocks forever (a hostile folder hung the run),
-    and a directory or an unreadable file used to abort the whole run with a traceback.
+    Entries the walk does not read (FIFOs, devices, links that loop, dangle or leave the folder,
+    ``.cnsignore`` exclusions) come back as skipped, with their reasons.
     """
-    try:
-        if not stat.S_ISREG(ignore.lstat().st_mode):
-            log.warning("ingestion.ignore_file_unusable", path=str(ignore), reason="not a regular file")
-            return None
-        return ignore.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        log.warning("ingestion.ignore_file_unusable", path=str(ignore), reason=f"{type(exc).__name__}: {exc}")
-        return None
-
-
-def _ignored_by(path: Path, patterns: dict[Path, list[str]]) -> Path | None:
-    """The ``.cnsignore`` that excludes ``path`` (patterns match the relative path or the file name)."""
-    for folder, globs in patterns.items():
-        if folder not in path.parents:
-            continue
-        relative = path.relative_to(folder).as_posix()
-        if any(fnmatch.fnmatch(relative, g) or fnmatch.fnmatch(path.name, g) for g in globs):
-            return folder / IGNORE_FILE
-    return None
-
-
-def iter_files(root: Path) -> list[Path]:
-    """Files under ``root`` in a stable order, skipping hidden files and folders (``.git``, ``.DS_Store``)."""
-    files = [
-        p
-        for p in root.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    return sorted(files)
-
-
-def load_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
-    """Load a file or every file under a folder (recursively)."""
     path = Path(path)
-    if not path.exists():
-        raise IngestionError(f"path does not exist: {path}", path=str(path))
-    if path.is_file():
-        return load_file(path, max_bytes=max_bytes)
-    result = LoadResult()
-    patterns = _ignore_patterns(path)
-    for file in iter_files(path):
-        excluded_by = _ignored_by(file, patterns)
-        if excluded_by is not None:
-            result.skipped.append(SkippedFile(str(file), f"excluded by {excluded_by}"))
-            continue
-        result.extend(load_file(file, max_bytes=max_bytes))
+    if max_bytes is not None:
+        limits = replace(limits, max_file_bytes=max_bytes)
+    if not path.exists() and not path.is_symlink():
+        raise IngestionError(f"path does not exist: {display_path(path)}", path=display_path(path))
+    if not path.is_dir():
+        return load_file(path, limits=limits)
+    walk = walk_folder(path, follow_symlinks=limits.follow_symlinks)
+    result = LoadResult(skipped=list(walk.skipped))
+    for file in walk.files:
+        result.extend(load_file(file, limits=limits))
     return result

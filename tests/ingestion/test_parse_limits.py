@@ -67,14 +67,13 @@ def test_pdf_with_too_many_pages_is_skipped_before_extraction() -> None:
 
 def test_html_that_needs_more_memory_than_allowed_is_skipped() -> None:
     unclosed = b"<html><body>" + b"<b>a " * 300_000  # ~1.5 MB; BeautifulSoup builds 300,000 nested tags
-    start = time.monotonic()
+    # a generous time limit, so that on a loaded machine only the memory cap can stop the parse
     loaded = load_upload(
-        "deep.html", unclosed, limits=LoaderLimits(parser_memory_mb=100, parse_timeout_seconds=60)
+        "deep.html", unclosed, limits=LoaderLimits(parser_memory_mb=40, parse_timeout_seconds=600)
     )
     assert loaded.documents == []
     reason = loaded.skipped[0].reason
-    assert "100 MB" in reason and "(loaders.parser_memory_mb)" in reason, reason
-    assert time.monotonic() - start < 60
+    assert "40 MB" in reason and "(loaders.parser_memory_mb)" in reason, reason
     ok = load_upload("ok.html", b"<p>Coffee improves focus because caffeine blocks adenosine receptors.</p>")
     assert len(ok.documents) == 1
 

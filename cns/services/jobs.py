@@ -37,7 +37,7 @@ from cns.logging_setup import bound_context, get_logger
 from cns.ports import Publisher
 from cns.services.job_kinds import INGEST, PROCESS_INGESTION
 from cns.store.sql import JobRecord, JobState, NewDocument, SQLStore, document_id_for
-from cns.store.sql.schema import utcnow
+from cns.store.records import utcnow
 
 log = get_logger(__name__)
 

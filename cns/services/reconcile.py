@@ -24,7 +24,7 @@ from cns.logging_setup import get_logger
 from cns.ports import Publisher
 from cns.services.job_table import task_for_kind
 from cns.store.sql import JobRecord, JobState, SQLStore
-from cns.store.sql.schema import utcnow
+from cns.store.records import utcnow
 
 log = get_logger(__name__)
 

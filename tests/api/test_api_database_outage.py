@@ -89,4 +89,6 @@ def test_an_api_key_check_answers_503_while_the_database_is_down(
     overrides = {"auth": {"enabled": True}, "service": {"rate_limit_per_minute": rate_limit}}
     with client_without_database(tmp_path, outage, **overrides) as client:
         assert_unavailable(client.get("/snos", headers={"X-API-Key": KEY}))
-        assert_unavailable(client.post("/ingest", json={"source": "s", "text": "x."}, headers={"X-API-Key": KEY}))
+        assert_unavailable(
+            client.post("/ingest", json={"source": "s", "text": "x."}, headers={"X-API-Key": KEY})
+        )

@@ -15,7 +15,13 @@ import cns
 PACKAGE = Path(cns.__file__).resolve().parent
 STORE = PACKAGE / "store"
 #: Modules of the SQL store that are its inside: tables, engine, sessions, repositories.
-STORE_INSIDE = ("sqlalchemy", "alembic", "cns.store.sql.schema", "cns.store.sql.engine", "cns.store.sql.migrate")
+STORE_INSIDE = (
+    "sqlalchemy",
+    "alembic",
+    "cns.store.sql.schema",
+    "cns.store.sql.engine",
+    "cns.store.sql.migrate",
+)
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:

@@ -27,8 +27,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from cns.core.sno import StructuredNarrativeObject
-    from cns.store.records import (
+    from cns.core.records import (
         ApiKeyRecord,
         AttemptRecord,
         ChangePage,
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
         SNOChange,
         SynthesisRecord,
     )
+    from cns.core.sno import StructuredNarrativeObject
 
 FloatArray = NDArray[np.float32]
 
@@ -187,7 +187,7 @@ class Publisher(Protocol):
 # exposes them as ``store.snos``, ``store.documents``, …; ``cns.store.memory.InMemoryStore`` is
 # the reference implementation). Every implementation raises :class:`cns.errors.StoreError` for a
 # database failure — the API answers it with 503 — and runs the contract tests of
-# ``tests/store/repository_contract.py``. The value objects are those of :mod:`cns.store.records`.
+# ``tests/store/repository_contract.py``. The value objects are those of :mod:`cns.core.records`.
 # =================================================================================================
 
 

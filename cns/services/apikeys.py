@@ -18,9 +18,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from cns.core.records import ApiKeyRecord, utcnow
 from cns.errors import ValidationError
 from cns.ports import StoreRepositories
-from cns.store.records import ApiKeyRecord, utcnow
 
 PREFIX = "cnsk_"
 _DUMMY_SALT = "0" * 32

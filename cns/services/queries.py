@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cns.core.records import Page, SynthesisRecord
 from cns.ports import StoreRepositories
-from cns.store.records import Page, SynthesisRecord
 from cns.workflow.lifecycle.attempts import outcome_of
 
 __all__ = [

@@ -29,10 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from cns.core.sno import StructuredNarrativeObject
-from cns.errors import SNONotFoundError, StoreError
-from cns.ports import FloatArray
-from cns.store.records import (
+from cns.core.records import (
     ApiKeyRecord,
     AttemptRecord,
     ChangePage,
@@ -51,6 +48,9 @@ from cns.store.records import (
     pair_id_for,
     utcnow,
 )
+from cns.core.sno import StructuredNarrativeObject
+from cns.errors import SNONotFoundError, StoreError
+from cns.ports import FloatArray
 from cns.store.rules import (
     NOT_TERMINAL,
     SNO_SEQ,

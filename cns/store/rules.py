@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from cns.core.ids import normalize_text, sha256_hex
+from cns.core.records import JobState, PairRecord
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import JobError, StoreError
-from cns.store.records import JobState, PairRecord
 
 #: The store's change counter. Markers share its namespace, so no marker may take this name.
 SNO_SEQ = "sno_seq"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from cns.core.records import ApiKeyRecord, JobClaim, JobCompletion, JobState, NewDocument, PairRecord
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import JobError, SNONotFoundError, StoreError
 from cns.ports import (
@@ -25,7 +26,6 @@ from cns.ports import (
     SNORepository,
 )
 from cns.store.memory import InMemoryStore
-from cns.store.records import ApiKeyRecord, JobClaim, JobCompletion, JobState, NewDocument, PairRecord
 from cns.store.rules import document_id_for
 from cns.store.sql import SQLStore, pair_id_for
 from cns.testing.contracts import sample_sno

@@ -6,7 +6,7 @@ every process shares (docs/design-notes.md#one-shared-population).
 in this package.
 """
 
-from cns.store.records import (
+from cns.core.records import (
     ApiKeyRecord,
     AttemptRecord,
     ChangePage,

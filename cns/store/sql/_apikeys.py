@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from cns.core.records import ApiKeyRecord, as_utc, utcnow
 from cns.errors import StoreError
-from cns.store.records import ApiKeyRecord, as_utc, utcnow
 from cns.store.sql._base import Database
 from cns.store.sql.schema import ApiKeyRow
 

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from cns.core.records import DeletionReport, DocumentRecord, JobCompletion, JobRecord, utcnow
 from cns.core.sno import StructuredNarrativeObject
-from cns.store.records import DeletionReport, DocumentRecord, JobCompletion, JobRecord, utcnow
 from cns.store.rules import completion_values, document_id_for
 from cns.store.sql._base import Database, chunks, insert_for, table_of
 from cns.store.sql._job_rows import forget_document_in_jobs, job_owner_in, transition_in

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Row, Update, select, update
 from sqlalchemy.orm import Session
 
+from cns.core.records import JobRecord, JobState, utcnow
 from cns.errors import StoreError
-from cns.store.records import JobRecord, JobState, utcnow
 from cns.store.rules import forgotten_job, owner_of_payload
 from cns.store.sql._base import table_of
 from cns.store.sql.schema import JobRow

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from cns.store.records import JobClaim, JobRecord, JobState, NewDocument, utcnow
+from cns.core.records import JobClaim, JobRecord, JobState, NewDocument, utcnow
 from cns.store.rules import NOT_TERMINAL, completion_values
 from cns.store.sql._base import Database, insert_for
 from cns.store.sql._documents import put_document_in

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from cns.core.records import AttemptRecord, PairRecord, pair_id_for, utcnow
 from cns.errors import StoreError
-from cns.store.records import AttemptRecord, PairRecord, pair_id_for, utcnow
 from cns.store.rules import ordered_pair, unstored_pair_snos
 from cns.store.sql._base import Database
 from cns.store.sql.schema import AttemptRow, PairRow, SNORow

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
-from cns.store.records import Page, PairRecord, SynthesisRecord
+from cns.core.records import Page, PairRecord, SynthesisRecord
 from cns.store.sql._base import Database
 from cns.store.sql._pairs import attempt_of, pair_record_of
 from cns.store.sql.schema import AttemptRow, Document, JobRow, PairRow, SNORow, SNOTombstone

@@ -27,9 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from cns.core.records import ChangePage, SNOChange, embedding_from_bytes, embedding_to_bytes, utcnow
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError
-from cns.store.records import ChangePage, SNOChange, embedding_from_bytes, embedding_to_bytes, utcnow
 from cns.store.rules import check_evaluation, missing_document, parent_ids, sno_document_id, sno_source
 from cns.store.sql._base import Database, chunks
 from cns.store.sql.schema import Document, Lineage, SNORow, SNOTombstone

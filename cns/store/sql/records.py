@@ -1,6 +1,6 @@
-"""The store's value objects, kept importable from here; they live in :mod:`cns.store.records`."""
+"""The store's value objects, kept importable from here; they live in :mod:`cns.core.records`."""
 
-from cns.store.records import (
+from cns.core.records import (
     ApiKeyRecord,
     AttemptRecord,
     ChangePage,

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from cns.store.records import utcnow
+from cns.core.records import utcnow
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 ID = String(128)

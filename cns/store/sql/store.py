@@ -24,10 +24,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from cns.config import CNSConfig, get_config
-from cns.core.sno import StructuredNarrativeObject
-from cns.errors import StoreError
-from cns.logging_setup import get_logger
-from cns.store.records import (
+from cns.core.records import (
     AttemptRecord,
     ChangePage,
     DeletionReport,
@@ -40,6 +37,9 @@ from cns.store.records import (
     PairRecord,
     SNOChange,
 )
+from cns.core.sno import StructuredNarrativeObject
+from cns.errors import StoreError
+from cns.logging_setup import get_logger
 from cns.store.sql._apikeys import SQLApiKeyRepository
 from cns.store.sql._base import Database
 from cns.store.sql._documents import SQLDocumentRepository

@@ -2,7 +2,8 @@
 
 They are frozen dataclasses rather than ORM rows so that callers never hold a live database
 session, never trigger lazy loads after the session closed, and can pass them across threads.
-This module imports neither SQLAlchemy nor a driver: the in-memory store and the ports use it.
+They are part of the core (pure, no I/O) because the repository protocols of :mod:`cns.ports`
+speak in them; :mod:`cns.store.sql.records` re-exports them under their older import path.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ Conventions shared by all ports:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -24,6 +25,24 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from cns.core.records import (
+        ApiKeyRecord,
+        AttemptRecord,
+        ChangePage,
+        DeletionReport,
+        DocumentRecord,
+        JobClaim,
+        JobCompletion,
+        JobRecord,
+        JobState,
+        NewDocument,
+        Page,
+        PairRecord,
+        SNOChange,
+        SynthesisRecord,
+    )
     from cns.core.sno import StructuredNarrativeObject
 
 FloatArray = NDArray[np.float32]
@@ -159,3 +178,258 @@ class Publisher(Protocol):
     def canary(self, timeout: float) -> None:
         """Raise unless a worker runs the canary task within ``timeout`` seconds."""
         ...
+
+
+# =================================================================================================
+# Store repositories
+#
+# The store is a set of small repositories composed on one database (``cns.store.sql.SQLStore``
+# exposes them as ``store.snos``, ``store.documents``, …; ``cns.store.memory.InMemoryStore`` is
+# the reference implementation). Every implementation raises :class:`cns.errors.StoreError` for a
+# database failure — the API answers it with 503 — and runs the contract tests of
+# ``tests/store/repository_contract.py``. The value objects are those of :mod:`cns.core.records`.
+# =================================================================================================
+
+
+@runtime_checkable
+class SNORepository(SNOStore, Protocol):
+    """SNOs, and the change feed a vector index follows (every write and delete numbered)."""
+
+    def put(self, sno: StructuredNarrativeObject, *, document_id: str | None = None) -> None:
+        """Insert or replace by ``sno_id``; ``document_id`` (or ``metadata["document_id"]``) must
+        name a stored document."""
+        ...
+
+    def put_many(self, snos: Iterable[StructuredNarrativeObject]) -> int:
+        """Store every one of ``snos`` or, if one fails, none of them."""
+        ...
+
+    def contains(self, sno_id: str) -> bool: ...
+
+    def count_document_snos(self) -> int:
+        """How many stored SNOs were extracted from a document (syntheses were not)."""
+        ...
+
+    def find_by_content_hash(self, content_hash: str) -> list[str]: ...
+
+    def current_seq(self) -> int:
+        """The number of the latest change (0 for an empty store)."""
+        ...
+
+    def changes_since(self, seq: int, *, limit: int | None = None) -> ChangePage:
+        """Changes numbered above ``seq``, oldest first, latest state per SNO, deletions included."""
+        ...
+
+    def snos_since(self, seq: int, *, limit: int | None = None) -> list[SNOChange]: ...
+
+
+@runtime_checkable
+class DocumentRepository(Protocol):
+    """Documents (content-addressed), their owners, and the delete that cascades from them."""
+
+    def put_document(
+        self, text: str, *, source: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> DocumentRecord: ...
+
+    def get_document(self, document_id: str) -> DocumentRecord | None: ...
+
+    def document_exists(self, document_id: str) -> bool: ...
+
+    def document_owner(self, document_id: str) -> tuple[bool, str | None]:
+        """(the document exists, the API key that submitted it)."""
+        ...
+
+    def list_documents(self) -> list[DocumentRecord]: ...
+
+    def snos_of_document(self, document_id: str) -> list[str]: ...
+
+    def delete_document(self, document_id: str) -> DeletionReport:
+        """Remove the document, its SNOs, the syntheses derived from them, their pairs and attempts."""
+        ...
+
+    def put_with_document(
+        self,
+        sno: StructuredNarrativeObject,
+        text: str,
+        *,
+        source: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        completes: JobCompletion | None = None,
+    ) -> JobRecord | None:
+        """Store the document, the SNO extracted from it and (``completes``) the job's SUCCESS at once."""
+        ...
+
+
+@runtime_checkable
+class PairRepository(Protocol):
+    """Chiral pairs (one row per unordered pair) and their numbered synthesis attempts."""
+
+    def record_pair(self, pair: PairRecord) -> PairRecord: ...
+
+    def get_pair(self, pair_id: str) -> PairRecord | None: ...
+
+    def list_pairs(
+        self, *, min_potential: float | None = None, sno_id: str | None = None, limit: int | None = None
+    ) -> list[PairRecord]: ...
+
+    def record_attempt(
+        self,
+        pair_id: str,
+        *,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        accepted: bool | None = None,
+        result_sno_id: str | None = None,
+        reasons: Sequence[Any] = (),
+        cooldown_until: datetime | None = None,
+    ) -> AttemptRecord: ...
+
+    def finish_attempt(
+        self,
+        pair_id: str,
+        attempt_no: int,
+        *,
+        accepted: bool,
+        result_sno_id: str | None = None,
+        reasons: Sequence[Any] = (),
+        cooldown_until: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> AttemptRecord: ...
+
+    def last_attempt(self, pair_id: str) -> AttemptRecord | None: ...
+
+    def list_attempts(self, pair_id: str) -> list[AttemptRecord]: ...
+
+
+@runtime_checkable
+class JobRepository(Protocol):
+    """The durable job table: every transition harmless when a delivery repeats it."""
+
+    def create_job(
+        self,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        job_id: str | None = None,
+        idempotency_key: str | None = None,
+        deadline: datetime | None = None,
+        document: NewDocument | None = None,
+    ) -> tuple[JobRecord, bool]: ...
+
+    def get_job(self, job_id: str) -> JobRecord | None: ...
+
+    def job_by_key(self, idempotency_key: str) -> JobRecord | None: ...
+
+    def start_job(self, job_id: str) -> JobRecord: ...
+
+    def claim_job(self, job_id: str, *, max_deliveries: int) -> JobClaim: ...
+
+    def complete_job(self, job_id: str, result: dict[str, Any]) -> JobRecord: ...
+
+    def fail_job(self, job_id: str, error: str) -> JobRecord: ...
+
+    def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord: ...
+
+    def list_jobs(
+        self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[JobRecord]: ...
+
+    def overdue_jobs(self, now: datetime | None = None) -> list[JobRecord]: ...
+
+
+@runtime_checkable
+class ApiKeyRepository(Protocol):
+    """API keys as salted digests (hashing and checking live in ``cns.services.apikeys``)."""
+
+    def add(self, key: ApiKeyRecord) -> ApiKeyRecord:
+        """Store a new key; a key id already stored is refused with :class:`cns.errors.StoreError`."""
+        ...
+
+    def get(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def list(self) -> builtins.list[ApiKeyRecord]:
+        """Every key, oldest first."""
+        ...
+
+    def revoke(self, key_id: str, *, at: datetime | None = None) -> ApiKeyRecord | None:
+        """Mark the key revoked (a revoked key keeps its first revocation time); None if unknown."""
+        ...
+
+
+@runtime_checkable
+class MarkerRepository(Protocol):
+    """Named numbers the lifecycle keeps in the store, shared by every process."""
+
+    def read(self, name: str) -> int | None: ...
+
+    def write(self, name: str, value: int) -> None: ...
+
+
+@runtime_checkable
+class PagedReads(Protocol):
+    """The pages and aggregates the API lists and the metrics read (no full population load)."""
+
+    def snos_page(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        status: str | None = None,
+        min_trust: float | None = None,
+        source: str | None = None,
+    ) -> Page[dict[str, Any]]:
+        """SNO JSON documents, oldest first."""
+        ...
+
+    def pairs_page(self, *, limit: int, offset: int, min_potential: float | None = None) -> Page[PairRecord]:
+        """Pairs, highest synthesis potential first."""
+        ...
+
+    def syntheses_page(
+        self, *, limit: int, offset: int, accepted: bool | None = None
+    ) -> Page[SynthesisRecord]:
+        """Finished attempts, newest first; ``accepted=False`` lists rejections, not errors."""
+        ...
+
+    def jobs_by_state(self) -> dict[tuple[str, str], int]: ...
+
+    def trust_histogram(self, buckets: Sequence[float]) -> tuple[list[int], float, int]:
+        """Cumulative counts (``le``), sum and count of the SNOs' trust scores."""
+        ...
+
+    def job_latency_histogram(self, buckets: Sequence[float], kind: str) -> tuple[list[int], float, int]:
+        """The same over the seconds from creation to success of the jobs of ``kind``."""
+        ...
+
+    def synthesis_outcomes(self) -> tuple[int, int]:
+        """(accepted, finished) synthesis attempts."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, SNOs per status (``snos_<status>``) and jobs per state (``jobs_<state>``)."""
+        ...
+
+
+class StoreRepositories(Protocol):
+    """A store: its repositories, all on one database."""
+
+    @property
+    def snos(self) -> SNORepository: ...
+
+    @property
+    def documents(self) -> DocumentRepository: ...
+
+    @property
+    def pairs(self) -> PairRepository: ...
+
+    @property
+    def jobs(self) -> JobRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def markers(self) -> MarkerRepository: ...
+
+    @property
+    def reads(self) -> PagedReads: ...

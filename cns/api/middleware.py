@@ -21,8 +21,9 @@ import anyio
 import structlog
 
 from cns.api.auth import authenticate, client_address
-from cns.api.errors import error_bytes
+from cns.api.errors import error_bytes, from_cns_error
 from cns.api.ratelimit import RateLimiter
+from cns.errors import CNSError
 from cns.logging_setup import get_logger
 
 log = get_logger(__name__)
@@ -162,7 +163,14 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS or not self.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        retry_after = self.limiter.acquire(await self._client_key(scope))
+        try:
+            client = await self._client_key(scope)
+        except CNSError as exc:  # the key check needs the database: an outage is a 503, not a 500
+            error = from_cns_error(exc)
+            log.warning("api.error", status=error.status, error=type(exc).__name__)
+            await send_error(send, error.status, error.message, headers=error.headers)
+            return
+        retry_after = self.limiter.acquire(client)
         if retry_after > 0:
             await send_error(
                 send,

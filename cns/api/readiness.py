@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import anyio
-from sqlalchemy import text
 
 from cns.logging_setup import get_logger
 from cns.store.sql import SQLStore
@@ -94,8 +93,7 @@ class ReadinessProbe:
         return ready, checks
 
     def _database(self) -> None:
-        with self.store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        self.store.ping()
 
 
 def _timed(check: Any) -> dict[str, Any]:

@@ -29,11 +29,11 @@ from typing import Any, Protocol
 import faiss
 import numpy as np
 
+from cns.core.records import ChangePage, SNOChange
 from cns.errors import VectorIndexError
 from cns.index.faiss_index import FaissVectorIndex, IndexKind, parse_kind
 from cns.logging_setup import get_logger
 from cns.ports import VectorIndex
-from cns.store.sql.records import ChangePage, SNOChange
 
 log = get_logger(__name__)
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cns.config.settings import CNSConfig
+from cns.core.records import utcnow
 from cns.errors import (
     BrokerUnavailable,
     CNSError,
@@ -37,7 +38,6 @@ from cns.logging_setup import bound_context, get_logger
 from cns.ports import Publisher
 from cns.services.job_kinds import INGEST, PROCESS_INGESTION
 from cns.store.sql import JobRecord, JobState, NewDocument, SQLStore, document_id_for
-from cns.store.sql.schema import utcnow
 
 log = get_logger(__name__)
 

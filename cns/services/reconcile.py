@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cns.config.settings import CNSConfig
+from cns.core.records import utcnow
 from cns.errors import BrokerUnavailable
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
 from cns.services.job_table import task_for_kind
 from cns.store.sql import JobRecord, JobState, SQLStore
-from cns.store.sql.schema import utcnow
 
 log = get_logger(__name__)
 

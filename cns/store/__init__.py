@@ -1,6 +1,8 @@
-"""SNO stores behind the :class:`cns.ports.SNOStore` port: in-memory reference and SQL (SQLite/PostgreSQL).
+"""The store: repositories behind the protocols of :mod:`cns.ports`, in memory and in SQL.
 
-The SQL names are imported lazily so that the in-memory store does not pull in SQLAlchemy.
+:class:`~cns.store.memory.InMemoryStore` is the reference implementation (no database);
+:class:`~cns.store.sql.SQLStore` keeps the same repositories in SQLite or PostgreSQL. The SQL
+names are imported lazily so that the in-memory store does not pull in SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from cns.store.memory import InMemorySNOStore
+from cns.store.memory import InMemorySNOStore, InMemoryStore
 
 _SQL_NAMES = (
     "AttemptRecord",
@@ -24,7 +26,7 @@ _SQL_NAMES = (
     "pair_id_for",
 )
 
-__all__ = ["InMemorySNOStore", *_SQL_NAMES]
+__all__ = ["InMemorySNOStore", "InMemoryStore", *_SQL_NAMES]
 
 
 def __getattr__(name: str) -> Any:

@@ -16,14 +16,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import redis
 from psycopg import sql
-from sqlalchemy.engine import make_url
 
 from cns.errors import CNSError
 from cns.logging_setup import get_logger
+from cns.store.sql.url import libpq_url, masked_url, url_host, with_database
 
 log = get_logger(__name__)
 
@@ -46,10 +47,7 @@ def in_ci() -> bool:
 
 def _libpq_url(url: str, *, database: str | None = None) -> str:
     """The SQLAlchemy URL ``url`` as a libpq conninfo URL psycopg accepts."""
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
+    return libpq_url(url, database=database)
 
 
 def _postgres_up(url: str) -> str | None:
@@ -98,14 +96,14 @@ def ensure_postgres(url: str = DEFAULT_POSTGRES_URL, *, timeout: float = 30.0) -
     reason = _postgres_up(url)
     if reason is None:
         return
-    host = make_url(url).host
+    host = url_host(url)
     if host in _LOCAL_HOSTS and Path("/etc/postgresql").is_dir():
         for version in sorted(p.name for p in Path("/etc/postgresql").iterdir()):
             log.info("service.start", service="postgresql", version=version)
             _run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"])
         reason = _wait(lambda: _postgres_up(url), timeout)
     if reason is not None:
-        shown = make_url(url).render_as_string(hide_password=True)
+        shown = masked_url(url)
         raise ServiceUnavailableError(
             f"PostgreSQL is not reachable at {shown}: {reason}", service="postgresql"
         )
@@ -116,7 +114,7 @@ def ensure_redis(url: str = DEFAULT_REDIS_URL, *, timeout: float = 15.0) -> None
     reason = _redis_up(url)
     if reason is None:
         return
-    if make_url(url).host in _LOCAL_HOSTS:
+    if urlsplit(url).hostname in _LOCAL_HOSTS:
         log.info("service.start", service="redis")
         _run(REDIS_START)
         reason = _wait(lambda: _redis_up(url), timeout)
@@ -137,11 +135,7 @@ def temporary_postgres_database(url: str = DEFAULT_POSTGRES_URL, prefix: str = "
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield (
-            make_url(url)
-            .set(drivername="postgresql+psycopg", database=name)
-            .render_as_string(hide_password=False)
-        )
+        yield with_database(url, name)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -39,9 +39,9 @@ from cns.store.memory import InMemorySNOStore
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 
 if TYPE_CHECKING:
+    from cns.core.records import JobCompletion, JobRecord
     from cns.index.synced import SyncedIndex
     from cns.pairs import ChiralPair, PairSearchResult
-    from cns.store.sql.records import JobCompletion, JobRecord
     from cns.synthesis import AttemptLog, SynthesisEngine, SynthesisResult
     from cns.workflow.cycle import CycleReport
 
@@ -320,7 +320,7 @@ class CNSWorkflowManager:
         job is then returned. Otherwise — the SNO was already stored, or another store — the
         job's result is returned for the caller to record (:func:`cns.services.jobs.run_job`).
         """
-        from cns.store.sql.records import JobCompletion
+        from cns.core.records import JobCompletion
 
         payload = job.payload
 

@@ -82,9 +82,8 @@ def test_hot_store_calls_cost_one_round_trip_each(pg_url: str) -> None:  # noqa:
     assert submit == [4]  # BEGIN, document upsert, job insert, COMMIT: one commit per submission
     assert changed == [2]  # the counter, then one query for stored and deleted SNOs together
     # BEGIN, seq, job row lock (its owner, and whether a delete won), document, SNO existence, SNO,
-    # tombstone, evidence keys, job, COMMIT (this SNO has no critic results; an evaluated one adds
-    # their INSERT)
-    assert final == [10]
+    # tombstone, job, COMMIT (no rows derived from the SNO besides its lineage, which this one lacks)
+    assert final == [9]
 
 
 def _kill_connections(url: str) -> int:

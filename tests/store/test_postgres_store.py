@@ -26,14 +26,14 @@ from cns.testing.services import (
     temporary_postgres_database,
 )
 from tests.store.crash_writer import check_survivors, kill_writer_mid_batch
+from tests.store.repository_contract import RepositoryContract
 from tests.store.sql_contract import SQLStoreContract
 
 pytestmark = pytest.mark.integration
 ADMIN_URL = os.environ.get("CNS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 #: Children first; DELETE is much faster than TRUNCATE on tables this small.
 TABLES = (
-    "synthesis_attempts", "pairs", "sno_lineage", "critic_results", "evidence_keys",
-    "sno_tombstones", "snos", "documents", "jobs",
+    "synthesis_attempts", "pairs", "sno_lineage", "sno_tombstones", "snos", "documents", "jobs", "api_keys",
 )  # fmt: skip
 
 
@@ -66,11 +66,18 @@ def pg_store(pg_shared_store: SQLStore) -> SQLStore:
     with pg_shared_store.engine.begin() as conn:
         for table in TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text("DELETE FROM store_counters WHERE name <> 'sno_seq'"))  # markers
         conn.execute(text("UPDATE store_counters SET value = 0"))
     return pg_shared_store
 
 
 class TestPostgresSNOStoreContract(SNOStoreContract):
+    @pytest.fixture
+    def store(self, pg_store: SQLStore) -> SQLStore:
+        return pg_store
+
+
+class TestPostgresRepositoryContract(RepositoryContract):
     @pytest.fixture
     def store(self, pg_store: SQLStore) -> SQLStore:
         return pg_store

@@ -13,6 +13,7 @@ from cns.errors import ConfigError, StoreError
 from cns.store.memory import InMemorySNOStore
 from cns.store.sql import SQLStore, database_url, normalize_url
 from cns.testing.contracts import SNOStoreContract
+from tests.store.repository_contract import RepositoryContract
 from tests.store.sql_contract import SQLStoreContract
 
 
@@ -30,6 +31,12 @@ class TestInMemorySNOStoreContract(SNOStoreContract):
 
 
 class TestSQLiteSNOStoreContract(SNOStoreContract):
+    @pytest.fixture
+    def store(self, sqlite_store: SQLStore) -> SQLStore:
+        return sqlite_store
+
+
+class TestSQLiteRepositoryContract(RepositoryContract):
     @pytest.fixture
     def store(self, sqlite_store: SQLStore) -> SQLStore:
         return sqlite_store

@@ -1,9 +1,13 @@
 """The SQL store: SQLite by default, PostgreSQL through ``CNS_DATABASE_URL``; the one population
-every process shares (docs/design-notes.md#one-shared-population)."""
+every process shares (docs/design-notes.md#one-shared-population).
 
-from cns.store.sql import _apikeys as _apikeys  # registers the api_keys model on Base.metadata
-from cns.store.sql._documents import document_id_for
-from cns.store.sql.records import (
+:class:`SQLStore` composes one repository per concern on one engine (``_snos``, ``_documents``,
+``_pairs``, ``_jobs``, ``_apikeys``, ``_markers``, ``_reads``); every SQL statement of CNS lives
+in this package.
+"""
+
+from cns.core.records import (
+    ApiKeyRecord,
     AttemptRecord,
     ChangePage,
     DeletionReport,
@@ -13,14 +17,18 @@ from cns.store.sql.records import (
     JobRecord,
     JobState,
     NewDocument,
+    Page,
     PairRecord,
     SNOChange,
+    SynthesisRecord,
     pair_id_for,
 )
+from cns.store.rules import document_id_for
 from cns.store.sql.store import SQLStore
 from cns.store.sql.url import database_url, normalize_url
 
 __all__ = [
+    "ApiKeyRecord",
     "AttemptRecord",
     "ChangePage",
     "DeletionReport",
@@ -30,9 +38,11 @@ __all__ = [
     "JobRecord",
     "JobState",
     "NewDocument",
+    "Page",
     "PairRecord",
     "SNOChange",
     "SQLStore",
+    "SynthesisRecord",
     "database_url",
     "document_id_for",
     "normalize_url",

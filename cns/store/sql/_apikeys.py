@@ -1,26 +1,74 @@
-"""The ``api_keys`` table: API keys stored as salted HMAC-SHA-256 digests, never in clear.
+"""The API-key repository (:class:`cns.ports.ApiKeyRepository`): rows of salted digests.
 
-Kept out of :mod:`cns.store.sql.schema` (owned by the store) but declared on the same ``Base``,
-so the migration check that compares migrations with the ORM models sees it once imported.
+The store keeps what a key *is* (id, name, scope, salt, digest, when created and revoked); making
+a key and checking a presented one — the hashing, the constant-time comparison — live in
+:mod:`cns.services.apikeys`, which never sees a database session.
 """
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
-from cns.store.sql.schema import Base, utcnow
+from cns.core.records import ApiKeyRecord, as_utc, utcnow
+from cns.errors import StoreError
+from cns.store.sql._base import Database
+from cns.store.sql.schema import ApiKeyRow
 
 
-class ApiKeyRow(Base):
-    __tablename__ = "api_keys"
+class SQLApiKeyRepository:
+    """API keys on the shared :class:`~cns.store.sql._base.Database`."""
 
-    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    salt: Mapped[str] = mapped_column(String(64))
-    digest: Mapped[str] = mapped_column(String(64))
-    scope: Mapped[str] = mapped_column(String(16), default="write", server_default="write")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[datetime | None]
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, key: ApiKeyRecord) -> ApiKeyRecord:
+        with self._db.writing("add_api_key") as session:
+            if session.get(ApiKeyRow, key.key_id) is not None:
+                raise StoreError(f"an API key with id {key.key_id!r} is already stored", key_id=key.key_id)
+            row = ApiKeyRow(
+                key_id=key.key_id,
+                name=key.name,
+                salt=key.salt,
+                digest=key.digest,
+                scope=key.scope,
+                created_at=key.created_at,
+                revoked_at=key.revoked_at,
+            )
+            session.add(row)
+            session.flush()
+            return api_key_of(row)
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        with self._db.reading("get_api_key") as session:
+            row = session.get(ApiKeyRow, key_id)
+            return None if row is None else api_key_of(row)
+
+    def list(self) -> builtins.list[ApiKeyRecord]:
+        stmt = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.key_id)
+        with self._db.reading("list_api_keys") as session:
+            return [api_key_of(row) for row in session.scalars(stmt)]
+
+    def revoke(self, key_id: str, *, at: datetime | None = None) -> ApiKeyRecord | None:
+        with self._db.writing("revoke_api_key") as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                return None
+            if row.revoked_at is None:
+                row.revoked_at = at or utcnow()
+            session.flush()
+            return api_key_of(row)
+
+
+def api_key_of(row: ApiKeyRow) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_id=row.key_id,
+        name=row.name,
+        salt=row.salt,
+        digest=row.digest,
+        scope=row.scope or "write",
+        created_at=as_utc(row.created_at),
+        revoked_at=None if row.revoked_at is None else as_utc(row.revoked_at),
+    )

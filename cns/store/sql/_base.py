@@ -1,11 +1,12 @@
-"""Session handling shared by the parts of :class:`SQLStore`.
+"""The one database every SQL repository is composed on: engine, transactions, error translation.
 
-Every public store method runs in exactly one transaction: ``_reading`` for queries,
-``_writing`` for changes (committed when the block exits, rolled back on any exception, so a
-failure never leaves half an SNO behind). On PostgreSQL, reads and single-statement writes run
-in autocommit (see :mod:`cns.store.sql.engine`): the same isolation, two round trips fewer.
-Database-level failures are re-raised as :class:`cns.errors.StoreError` naming the operation,
-with the driver's message kept as the cause.
+Every public repository method runs in exactly one transaction: :meth:`Database.reading` for
+queries, :meth:`Database.writing` for changes (committed when the block exits, rolled back on
+any exception, so a failure never leaves half an SNO behind). On PostgreSQL, reads and
+single-statement writes run in autocommit (see :mod:`cns.store.sql.engine`): the same isolation,
+two round trips fewer. Database-level failures are re-raised as :class:`cns.errors.StoreError`
+naming the operation, with the driver's message kept as the cause — so a database outage is the
+same error (and the same HTTP 503) whichever repository met it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -22,13 +23,13 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cns.errors import CNSError, StoreError
+from cns.store.rules import SNO_SEQ
 from cns.store.sql.engine import autocommit, writer
 from cns.store.sql.schema import Base, Counter
 
 T = TypeVar("T")
 #: Keeps IN (...) lists well below SQLite's and PostgreSQL's bind-parameter limits.
 CHUNK = 500
-SNO_SEQ = "sno_seq"
 
 
 def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -42,31 +43,32 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
-class StoreBase:
-    """Owns the engine and hands out transactional sessions."""
+class Database:
+    """Owns the engine and hands out transactional sessions to the repositories."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self.engine = engine
         self._reader = sessionmaker(autocommit(engine, engine), expire_on_commit=False)
         self._writer = sessionmaker(writer(engine), expire_on_commit=False)
         self._single_writer = sessionmaker(autocommit(engine, writer(engine)), expire_on_commit=False)
 
     @property
-    def engine(self) -> Engine:
-        return self._engine
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
 
     @contextmanager
-    def _reading(self, operation: str) -> Iterator[Session]:
+    def reading(self, operation: str) -> Iterator[Session]:
         try:
             with self._reader() as session:
                 yield session
         except CNSError:
             raise
         except SQLAlchemyError as exc:
-            raise _store_error(operation, exc) from exc
+            raise store_error(operation, exc) from exc
 
     @contextmanager
-    def _writing(self, operation: str, *, single_statement: bool = False) -> Iterator[Session]:
+    def writing(self, operation: str, *, single_statement: bool = False) -> Iterator[Session]:
         """A write transaction.
 
         ``single_statement`` units — one UPDATE, perhaps followed by a read that needs no
@@ -80,9 +82,14 @@ class StoreBase:
         except CNSError:
             raise
         except SQLAlchemyError as exc:
-            raise _store_error(operation, exc) from exc
+            raise store_error(operation, exc) from exc
 
-    def _next_seq(self, session: Session, count: int = 1) -> int:
+    def ping(self) -> None:
+        """One trivial query: raises :class:`StoreError` when the database does not answer."""
+        with self.reading("ping") as session:
+            session.execute(text("SELECT 1"))
+
+    def next_seq(self, session: Session, count: int = 1) -> int:
         """Reserve ``count`` sequence numbers and return the first.
 
         The UPDATE takes a row lock (PostgreSQL) or runs under the write lock (SQLite) until the
@@ -98,32 +105,12 @@ class StoreBase:
         last = session.execute(stmt).scalar_one()
         return int(last) - count + 1
 
-    def _change_counter(self, session: Session) -> int:
+    def change_counter(self, session: Session) -> int:
         """The committed value of the SNO change counter (one primary-key read, no lock)."""
         value = session.scalar(select(Counter.value).where(Counter.name == SNO_SEQ))
         return int(value or 0)
 
-    def read_marker(self, name: str) -> int | None:
-        """A named number the lifecycle keeps in the store (e.g. how big the population was at
-        the last re-score), shared by every process; None if it was never written."""
-        with self._reading("read_marker") as session:
-            value = session.scalar(select(Counter.value).where(Counter.name == name))
-            return None if value is None else int(value)
-
-    def write_marker(self, name: str, value: int) -> None:
-        """Set the named number (insert or overwrite; the SNO change counter is not a marker)."""
-        if name == SNO_SEQ:
-            raise StoreError(f"{SNO_SEQ!r} is the store's change counter, not a marker", marker=name)
-        with self._writing("write_marker") as session:
-            self._upsert(
-                session,
-                Counter,
-                [{"name": name, "value": int(value)}],
-                keys=["name"],
-                update_columns=["value"],
-            )
-
-    def _upsert(
+    def upsert(
         self,
         session: Session,
         model: type[Base],
@@ -138,9 +125,7 @@ class StoreBase:
         """
         if not rows:
             return
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        table = cast(Table, model.__table__)  # Core table: rows are keyed by column name, not attribute name
-        stmt = insert(table).values(list(rows))
+        stmt = insert_for(session)(table_of(model)).values(list(rows))
         if update_columns:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys), set_={c: stmt.excluded[c] for c in update_columns}
@@ -150,7 +135,17 @@ class StoreBase:
         session.execute(stmt)
 
 
-def _store_error(operation: str, exc: SQLAlchemyError) -> StoreError:
+def insert_for(session: Session) -> Any:
+    """The dialect's INSERT (both have ``ON CONFLICT``), chosen by the session's connection."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model: rows are then keyed by column name, not attribute name."""
+    return cast(Table, model.__table__)
+
+
+def store_error(operation: str, exc: SQLAlchemyError) -> StoreError:
     reason = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
     reason = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
     return StoreError(f"store {operation} failed: {reason}", operation=operation)

@@ -1,5 +1,5 @@
-"""The durable job table: Redis only delivers job ids, the database says what happened
-(docs/reliability.md#the-design-the-tests-rely-on).
+"""The job repository (:class:`cns.ports.JobRepository`): Redis only delivers job ids, the
+database says what happened (docs/reliability.md#the-design-the-tests-rely-on).
 
 Delivery is at-least-once, so every transition is written to be harmless when repeated:
 ``create_job`` with an idempotency key returns the existing job instead of a second one,
@@ -18,24 +18,25 @@ from __future__ import annotations
 import builtins
 import uuid
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, Update, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from cns.errors import JobError, StoreError
-from cns.store.sql._pairs import PairStoreMixin
-from cns.store.sql.records import JobClaim, JobRecord, JobState, NewDocument
-from cns.store.sql.schema import JobRow, utcnow
-
-_NOT_TERMINAL = (JobState.PENDING.value, JobState.STARTED.value)
-#: The job table as a Core table (rows are keyed by column name, which are the attribute names).
-JOBS = cast(Table, JobRow.__table__)
+from cns.core.records import JobClaim, JobRecord, JobState, NewDocument, utcnow
+from cns.store.rules import NOT_TERMINAL, completion_values
+from cns.store.sql._base import Database, insert_for
+from cns.store.sql._documents import put_document_in
+from cns.store.sql._job_rows import JOBS, job_of, returning, transition_in
+from cns.store.sql.schema import JobRow
 
 
-class JobStoreMixin(PairStoreMixin):
+class SQLJobRepository:
+    """Jobs on the shared :class:`~cns.store.sql._base.Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
     def create_job(
         self,
         kind: str,
@@ -71,30 +72,30 @@ class JobStoreMixin(PairStoreMixin):
             ("job_id", row["job_id"]) if idempotency_key is None else ("idempotency_key", idempotency_key)
         )
         existing = select(JOBS).where(JOBS.c[key] == value)
-        with self._writing("create_job") as session:
+        with self._db.writing("create_job") as session:
             if idempotency_key is not None:
                 found = session.execute(existing).one_or_none()
                 if found is not None:
-                    return _job(found), False
+                    return job_of(found), False
             if document is not None:
-                self._put_document_in(
+                put_document_in(
                     session, document.text, document.source, document.metadata, document.owner_key_id
                 )
             created = self._insert_new_job(session, row, key=key)
             if created is not None:
-                return _job(created), True
+                return job_of(created), True
             stored = session.execute(existing).one()  # that job id existed, or a concurrent request won
-            return _job(stored), False
+            return job_of(stored), False
 
     def get_job(self, job_id: str) -> JobRecord | None:
-        with self._reading("get_job") as session:
+        with self._db.reading("get_job") as session:
             row = session.execute(select(JOBS).where(JOBS.c.job_id == job_id)).one_or_none()
-            return None if row is None else _job(row)
+            return None if row is None else job_of(row)
 
     def job_by_key(self, idempotency_key: str) -> JobRecord | None:
-        with self._reading("job_by_key") as session:
+        with self._db.reading("job_by_key") as session:
             row = session.scalar(select(JobRow).where(JobRow.idempotency_key == idempotency_key))
-            return None if row is None else _job(row)
+            return None if row is None else job_of(row)
 
     def start_job(self, job_id: str) -> JobRecord:
         """Count one delivery and mark STARTED; a finished job is returned unchanged."""
@@ -102,7 +103,7 @@ class JobStoreMixin(PairStoreMixin):
             "start_job",
             job_id,
             {"state": JobState.STARTED.value, "attempts": JOBS.c.attempts + 1},
-            only_if=_NOT_TERMINAL,
+            only_if=NOT_TERMINAL,
         )
 
     def claim_job(self, job_id: str, *, max_deliveries: int) -> JobClaim:
@@ -112,20 +113,20 @@ class JobStoreMixin(PairStoreMixin):
         between two deliveries of the same job); only when it matched no row is the job read, in
         the same transaction, to tell an unknown job from a finished or a poisoned one.
         """
-        stmt = _returning(
+        stmt = returning(
             update(JOBS).where(
                 JOBS.c.job_id == job_id,
-                JOBS.c.state.in_(_NOT_TERMINAL),
+                JOBS.c.state.in_(NOT_TERMINAL),
                 JOBS.c.attempts < max_deliveries,
             ),
             {"state": JobState.STARTED.value, "attempts": JOBS.c.attempts + 1},
         )
-        with self._writing("claim_job", single_statement=True) as session:
+        with self._db.writing("claim_job", single_statement=True) as session:
             row = session.execute(stmt).one_or_none()
             if row is not None:
-                return JobClaim(_job(row), started=True)
+                return JobClaim(job_of(row), started=True)
             current = session.execute(select(JOBS).where(JOBS.c.job_id == job_id)).one_or_none()
-            return JobClaim(None if current is None else _job(current), started=False)
+            return JobClaim(None if current is None else job_of(current), started=False)
 
     def complete_job(self, job_id: str, result: dict[str, Any]) -> JobRecord:
         """Mark SUCCESS with ``result``; idempotent — the first stored result is never overwritten."""
@@ -135,12 +136,12 @@ class JobStoreMixin(PairStoreMixin):
     def fail_job(self, job_id: str, error: str) -> JobRecord:
         """Mark FAILURE with ``error`` unless the job already succeeded."""
         values = {"state": JobState.FAILURE.value, "error": error}
-        return self._transition("fail_job", job_id, values, only_if=_NOT_TERMINAL)
+        return self._transition("fail_job", job_id, values, only_if=NOT_TERMINAL)
 
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord:
         """Put a stuck, unfinished job back to PENDING (the reconciler's sweep)."""
         values: dict[str, Any] = {"state": JobState.PENDING.value, "deadline": deadline}
-        return self._transition("requeue_job", job_id, values, only_if=_NOT_TERMINAL)
+        return self._transition("requeue_job", job_id, values, only_if=NOT_TERMINAL)
 
     def list_jobs(
         self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
@@ -152,116 +153,35 @@ class JobStoreMixin(PairStoreMixin):
             stmt = stmt.where(JobRow.kind == kind)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._reading("list_jobs") as session:
-            return [_job(row) for row in session.scalars(stmt)]
+        with self._db.reading("list_jobs") as session:
+            return [job_of(row) for row in session.scalars(stmt)]
 
     def overdue_jobs(self, now: datetime | None = None) -> builtins.list[JobRecord]:
         """Unfinished jobs whose deadline has passed (candidates for requeue)."""
         stmt = (
             select(JobRow)
             .where(
-                JobRow.state.in_(_NOT_TERMINAL),
+                JobRow.state.in_(NOT_TERMINAL),
                 JobRow.deadline.is_not(None),
                 JobRow.deadline < (now or utcnow()),
             )
             .order_by(JobRow.deadline)
         )
-        with self._reading("overdue_jobs") as session:
-            return [_job(row) for row in session.scalars(stmt)]
-
-    def _job_owner(self, session: Session, job_id: str) -> str | None:
-        """The API key that submitted ``job_id`` (``submitted_by`` in its payload), if any.
-
-        The row is locked (``FOR UPDATE``) so a concurrent document delete, which marks the job
-        first, is either seen here (and wins: :class:`JobError`) or waits for this write to end.
-        """
-        stmt = select(JOBS.c.payload).where(JOBS.c.job_id == job_id).with_for_update()
-        payload = session.execute(stmt).scalar()
-        if isinstance(payload, dict) and payload.get("deleted"):
-            raise JobError(
-                f"job {job_id}: its document was deleted before the ingestion finished", job_id=job_id
-            )
-        owner = payload.get("submitted_by") if isinstance(payload, dict) else None
-        return str(owner) if owner else None
-
-    def _forget_document_in_jobs(self, session: Session, document_id: str) -> int:
-        """Remove a deleted document's text from its jobs and mark them; unfinished ones fail."""
-        rows = session.execute(
-            select(JOBS.c.job_id, JOBS.c.state, JOBS.c.payload)
-            .where(JOBS.c.kind == "ingest", JOBS.c.payload["document_id"].as_string() == document_id)
-            .with_for_update()  # only this document's jobs: a delete must not lock the whole queue
-        ).all()
-        marked = 0
-        for job_id, state, payload in rows:
-            if not isinstance(payload, dict) or payload.get("document_id") != document_id:
-                continue
-            values: dict[str, Any] = {"payload": {"document_id": document_id, "deleted": True}}
-            if state in _NOT_TERMINAL:
-                values.update(
-                    state=JobState.FAILURE.value, error="document deleted before ingestion finished"
-                )
-            else:
-                values["result"] = {"deleted": True}
-            session.execute(update(JOBS).where(JOBS.c.job_id == job_id).values(updated_at=utcnow(), **values))
-            marked += 1
-        return marked
+        with self._db.reading("overdue_jobs") as session:
+            return [job_of(row) for row in session.scalars(stmt)]
 
     def _insert_new_job(self, session: Session, row: dict[str, Any], *, key: str) -> Row[Any] | None:
         """INSERT the job row unless its ``key`` column's value exists; the new row, or None."""
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(JOBS).values(**row).on_conflict_do_nothing(index_elements=[key]).returning(*JOBS.c)
+        stmt = (
+            insert_for(session)(JOBS)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=[key])
+            .returning(*JOBS.c)
+        )
         return session.execute(stmt).one_or_none()
 
     def _transition(
         self, operation: str, job_id: str, values: dict[str, Any], *, only_if: tuple[str, ...]
     ) -> JobRecord:
-        with self._writing(operation, single_statement=True) as session:
+        with self._db.writing(operation, single_statement=True) as session:
             return transition_in(session, operation, job_id, values, only_if=only_if)
-
-
-def completion_values(result: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The values of a SUCCESS transition and the states it may leave (not SUCCESS itself)."""
-    values = {"state": JobState.SUCCESS.value, "result": dict(result), "error": None}
-    return values, (*_NOT_TERMINAL, JobState.FAILURE.value)
-
-
-def transition_in(
-    session: Session, operation: str, job_id: str, values: dict[str, Any], *, only_if: tuple[str, ...]
-) -> JobRecord:
-    """Apply ``values`` if the job is in one of ``only_if``; the job as it is afterwards."""
-    stmt = _returning(update(JOBS).where(JOBS.c.job_id == job_id, JOBS.c.state.in_(only_if)), values)
-    row = session.execute(stmt).one_or_none()
-    return _job(row) if row is not None else _load(session, job_id, operation)
-
-
-def _returning(stmt: Update, values: dict[str, Any]) -> Any:
-    """``stmt`` setting ``values`` (and ``updated_at``) and returning the updated row, if any.
-
-    Core statements on the table, not ORM-enabled ones: the job table's hot path (claim,
-    complete, create) then skips the ORM's bulk-update and identity-map work, about a third
-    of the client CPU of each statement.
-    """
-    return stmt.values(updated_at=utcnow(), **values).returning(*JOBS.c)
-
-
-def _load(session: Session, job_id: str, operation: str) -> JobRecord:
-    row = session.execute(select(JOBS).where(JOBS.c.job_id == job_id)).one_or_none()
-    if row is None:
-        raise StoreError(f"{operation}: no job with id {job_id!r}", job_id=job_id)
-    return _job(row)
-
-
-def _job(row: JobRow | Row[Any]) -> JobRecord:
-    return JobRecord(
-        job_id=row.job_id,
-        kind=row.kind,
-        state=JobState(row.state),
-        attempts=row.attempts,
-        payload=dict(row.payload or {}),
-        result=None if row.result is None else dict(row.result),
-        error=row.error,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deadline=row.deadline,
-    )

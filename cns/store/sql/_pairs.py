@@ -1,9 +1,9 @@
-"""Chiral pairs and synthesis attempts (never re-synthesise a pair blindly:
-docs/design-notes.md#loop-hygiene).
+"""The pair repository (:class:`cns.ports.PairRepository`): chiral pairs and synthesis attempts.
 
 A pair is stored under the stable id of its unordered SNO ids, so finding it again in the next
 cycle updates the same row instead of adding a duplicate; attempts are numbered per pair and
-carry a ``cooldown_until`` that the synthesis loop checks before trying the pair again.
+carry a ``cooldown_until`` that the synthesis loop checks before trying the pair again (a pair is
+never re-synthesised blindly: docs/design-notes.md#loop-hygiene).
 """
 
 from __future__ import annotations
@@ -15,18 +15,34 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from cns.core.records import AttemptRecord, PairRecord, pair_id_for, utcnow
 from cns.errors import StoreError
-from cns.store.sql._documents import DocumentStoreMixin
-from cns.store.sql.records import AttemptRecord, PairRecord, pair_id_for
-from cns.store.sql.schema import AttemptRow, PairRow, SNORow, utcnow
+from cns.store.rules import ordered_pair, unstored_pair_snos
+from cns.store.sql._base import Database
+from cns.store.sql.schema import AttemptRow, PairRow, SNORow
+
+#: What finding a stored pair again updates (``found_at`` keeps the first finding).
+PAIR_METRICS = (
+    "chirality",
+    "entanglement",
+    "potential",
+    "shared",
+    "conflicts",
+    "opposition",
+    "source",
+    "evidence_matches",
+)
 
 
-class PairStoreMixin(DocumentStoreMixin):
+class SQLPairRepository:
+    """Pairs and attempts on the shared :class:`~cns.store.sql._base.Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
     def record_pair(self, pair: PairRecord) -> PairRecord:
         """Insert or update ``pair`` (both SNOs must be stored); returns it with ``sno_a < sno_b``."""
-        if pair.sno_a == pair.sno_b:
-            raise StoreError(f"a pair needs two different SNOs, got {pair.sno_a!r} twice", sno_id=pair.sno_a)
-        low, high = sorted((pair.sno_a, pair.sno_b))
+        low, high = ordered_pair(pair)
         row = {
             "pair_id": pair_id_for(low, high),
             "sno_a": low,
@@ -41,31 +57,19 @@ class PairStoreMixin(DocumentStoreMixin):
             "source": pair.source,
             "evidence_matches": builtins.list(pair.evidence_matches),
         }
-        with self._writing("record_pair") as session:
+        with self._db.writing("record_pair") as session:
             missing = {low, high} - set(
                 session.scalars(select(SNORow.sno_id).where(SNORow.sno_id.in_([low, high])))
             )
             if missing:
-                raise StoreError(
-                    f"cannot record pair: SNO(s) {sorted(missing)} are not stored", sno_ids=sorted(missing)
-                )
-            metrics = [
-                "chirality",
-                "entanglement",
-                "potential",
-                "shared",
-                "conflicts",
-                "opposition",
-                "source",
-                "evidence_matches",
-            ]
-            self._upsert(session, PairRow, [row], keys=["pair_id"], update_columns=metrics)
+                raise unstored_pair_snos(missing)
+            self._db.upsert(session, PairRow, [row], keys=["pair_id"], update_columns=PAIR_METRICS)
             stored = session.get(PairRow, row["pair_id"], populate_existing=True)
             assert stored is not None
             return pair_record_of(stored)
 
     def get_pair(self, pair_id: str) -> PairRecord | None:
-        with self._reading("get_pair") as session:
+        with self._db.reading("get_pair") as session:
             row = session.get(PairRow, pair_id)
             return None if row is None else pair_record_of(row)
 
@@ -80,7 +84,7 @@ class PairStoreMixin(DocumentStoreMixin):
             stmt = stmt.where(or_(PairRow.sno_a == sno_id, PairRow.sno_b == sno_id))
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._reading("list_pairs") as session:
+        with self._db.reading("list_pairs") as session:
             return [pair_record_of(row) for row in session.scalars(stmt)]
 
     def record_attempt(
@@ -95,7 +99,7 @@ class PairStoreMixin(DocumentStoreMixin):
         cooldown_until: datetime | None = None,
     ) -> AttemptRecord:
         """Append attempt number ``last + 1`` for ``pair_id`` (the pair must be stored)."""
-        with self._writing("record_attempt") as session:
+        with self._db.writing("record_attempt") as session:
             # lock the pair row so two workers cannot both take the same attempt number
             pair = session.scalar(select(PairRow).where(PairRow.pair_id == pair_id).with_for_update())
             if pair is None:
@@ -115,7 +119,7 @@ class PairStoreMixin(DocumentStoreMixin):
             )
             session.add(row)
             session.flush()
-            return _attempt(row)
+            return attempt_of(row)
 
     def finish_attempt(
         self,
@@ -129,7 +133,7 @@ class PairStoreMixin(DocumentStoreMixin):
         finished_at: datetime | None = None,
     ) -> AttemptRecord:
         """Close an attempt recorded when it started (so a crash leaves a visible open attempt)."""
-        with self._writing("finish_attempt") as session:
+        with self._db.writing("finish_attempt") as session:
             row = session.get(AttemptRow, (pair_id, attempt_no))
             if row is None:
                 raise StoreError(
@@ -141,18 +145,18 @@ class PairStoreMixin(DocumentStoreMixin):
             row.reasons = builtins.list(reasons)
             row.cooldown_until = cooldown_until
             session.flush()
-            return _attempt(row)
+            return attempt_of(row)
 
     def last_attempt(self, pair_id: str) -> AttemptRecord | None:
         stmt = select(AttemptRow).where(AttemptRow.pair_id == pair_id).order_by(AttemptRow.attempt_no.desc())
-        with self._reading("last_attempt") as session:
+        with self._db.reading("last_attempt") as session:
             row = session.scalars(stmt.limit(1)).first()
-            return None if row is None else _attempt(row)
+            return None if row is None else attempt_of(row)
 
     def list_attempts(self, pair_id: str) -> builtins.list[AttemptRecord]:
         stmt = select(AttemptRow).where(AttemptRow.pair_id == pair_id).order_by(AttemptRow.attempt_no)
-        with self._reading("list_attempts") as session:
-            return [_attempt(row) for row in session.scalars(stmt)]
+        with self._db.reading("list_attempts") as session:
+            return [attempt_of(row) for row in session.scalars(stmt)]
 
 
 def pair_record_of(row: PairRow) -> PairRecord:
@@ -172,7 +176,7 @@ def pair_record_of(row: PairRow) -> PairRecord:
     )
 
 
-def _attempt(row: AttemptRow) -> AttemptRecord:
+def attempt_of(row: AttemptRow) -> AttemptRecord:
     return AttemptRecord(
         pair_id=row.pair_id,
         attempt_no=row.attempt_no,

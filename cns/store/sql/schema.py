@@ -22,7 +22,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     String,
@@ -33,6 +32,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from cns.core.records import utcnow
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 ID = String(128)
@@ -55,10 +56,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -113,28 +110,6 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
-
-
-class EvidenceKey(Base):
-    """The inverted index of the pair search: canonical evidence key → SNO."""
-
-    __tablename__ = "evidence_keys"
-
-    sno_id: Mapped[str] = mapped_column(ForeignKey("snos.sno_id", ondelete="CASCADE"), primary_key=True)
-    key: Mapped[str] = mapped_column(Text, primary_key=True)
-
-    __table_args__ = (Index("ix_evidence_keys_key", "key"),)
-
-
-class CriticResultRow(Base):
-    __tablename__ = "critic_results"
-
-    sno_id: Mapped[str] = mapped_column(ForeignKey("snos.sno_id", ondelete="CASCADE"), primary_key=True)
-    critic: Mapped[str] = mapped_column(String(64), primary_key=True)
-    score: Mapped[float] = mapped_column(Float)
-    confidence: Mapped[float] = mapped_column(Float)
-    models: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Lineage(Base):
@@ -193,3 +168,17 @@ class JobRow(Base):
     deadline: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("idempotency_key", name="uq_jobs_idempotency_key"),)
+
+
+class ApiKeyRow(Base):
+    """An API key of the HTTP service, stored as a salted HMAC-SHA-256 digest, never in clear."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    salt: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(16), default="write", server_default="write")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

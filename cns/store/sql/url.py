@@ -50,3 +50,27 @@ def database_url(config: CNSConfig) -> URL:
     if config.database_url is not None:
         return normalize_url(config.database_url.get_secret_value())
     return sqlite_url(Path(config.data_dir) / SQLITE_FILENAME)
+
+
+def libpq_url(url: str | URL, *, database: str | None = None) -> str:
+    """``url`` as a libpq connection URL (what ``psycopg.connect`` takes), password kept;
+    ``database`` replaces its database name."""
+    parsed = (make_url(url) if isinstance(url, str) else url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def url_host(url: str | URL) -> str | None:
+    """The host ``url`` points at (None for a local socket or a file)."""
+    return (make_url(url) if isinstance(url, str) else url).host
+
+
+def masked_url(url: str | URL) -> str:
+    """``url`` with any password masked (safe to log or show)."""
+    return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+
+
+def with_database(url: str | URL, database: str) -> str:
+    """The store URL of database ``database`` on the server of ``url`` (password kept)."""
+    return normalize_url(url).set(database=database).render_as_string(hide_password=False)

@@ -1,4 +1,4 @@
-"""API keys of the HTTP service (hashed; see cns/services/apikeys.py).
+"""API keys of the HTTP service (hashed; see cns/services/apikeys.py and cns/store/sql/_apikeys.py).
 
 Revision ID: 0002_api_keys
 Revises: 0001_initial

@@ -3,6 +3,7 @@ every process shares (docs/design-notes.md#one-shared-population)."""
 
 from cns.store.sql import _apikeys as _apikeys  # registers the api_keys model on Base.metadata
 from cns.store.sql._documents import document_id_for
+from cns.store.sql._lookup import IdKind, IdMatch
 from cns.store.sql.records import (
     AttemptRecord,
     ChangePage,
@@ -25,6 +26,8 @@ __all__ = [
     "ChangePage",
     "DeletionReport",
     "DocumentRecord",
+    "IdKind",
+    "IdMatch",
     "JobClaim",
     "JobCompletion",
     "JobRecord",

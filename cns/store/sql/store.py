@@ -21,6 +21,7 @@ from cns.config import CNSConfig, get_config
 from cns.errors import StoreError
 from cns.logging_setup import get_logger
 from cns.store.sql._ingest import IngestStoreMixin
+from cns.store.sql._lookup import IdLookupMixin
 from cns.store.sql.engine import make_engine
 from cns.store.sql.migrate import upgrade
 from cns.store.sql.schema import (
@@ -38,7 +39,7 @@ from cns.store.sql.url import database_url, normalize_url, sqlite_url
 log = get_logger(__name__)
 
 
-class SQLStore(IngestStoreMixin):
+class SQLStore(IngestStoreMixin, IdLookupMixin):
     """Implements :class:`cns.ports.SNOStore` plus documents, pairs, attempts, jobs and a change feed.
 
     Build it with :meth:`open`; it is safe to share one instance between threads (each call

@@ -155,7 +155,9 @@ def why(
     console.print(
         f"[bold]chirality[/bold] {ex.chirality:.4f} = opposition · T_A · T_B; [bold]potential[/bold] {ex.potential:.4f}"
     )
-    console.print("[bold]thresholds[/bold]")
+    console.print(
+        "[bold]thresholds[/bold]" + ("" if ex.checks else " none apply: the pair was never a candidate")
+    )
     for check in ex.checks:
         mark = "[green]pass[/green]" if check.passed else "[red]FAIL[/red]"
         console.print(f"    {mark} {escape(check.describe())}")

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from cns.core.graph import ROOT_ID
 from cns.core.sno import StructuredNarrativeObject
@@ -42,7 +43,8 @@ def data_range(
         return low, high
     lo, hi = min(points), max(points)
     pad = max((hi - lo) * 0.08, 0.01)
-    return max(low, lo - pad), min(high, hi + pad)
+    # the margin may pass the score's bounds: a point at exactly 0 must not sit on the axis line
+    return max(low - pad, lo - pad), min(high + pad, hi + pad)
 
 
 def trust_histograms(snos: Sequence[StructuredNarrativeObject], ingest_threshold: float | None = None) -> str:
@@ -67,6 +69,7 @@ def trust_histograms(snos: Sequence[StructuredNarrativeObject], ingest_threshold
         values = groups["active"] + groups["archived"]
         marks = [ingest_threshold] if name == "trust" and ingest_threshold is not None else []
         lo, hi = data_range(values, marks)
+        lo, hi = max(lo, 0.0), min(hi, 1.0)  # bins stay within the score's range
         bins = [lo + (hi - lo) * i / 16 for i in range(17)]
         ax.hist([groups["active"], groups["archived"]], bins=bins, stacked=True, color=["#2563eb", "#f59e0b"],
                 edgecolor="white", label=["active", "archived"])  # fmt: skip
@@ -77,6 +80,7 @@ def trust_histograms(snos: Sequence[StructuredNarrativeObject], ingest_threshold
         ax.set_xlabel("score")
         ax.legend(loc="upper left", fontsize=7, frameon=False)
     axes[0].set_ylabel("narratives")
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png_data_uri(fig)
 
 
@@ -127,7 +131,7 @@ def _scatter(
     ax.axhline(y_mark[1], ls=":", c="#334155", lw=1, label=f"{y_mark[0]} = {y_mark[1]:.2f}")
     ax.set_xlim(*data_range([getattr(p, x) for p in points], [x_mark[1]]))
     ax.set_ylim(*data_range([getattr(p, y) for p in points], [y_mark[1]]))
-    ax.legend(loc="upper left", fontsize=7, framealpha=0.85)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
 
 
 def opposition_scatter(judged: Sequence[JudgedCandidate], opposition_min: float, chirality_min: float) -> str:

@@ -33,6 +33,7 @@ ZOOS = {
 def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in FAKES.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("COLUMNS", "400")  # long temporary paths stay on one line
 
 
 def cns(*args: str) -> tuple[int, str]:

@@ -25,7 +25,7 @@ from cns.pairs.verdict import SETTING
 from cns.report.atomic import write_text_atomic
 from cns.report.exports import sno_to_mermaid
 from cns.report.plots import opposition_scatter, pair_scatter, reasoning_graph_svg, trust_histograms
-from cns.synthesis.view import synthesis_view
+from cns.synthesis.view import is_synthesis, synthesis_view
 from cns.version import __version__
 
 
@@ -178,6 +178,8 @@ def near_misses(data: ReportData) -> list[tuple[str, str, int, list[NearMiss]]]:
 
 def file_label(sno: StructuredNarrativeObject) -> str:
     """The name of the file a narrative came from (its title, then its id, when there is none)."""
+    if is_synthesis(sno):
+        return f"synthesis {sno.sno_id[:12]}"
     source = sno.metadata.get("source")
     if source:
         return PurePath(str(source)).name or str(source)

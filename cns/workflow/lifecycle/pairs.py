@@ -108,7 +108,8 @@ def explain(manager: CNSWorkflowManager, sno_a: str, sno_b: str) -> PairExplanat
 
     Runs the same search as ``cns pairs`` over the same population (the side check and the cap
     on pairs depend on every other judged pair) without recording anything, then explains the
-    one pair from it (:func:`cns.pairs.explain.explain_pair`).
+    one pair from it (:func:`cns.pairs.explain.explain_pair`). It changes nothing, so it does not
+    apply ``population.size_limit`` either: it explains the population as it is stored.
     """
     if sno_a == sno_b:
         raise ValidationError(f"{sno_a} and {sno_b} are the same narrative: give two different ones")

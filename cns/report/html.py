@@ -165,6 +165,9 @@ def near_misses(data: ReportData) -> list[tuple[str, str, int, list[NearMiss]]]:
     out = []
     for rule, attribute in _RULES:
         stopped = [j for j in data.judged if j.stopped_by == rule]
+        if rule == "topic gate":  # every one of them has gate 0: none is closer to passing than another
+            out.append((rule, SETTING[rule], len(stopped), []))
+            continue
         stopped.sort(key=lambda j: (-float(getattr(j, attribute)), j.key))
         threshold = data.thresholds.get(rule)
         rows = [

@@ -162,7 +162,7 @@ def near_misses(data: ReportData) -> list[tuple[str, str, int, list[NearMiss]]]:
     which stop pairs that passed every threshold, the highest chirality / potential.
     """
     files = {s.sno_id: file_label(s) for s in data.snos}
-    out = []
+    out: list[tuple[str, str, int, list[NearMiss]]] = []
     for rule, attribute in _RULES:
         stopped = [j for j in data.judged if j.stopped_by == rule]
         if rule == "topic gate":  # every one of them has gate 0: none is closer to passing than another

@@ -15,7 +15,9 @@ builds its message in one place, so that the CLI, the API and the logs all say t
     │   └── LLMResponseError         the LLM answered something unusable (bad JSON, schema)
     ├── StoreError                  persistence failed
     │   ├── SNONotFoundError (KeyError)
-    │   └── PairNotFoundError (KeyError)  no stored chiral pair has that id
+    │   ├── PairNotFoundError (KeyError)  no stored chiral pair has that id
+    │   ├── DocumentNotFoundError (KeyError)  no stored document has that id (or id prefix)
+    │   └── AmbiguousIdError          an id prefix matches several SNOs, documents or pairs
     ├── VectorIndexError            the vector index is inconsistent or unusable
     ├── IngestionError              a document could not be turned into an SNO
     └── JobError                    a background job failed (carries ``job_id``)
@@ -130,6 +132,18 @@ class PairNotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class DocumentNotFoundError(StoreError, KeyError):
+    """No stored document has the requested id (or id prefix)."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AmbiguousIdError(StoreError):
+    """An id prefix matches more than one stored object; ``details['candidates']`` lists them
+    as ``(id, file name)`` so a person can pick a longer prefix."""
 
 
 class VectorIndexError(CNSError):

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cns.config import CNSConfig, config_sources, redacted_config
@@ -47,6 +48,8 @@ def show(
     table.add_column("source")
     for key, value in flat.items():
         table.add_row(
-            key, json.dumps(value) if not isinstance(value, str) else value, sources.get(key, "default")
+            key,
+            escape(json.dumps(value) if not isinstance(value, str) else value),
+            escape(sources.get(key, "default")),
         )
     Console(width=200).print(table)

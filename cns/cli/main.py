@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cns.cli.config_cmd import config_app
 from cns.cli.eval_cmd import eval_app
@@ -101,5 +102,5 @@ def run() -> None:
     try:
         app()
     except CNSError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(1) from None

@@ -53,7 +53,7 @@ def trust_table(sno: StructuredNarrativeObject) -> Table:
     weights = evaluation.get("weights_used", {})
     for name, result in (evaluation.get("critic_results") or {}).items():
         table.add_row(
-            name,
+            escape(name),
             f"{result['score']:.3f}",
             f"{weights.get(name, 0):.2f}",
             f"{result['confidence']:.2f}",
@@ -72,7 +72,7 @@ def synthesis_sections(sno: StructuredNarrativeObject) -> Group:
     if view["references"]:
         parts.append("[underline]References[/underline]")
         parts += [
-            f"  [{ref['n']}] {escape(str(ref.get('source_id') or ref['key']))}" for ref in view["references"]
+            "  " + escape(f"[{ref['n']}] {ref.get('source_id') or ref['key']}") for ref in view["references"]
         ]
     return Group(*parts)
 
@@ -109,16 +109,27 @@ def provenance_table(sno: StructuredNarrativeObject) -> Table:
     return table
 
 
-def sno_panel(sno: StructuredNarrativeObject) -> Group:
+def sno_header(sno: StructuredNarrativeObject, *, document_id: str | None = None) -> str:
+    """Id, status (with the archive reason), source file and document id of an SNO, as markup."""
+    lines = [f"[bold]SNO[/bold] {escape(sno.sno_id)}  status={escape(sno.status.value)}"]
+    reason = sno.metadata.get("archive_reason")
+    if sno.status.value == "archived" and reason:
+        lines[0] += f" [dim]({escape(str(reason))})[/dim]"
+    source = sno.metadata.get("source")
+    lines.append(f"[bold]file[/bold] {escape(str(source)) if source else '(none recorded)'}")
+    document = document_id or sno.metadata.get("document_id")
+    if document:
+        lines.append(f"[bold]document[/bold] {escape(str(document))}")
+    return "\n".join(lines)
+
+
+def sno_panel(sno: StructuredNarrativeObject, *, document_id: str | None = None) -> Group:
     evidence = Table(title=f"evidence ({len(sno.evidence_set)})", show_lines=False)
     evidence.add_column("key")
     evidence.add_column("content")
     for item in sorted(sno.evidence_set, key=lambda e: e.key):
         evidence.add_row(escape(item.key), escape(item.content[:100]))
-    parts: list[Group | Table | Tree | str] = [
-        f"[bold]SNO[/bold] {sno.sno_id}  status={sno.status.value}",
-        reasoning_tree(sno),
-    ]
+    parts: list[Group | Table | Tree | str] = [sno_header(sno, document_id=document_id), reasoning_tree(sno)]
     if is_synthesis(sno):
         parts += [synthesis_sections(sno), provenance_table(sno)]
     return Group(*parts, trust_table(sno), evidence)

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from cns.cli.common import DataDirOption, runtime
+from cns.cli.common import DataDirOption, TopicPairsOption, runtime
 from cns.cli.store_cmd import FollowSymlinksOption, ingest_with_progress
+from cns.services.lookup import short_id
 from cns.services.runtime import Runtime
 from cns.workflow.report import IngestReport
 
@@ -36,11 +37,14 @@ def run(
     ] = None,
     api_key: Annotated[str | None, typer.Option(envvar="CNS_API_KEY", help="API key for --api")] = None,
     follow_symlinks: FollowSymlinksOption = False,
+    topic_pairs: TopicPairsOption = None,
 ) -> None:
     """Ingest, evaluate, find chiral pairs, synthesize and write a self-contained report.
 
-    Only regular files are read; FIFOs, devices, sockets, symbolic links that loop, dangle or
-    lead out of the given folders (unless --follow-symlinks) are listed as skipped with the reason.
+    Only regular files with a document extension are read; other files (code, data, images…),
+    FIFOs, devices, sockets, symbolic links that loop, dangle or lead out of the given folders
+    (unless --follow-symlinks) are listed as skipped with the reason, and so is every document
+    archived at ingest or when the population is re-scored.
     """
     console = Console(stderr=True)
     if api is not None:
@@ -56,7 +60,7 @@ def run(
     def ingest(rt: Runtime, chosen: Sequence[Path]) -> IngestReport:
         return ingest_with_progress(rt, list(chosen), console, follow_symlinks=follow_symlinks)
 
-    with runtime(data_dir, pair_syntheses=include_syntheses) as rt:
+    with runtime(data_dir, pair_syntheses=include_syntheses, topic_pairs=topic_pairs) as rt:
         summary = run_pipeline(
             rt,
             paths,
@@ -68,13 +72,14 @@ def run(
     facts = summary.to_dict()
     console.print(
         f"pairs {facts['pairs']}, syntheses attempted {facts['syntheses_attempted']}, "
-        f"accepted {facts['syntheses_accepted']}, skipped (cooldown) {facts['syntheses_skipped']}"
+        f"accepted {facts['syntheses_accepted']}, skipped (cooldown) {facts['syntheses_skipped']}, "
+        f"archived at re-score {facts['archived_at_rescore']}"
     )
     for archived in summary.cycle.archived_at_rescore:
+        critics = ", ".join(f"{k} {v:.2f}" for k, v in archived.critics.items())
         console.print(
-            f"[yellow]archived at re-score:[/yellow] {escape(archived.source or archived.sno_id)} — "
-            f"{escape(archived.reason)} "
-            f"(critics: {', '.join(f'{k} {v:.2f}' for k, v in archived.critics.items())})"
+            f"  [yellow]archived at re-score[/yellow] {short_id(archived.sno_id)}  "
+            f"{escape(archived.source or '(no file)')}: {escape(archived.reason)} (critics: {escape(critics)})"
         )
     console.print(
         escape(f"wrote {out / 'report.html'}, {out / 'snos.jsonl'}, {out / 'pairs.jsonl'}, {out / 'graphs'}/")

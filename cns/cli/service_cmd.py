@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cns.config.settings import CNSConfig, get_config
@@ -140,10 +141,10 @@ def apikey_create(
         try:
             info, key = create_api_key(store, name=name, scope=scope)
         except ValidationError as exc:
-            console.print(f"[red]{exc.message}[/red]")
+            console.print(f"[red]{escape(exc.message)}[/red]")
             raise typer.Exit(2) from None
     console.print(
-        f"created {info.scope} key {info.key_id} for {info.name!r}; store it now, it is not shown again:"
+        f"created {info.scope} key {info.key_id} for {escape(repr(info.name))}; store it now, it is not shown again:"
     )
     typer.echo(key)
 
@@ -158,7 +159,7 @@ def apikey_list() -> None:
         keys = list_api_keys(store)
     table = Table("key id", "name", "scope", "created", "revoked")
     for k in keys:
-        table.add_row(k.key_id, k.name, k.scope, k.created_at.isoformat(timespec="seconds"),
+        table.add_row(k.key_id, escape(k.name), k.scope, k.created_at.isoformat(timespec="seconds"),
                       k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")  # fmt: skip
     console.print(table)
 
@@ -174,9 +175,9 @@ def apikey_revoke(
     with SQLStore.open(config=get_config()) as store:
         info = revoke_api_key(store, key_id)
     if info is None:
-        console.print(f"[red]no API key with id {key_id!r}[/red]")
+        console.print(f"[red]no API key with id {escape(repr(key_id))}[/red]")
         raise typer.Exit(1)
-    console.print(f"revoked {info.key_id} ({info.name})")
+    console.print(f"revoked {info.key_id} ({escape(info.name)})")
 
 
 @service_app.command("submit")
@@ -198,9 +199,9 @@ def submit(
     summary = report.summary()
     console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
     for source, reason in report.skipped:
-        console.print(f"[yellow]skipped[/yellow] {source}: {reason}")
+        console.print(f"[yellow]skipped[/yellow] {escape(source)}: {escape(reason)}")
     for job_id, reason in report.errors.items():
-        console.print(f"[red]failed[/red] {report.submitted.get(job_id, job_id)}: {reason}")
+        console.print(f"[red]failed[/red] {escape(report.submitted.get(job_id, job_id))}: {escape(reason)}")
     if summary["failed"] or (follow and summary["pending"]):
         raise typer.Exit(1)
 

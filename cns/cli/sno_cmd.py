@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cns.cli.render import sno_panel
@@ -16,6 +17,7 @@ from cns.core.sno import StructuredNarrativeObject
 from cns.critics.evaluator import Evaluator
 from cns.errors import CNSError
 from cns.models.factory import load_embedder, load_nli
+from cns.services.lookup import file_label, short_id
 
 sno_app = typer.Typer(
     help="Validate, show and evaluate SNO files (JSON, JSON list or JSONL).", no_args_is_help=True
@@ -33,18 +35,21 @@ def validate(files: FilesArg) -> None:
         try:
             entries = list(iter_sno_dicts(path))
         except CNSError as exc:
-            console.print(f"[red]INVALID[/red] {exc}")
+            console.print(f"[red]INVALID[/red] {escape(str(exc))}")
             failures += 1
             continue
         for location, data in entries:
             try:
                 sno = StructuredNarrativeObject.from_dict(data, embedding_dim=config.embedding_dim)
             except (CNSError, KeyError, TypeError, ValueError) as exc:
-                console.print(f"[red]INVALID[/red] {location}: {exc}")
+                console.print(f"[red]INVALID[/red] {escape(location)}: {escape(str(exc))}")
                 failures += 1
             else:
+                source = sno.metadata.get("source")
                 console.print(
-                    f"[green]ok[/green] {location}: {sno.sno_id} ({sno.reasoning_graph.number_of_nodes()} claims)"
+                    f"[green]ok[/green] {escape(location)}: {escape(sno.sno_id)}"
+                    + (f" ({escape(str(source))})" if source else "")
+                    + f" ({sno.reasoning_graph.number_of_nodes()} claims)"
                 )
     if failures:
         raise typer.Exit(code=1)
@@ -63,7 +68,7 @@ def show(
         console.print(sno_panel(sno))
         shown += 1
     if sno_id and not shown:
-        console.print(f"[red]no SNO with id {sno_id!r}[/red]")
+        console.print(f"[red]no SNO whose id starts with {escape(repr(sno_id))}[/red]")
         raise typer.Exit(code=1)
 
 
@@ -78,15 +83,17 @@ def evaluate(
     evaluator = Evaluator(config, embedder=load_embedder(config), nli=load_nli(config=config))
     evaluator.evaluate_population(snos)
     table = Table(title=f"{len(snos)} SNOs evaluated")
-    for column in ("sno", "trust", "grounding", "logic", "novelty", "hypothesis"):
+    for column in ("sno", "file", "trust", "grounding", "logic", "novelty", "hypothesis"):
         table.add_column(column)
     for sno in sorted(snos, key=lambda s: -(s.trust_score or 0.0)):
         results = (sno.evaluation or {}).get("critic_results", {})
+        source = sno.metadata.get("source")
         table.add_row(
-            sno.sno_id[:12],
+            escape(short_id(sno.sno_id)),
+            escape(file_label(str(source) if source else None)),
             f"{sno.trust_score:.3f}",
             *(f"{results[c]['score']:.3f}" for c in ("grounding", "logic", "novelty")),
-            sno.central_hypothesis[:70],
+            escape(sno.central_hypothesis[:70]),
         )
     Console(width=160).print(table)
     if out is not None:

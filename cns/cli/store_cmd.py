@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cns.cli.common import DataDirOption, check_llm_once, progress_bar, runtime
+from cns.cli.common import DataDirOption, check_llm_once, lookup_errors, progress_bar, runtime
 from cns.cli.render import sno_panel
 from cns.cli.snofiles import write_jsonl
-from cns.errors import SNONotFoundError
 from cns.report.exports import write_graph_exports
+from cns.services.lookup import describe, resolve_document, resolve_narrative, short_id
 from cns.services.runtime import Runtime
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 
@@ -52,7 +52,8 @@ def ingest_with_progress(
                 else ("failed" if isinstance(entry, FailedDocument) else entry.status)
             )
             progress.advance(task)
-            progress.console.print(f"  {label:9} {escape(entry.source)}", highlight=False)
+            sno = f"{short_id(entry.sno_id)}  " if isinstance(entry, IngestedDocument) else ""
+            progress.console.print(f"  {label:9} {sno}{escape(entry.source)}", highlight=False)
             finished = progress.tasks[0].completed
             rate = finished / max(time.perf_counter() - start, 1e-9)
             progress.update(task, rate=f"{rate:.2f} docs/s")
@@ -73,6 +74,12 @@ def ingest_with_progress(
         console.print(
             f"  [red]failed[/red] {escape(failed.source)}: {escape(failed.reason)}", highlight=False
         )
+    for archived in report.archived:
+        console.print(
+            f"  [yellow]archived[/yellow] {short_id(archived.sno_id)}  {escape(archived.source)}: "
+            f"{escape(archived.reason or 'below the ingest threshold')}",
+            highlight=False,
+        )
     return report
 
 
@@ -88,23 +95,17 @@ def ingest(
         raise typer.Exit(code=1)
 
 
-def _resolve(rt: Runtime, sno_id: str) -> str:
-    if rt.store.contains(sno_id):
-        return sno_id
-    matches = [s.sno_id for s in rt.store.list() if s.sno_id.startswith(sno_id)]
-    if len(matches) == 1:
-        return matches[0]
-    problem = "no SNO" if not matches else f"{len(matches)} SNOs"
-    raise SNONotFoundError(f"{problem} with id or prefix {sno_id!r}", sno_id=sno_id)
-
-
 def show(
-    sno_id: Annotated[str, typer.Argument(help="SNO id or unique prefix")], data_dir: DataDirOption = None
+    sno_id: Annotated[
+        str, typer.Argument(help="SNO id, document id (any unique prefix of either) or file name")
+    ],
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Print one stored SNO: reasoning graph, trust breakdown and evidence."""
-    with runtime(data_dir) as rt:
-        sno = rt.store.get(_resolve(rt, sno_id))
-    Console(width=160).print(sno_panel(sno))
+    """Print one stored SNO: source file, reasoning graph, trust breakdown and evidence."""
+    with runtime(data_dir) as rt, lookup_errors(Console(stderr=True)):
+        match = resolve_narrative(rt.store, sno_id)
+        sno = rt.store.get(match.id)
+    Console(width=160).print(sno_panel(sno, document_id=match.document_id))
 
 
 def export(
@@ -124,19 +125,24 @@ def export(
 
 
 def delete(
-    document_id: Annotated[str, typer.Argument(help="document id (sha256 of the normalised text)")],
+    document_id: Annotated[
+        str,
+        typer.Argument(help="document id or the id of its SNO (any unique prefix; `cns ingest` prints them)"),
+    ],
     data_dir: DataDirOption = None,
 ) -> None:
     """Remove a document, its SNO, its index entries and the pairs and syntheses that depend on it."""
     with runtime(data_dir) as rt:
-        report = rt.store.delete_document(document_id)
+        with lookup_errors(Console(stderr=True)):
+            match = resolve_document(rt.store, document_id)
+        report = rt.store.delete_document(match.id)
         rt.reference.sync()
-    if not report.document_removed:
-        typer.echo(f"no document with id {document_id!r}", err=True)
+    if not report.document_removed:  # deleted by another process between the lookup and the delete
+        typer.echo(f"document {describe(match)} is already gone", err=True)
         raise typer.Exit(code=1)
     typer.echo(
-        f"deleted document {document_id}: {len(report.sno_ids)} SNOs, {len(report.synthesis_ids)} syntheses, "
-        f"{len(report.pair_ids)} pairs, {report.attempts_removed} synthesis attempts"
+        f"deleted document {describe(match)}: {len(report.sno_ids)} SNOs, {len(report.synthesis_ids)} "
+        f"syntheses, {len(report.pair_ids)} pairs, {report.attempts_removed} synthesis attempts"
     )
 
 

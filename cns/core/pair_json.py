@@ -66,3 +66,8 @@ def pair_json(
         "conflict_points": [dict(c) for c in conflict_points],
         "found_at": None if found_at is None else found_at.isoformat(),
     }
+
+
+def pair_files(sno_a: Mapping[str, Any], sno_b: Mapping[str, Any]) -> dict[str, Any]:
+    """The file each side of a pair came from (``metadata.source`` of the two SNOs' metadata)."""
+    return {"file_a": sno_a.get("source"), "file_b": sno_b.get("source")}

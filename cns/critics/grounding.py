@@ -24,6 +24,7 @@ import numpy as np
 from cns.config.settings import GroundingConfig
 from cns.core.ids import normalize_text
 from cns.critics.base import CriticResult, EvaluationContext, clip01
+from cns.ingestion.markup import strip_markup
 from cns.ports import ENTAILMENT, Embedder, NLIModel
 
 if TYPE_CHECKING:
@@ -34,7 +35,13 @@ CONFIDENCE = 0.8
 
 
 def _same_text(a: str, b: str) -> bool:
-    return normalize_text(a).lower() == normalize_text(b).lower()
+    """One sentence, whether or not its link syntax was stripped (claims and hypotheses are stored
+    without it, the evidence item quoting their sentence keeps it): never grounds itself."""
+    return _plain(a) == _plain(b)
+
+
+def _plain(text: str) -> str:
+    return normalize_text(strip_markup(text) or text).lower()
 
 
 def _pairs(

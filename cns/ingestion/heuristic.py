@@ -242,7 +242,9 @@ class HeuristicExtractor:
         nodes = [EdgeNode(ROOT_ID, hypothesis, hyp_sentence.index)]
         for k, i in enumerate(chosen, start=1):
             s = scores[i].sentence
-            text = s.text  # claims keep their wording; their citations are evidence of their own
+            # claims keep their wording and citation markers; link syntax and URLs go (the links are
+            # evidence items of their own, read from the raw sentence), as for the hypothesis
+            text = strip_markup(s.text) or s.text
             connective = leading_connective(text)
             claim_id = f"claim_{k}"
             claims.append(

@@ -24,6 +24,7 @@ from cns.ingestion.document import Document
 from cns.ingestion.evidence import citation_item, span_item
 from cns.ingestion.heuristic import HeuristicExtractor
 from cns.ingestion.llm_prompt import build_messages, response_schema
+from cns.ingestion.markup import strip_markup
 from cns.ingestion.model import ExtractedClaim, ExtractedEdge, Extraction, StageTimer
 from cns.ingestion.quotes import find_quote
 from cns.logging_setup import get_logger
@@ -157,7 +158,7 @@ class LLMExtractor:
         ]
         hyp_span = find_quote(document.text, data["hypothesis"], analysis.sentences)
         return Extraction(
-            hypothesis=data["hypothesis"].strip(),
+            hypothesis=strip_markup(data["hypothesis"]) or data["hypothesis"].strip(),
             claims=claims,
             edges=edges,
             evidence=evidence,
@@ -180,7 +181,7 @@ class LLMExtractor:
         span = find_quote(document.text, claim["text"], analysis.sentences)
         return ExtractedClaim(
             claim_id=str(claim["id"]),
-            text=claim["text"].strip(),
+            text=strip_markup(claim["text"]) or claim["text"].strip(),  # the span is found from the raw text
             claim_type=str(claim.get("type") or "supporting_claim"),
             span=span,
             metadata={"verbatim": span is not None},

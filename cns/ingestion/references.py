@@ -20,7 +20,9 @@ _HEADING = re.compile(
 )
 _NUMBERED = re.compile(r"^[ \t]*(?:\[(\d{1,3})\]|(\d{1,3})[.)])[ \t]+")
 DOI_PATTERN = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?\b10\.\d{4,9}/[^\s,;\]\)>\"]+", re.I)
-URL_PATTERN = re.compile(r"(?:https?://|www\.)[^\s<>\"\]\)]+", re.IGNORECASE)
+#: a web address; it ends at whitespace, a quote, a closing bracket or ``|`` (the label separator
+#: of ``[[http://…|label]]`` wiki links)
+URL_PATTERN = re.compile(r"(?:https?://|www\.)[^\s<>\"\]\)|]+", re.IGNORECASE)
 ARXIV_PATTERN = re.compile(r"arxiv:\s*\d{4}\.\d{4,5}(?:v\d+)?", re.IGNORECASE)
 YEAR = re.compile(r"\b((?:1[5-9]|20)\d{2})[a-z]?\b")
 _SURNAME = re.compile(r"[A-Z][A-Za-z'’\-]+")

@@ -39,6 +39,8 @@ class ScoredPairs:
     #: every judged candidate ``(row a, row b, opposition, relevance)``, qualifying or not (the
     #: side check needs the agreeing pairs too)
     judged: list[tuple[int, int, float, float]] = field(default_factory=list)
+    #: ``(chirality, entanglement, potential)`` of each entry of ``judged`` (near misses, ``cns why``)
+    judged_scores: list[tuple[float, float, float]] = field(default_factory=list)
 
 
 def best_first_order(cand: Candidates, bound: FloatArray, limit: int) -> NDArray[np.int64]:
@@ -89,6 +91,7 @@ def score_best_first(
         chir = chirality_batch(opp, t[a], t[b])
         pot = synthesis_potential(chir, ent[batch])
         out.judged += zip(a.tolist(), b.tolist(), opp.tolist(), relevance.tolist(), strict=True)
+        out.judged_scores += zip(chir.tolist(), ent[batch].tolist(), pot.tolist(), strict=True)
         ok = (opp >= th.opposition) & (chir >= th.chirality) & (pot >= th.potential) & (pot > 0)
         out.a += a[ok].tolist()
         out.b += b[ok].tolist()

@@ -11,7 +11,7 @@ when they are present.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -117,7 +117,7 @@ def _narrative(
     nli: NLIModel,
     embedder: Embedder | None,
     facts: PairMatches | None,
-) -> Judged:
+) -> tuple[Judged, list[dict[str, Any]]]:
     rows = list(zip(a.tolist(), b.tolist(), strict=True))
     result = narrative_opposition(
         [(snos[i], snos[j]) for i, j in rows],
@@ -127,7 +127,7 @@ def _narrative(
         shared=[shared_texts(snos, i, j, facts) for i, j in rows],
     )
     gates = np.array([float(d.get("gate", 1.0)) for d in result.details], dtype=np.float64)
-    return Judged(result.scores, result.nli_pairs, gates)
+    return Judged(result.scores, result.nli_pairs, gates), result.details
 
 
 def candidate_opposition(
@@ -145,13 +145,51 @@ def candidate_opposition(
     ``facts`` (keyed by ``(min row, max row)``) adds the fact-matched evidence of each pair to what
     the ``narrative`` method judges the two sides' stance toward.
     """
+    return opposition_with_parts(snos, a, b, config=config, nli=nli, embedder=embedder, facts=facts)[0]
+
+
+def opposition_with_parts(
+    snos: Sequence[StructuredNarrativeObject],
+    a: IntArray,
+    b: IntArray,
+    *,
+    config: ChiralityConfig,
+    nli: NLIModel | None,
+    embedder: Embedder | None,
+    facts: PairMatches | None = None,
+) -> tuple[Judged, list[dict[str, Any]]]:
+    """:func:`candidate_opposition` and, per pair, the parts of the score a person can check.
+
+    For the ``narrative`` method the parts are those of
+    :func:`~cns.metrics.narrative.narrative_opposition` (hypothesis pair, top claim pairs, stance
+    toward shared evidence, topic similarity and gate); the sentence methods have one part,
+    their score, and the hypothesis topic gate.
+    """
     if a.shape[0] == 0:
-        return Judged(np.zeros(0, dtype=np.float64), 0, np.ones(0, dtype=np.float64))
+        return Judged(np.zeros(0, dtype=np.float64), 0, np.ones(0, dtype=np.float64)), []
     method = config.method
     if method is ChiralityMethod.NARRATIVE:
         if nli is None:
             raise ConfigError.for_key("chirality.method", "method 'narrative' needs an NLI model")
         return _narrative(snos, a, b, config=config, nli=nli, embedder=embedder, facts=facts)
+    judged = _sentence_opposition(snos, a, b, config=config, nli=nli, embedder=embedder)
+    parts = [
+        {"method": method.value, "score": round(float(o), 6), "gate": round(float(r), 6)}
+        for o, r in zip(judged.opposition, judged.relevance, strict=True)
+    ]
+    return judged, parts
+
+
+def _sentence_opposition(
+    snos: Sequence[StructuredNarrativeObject],
+    a: IntArray,
+    b: IntArray,
+    *,
+    config: ChiralityConfig,
+    nli: NLIModel | None,
+    embedder: Embedder | None,
+) -> Judged:
+    method = config.method
     relevance = _hypothesis_gate(snos, a, b, config)
     if method is ChiralityMethod.EMBEDDING:
         return Judged(_embedding_opposition(snos, a, b, config=config, embedder=embedder), 0, relevance)

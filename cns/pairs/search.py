@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,7 +35,7 @@ from cns.config.settings import ChiralityMethod, CNSConfig
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import ValidationError
 from cns.logging_setup import get_logger
-from cns.metrics import jaccard_from_counts
+from cns.metrics import chirality_batch, jaccard_from_counts
 from cns.metrics.shared_facts import EvidenceMatch
 from cns.pairs.candidates import CandidateIndex, Candidates, Incidence
 from cns.pairs.conflicts import conflict_points
@@ -44,7 +44,8 @@ from cns.pairs.opposition import opposition_pairs
 from cns.pairs.ranking import EPS, POTENTIAL_BONUS_MAX, score_best_first, top_by_bound
 from cns.pairs.scoring import can_reach_chirality, opposition_upper_bound, trusts
 from cns.pairs.sides import assign_sides, same_side
-from cns.pairs.types import ChiralPair, PairSearchOptions, PairSearchStats
+from cns.pairs.types import ChiralPair, JudgedCandidate, PairSearchOptions, PairSearchStats, PairSource
+from cns.pairs.verdict import MAX_PAIRS, SIDE_CHECK, checks, first_failure
 from cns.ports import Embedder, NLIModel, SNOStore
 
 log = get_logger(__name__)
@@ -53,8 +54,18 @@ FloatArray = NDArray[np.float64]
 
 @dataclass
 class PairSearchResult:
+    """The pairs found, what the search did, and every pair it judged on the way.
+
+    ``judged`` lists each scored candidate with its scores and the rule that stopped it (the
+    report's near misses and ``cns why`` read it); ``fact_matches`` maps ``(id, id)`` (in the
+    order the matches are oriented: ``text_a`` from the first) to the evidence items the two
+    SNOs share as the same fact.
+    """
+
     pairs: list[ChiralPair]
     stats: PairSearchStats
+    judged: list[JudgedCandidate] = field(default_factory=list)
+    fact_matches: dict[tuple[str, str], list[EvidenceMatch]] = field(default_factory=dict)
 
 
 def population_of(
@@ -240,6 +251,7 @@ def search_chiral_pairs(
         )
     ]
     judged = list(scored.judged)
+    records = _records(snos, "evidence", scored.judged, scored.judged_scores)
     topic_pairs: list[ChiralPair] = []
     neighbours = topic_neighbours(opts, config)
     if neighbours > 0:
@@ -254,12 +266,17 @@ def search_chiral_pairs(
             neighbours=neighbours,
         )
         judged += topic_judged
+        records += _topic_records(snos, t, topic_judged)
+    qualifying = {p.key for p in pairs} | {p.key for p in topic_pairs}
     if config.pair_search.side_consistency and judged:
         pairs, topic_pairs = _one_side_dropped(snos, judged, pairs, topic_pairs, config, stats)
+    one_side = qualifying - {p.key for p in pairs} - {p.key for p in topic_pairs}
     pairs.sort(key=lambda pr: (-pr.potential, *pr.key))
     taken = {p.key for p in pairs}
     pairs += [p for p in topic_pairs if p.key not in taken]
     pairs = pairs[:max_pairs]
+    reported = {p.key for p in pairs}
+    records = [_with_outcome(r, config, one_side, reported) for r in records]
     stats.seconds["scoring"] = time.perf_counter() - clock
     clock = time.perf_counter()
     if pairs:
@@ -283,7 +300,69 @@ def search_chiral_pairs(
         exact=stats.exact,
         seconds=round(sum(stats.seconds.values()), 4),
     )
-    return PairSearchResult(pairs, stats)
+    fact_ids = {(snos[i].sno_id, snos[j].sno_id): found for (i, j), found in facts.items()}
+    return PairSearchResult(pairs, stats, records, fact_ids)
+
+
+def _records(
+    snos: list[StructuredNarrativeObject],
+    route: PairSource,
+    judged: Sequence[tuple[int, int, float, float]],
+    scores: Sequence[tuple[float, float, float]],
+) -> list[JudgedCandidate]:
+    """Judged candidates as records in canonical orientation (the outcome is set later)."""
+    out = []
+    for (i, j, o, r), (c, e, p) in zip(judged, scores, strict=True):
+        a, b = sorted((snos[i].sno_id, snos[j].sno_id))
+        out.append(JudgedCandidate(a, b, route, o, r, c, e, p))
+    return out
+
+
+def _topic_records(
+    snos: list[StructuredNarrativeObject], t: FloatArray, judged: Sequence[tuple[int, int, float, float]]
+) -> list[JudgedCandidate]:
+    """Records of the judged topic neighbours: chirality as the neighbour search computed it, E = P = 0."""
+    t0 = np.where(np.isnan(t), 0.0, t)
+    a = np.array([j[0] for j in judged], dtype=np.int64)
+    b = np.array([j[1] for j in judged], dtype=np.int64)
+    chir = chirality_batch([j[2] for j in judged], t0[a], t0[b]) if judged else np.zeros(0)
+    return _records(snos, "opposition", judged, [(float(c), 0.0, 0.0) for c in chir])
+
+
+def _with_outcome(
+    record: JudgedCandidate, config: CNSConfig, one_side: set[tuple[str, str]], reported: set[tuple[str, str]]
+) -> JudgedCandidate:
+    """``record`` with ``stopped_by``: the first failed rule, the side check, the cap, or None."""
+    failed = first_failure(
+        checks(
+            record.route,
+            opposition=record.opposition,
+            relevance=record.relevance,
+            chirality=record.chirality,
+            entanglement=record.entanglement,
+            potential=record.potential,
+            thresholds=config.synthesis_thresholds,
+        )
+    )
+    if failed is not None:
+        stopped: str | None = failed.name
+    elif record.key in one_side:
+        stopped = SIDE_CHECK
+    elif record.key not in reported:
+        stopped = MAX_PAIRS
+    else:
+        stopped = None
+    return JudgedCandidate(
+        record.sno_a,
+        record.sno_b,
+        record.route,
+        record.opposition,
+        record.relevance,
+        record.chirality,
+        record.entanglement,
+        record.potential,
+        stopped,
+    )
 
 
 def topic_neighbours(opts: PairSearchOptions, config: CNSConfig) -> int:

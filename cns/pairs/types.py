@@ -112,6 +112,46 @@ class ChiralPair:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class JudgedCandidate:
+    """A candidate pair the search scored, with its scores and what stopped it (None: reported).
+
+    ``route`` is how it became a candidate: ``evidence`` (it shares evidence) or ``opposition``
+    (topic neighbours that share none). ``relevance`` is the topic gate (0: two different
+    questions). ``stopped_by`` names the first rule it failed (:mod:`cns.pairs.verdict`):
+    ``opposition``, ``chirality``, ``entanglement``, ``potential``, ``topic gate``, then
+    ``side check`` (both narratives on one side) or ``max pairs`` (beyond
+    ``population.max_pairs``). The report's near misses and ``cns why`` read these.
+    """
+
+    sno_a: str
+    sno_b: str
+    route: PairSource
+    opposition: float
+    relevance: float
+    chirality: float
+    entanglement: float
+    potential: float
+    stopped_by: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return pair_key(self.sno_a, self.sno_b)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sno_a": self.sno_a,
+            "sno_b": self.sno_b,
+            "route": self.route,
+            "opposition": self.opposition,
+            "topic_gate": self.relevance,
+            "chirality": self.chirality,
+            "entanglement": self.entanglement,
+            "potential": self.potential,
+            "stopped_by": self.stopped_by,
+        }
+
+
 @dataclass(frozen=True)
 class PairSearchOptions:
     """Tunables of the search that are not (yet) config keys; the defaults suit 10⁵ SNOs.

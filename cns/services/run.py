@@ -12,7 +12,6 @@ duplicates, pairs in cooldown keep their earlier synthesis), which is what makes
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -20,12 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError
 from cns.logging_setup import get_logger
-from cns.metrics import chirality_batch, entanglement_score, opposition_scores
 from cns.pairs import ChiralPair
 from cns.report import PairView, ReportData, write_graph_exports, write_report
 from cns.report.atomic import write_text_atomic
@@ -33,7 +29,6 @@ from cns.services.llm_gate import LLMGate, gate_llm
 from cns.services.runtime import Runtime
 from cns.store.sql import pair_id_for
 from cns.synthesis import SynthesisResult
-from cns.synthesis.view import is_synthesis
 from cns.workflow.cycle import CycleReport
 from cns.workflow.report import IngestReport
 
@@ -84,36 +79,6 @@ def _pair_view(rt: Runtime, pair: ChiralPair, result: SynthesisResult | None) ->
     return PairView.of(pair, synthesis=sno, accepted=accepted, reasons=reasons, metrics=metrics)
 
 
-def scatter_points(
-    rt: Runtime, snos: Sequence[StructuredNarrativeObject], chosen: set[tuple[str, str]]
-) -> list[tuple[float, float, bool]]:
-    """(chirality, entanglement, selected) for the most entangled pairs, for the report's scatter plot."""
-    trusted = [s for s in snos if s.trust_score is not None]
-    candidates = [
-        (a, b, entanglement_score(a, b))
-        for a, b in itertools.combinations(trusted, 2)
-        if a.source_keys & b.source_keys
-    ]
-    candidates = sorted(candidates, key=lambda c: -c[2])[:SCATTER_LIMIT]
-    if not candidates:
-        return []
-    opposition = opposition_scores(
-        [(a.central_hypothesis, b.central_hypothesis) for a, b, _ in candidates],
-        nli=rt.manager.nli,
-        embedder=rt.manager.embedder,
-        config=rt.config.chirality,
-    )
-    chirality = chirality_batch(
-        opposition,
-        [a.trust_score or 0.0 for a, _, _ in candidates],
-        [b.trust_score or 0.0 for _, b, _ in candidates],
-    )
-    return [
-        (float(c), float(e), (min(a.sno_id, b.sno_id), max(a.sno_id, b.sno_id)) in chosen)
-        for (a, b, e), c in zip(candidates, np.asarray(chirality), strict=True)
-    ]
-
-
 def run_pipeline(
     rt: Runtime,
     paths: Sequence[Path],
@@ -149,23 +114,28 @@ def run_pipeline(
     clock = time.perf_counter()
     snos = rt.store.list()
     views = [_pair_view(rt, pair, result) for pair, result in cycle.results]
-    active = [s for s in snos if s.status.value == "active" and not is_synthesis(s)]
-    chosen = {p.key for p in cycle.search.pairs}
-    thresholds = rt.config.synthesis_thresholds
+    pair_th, th = rt.config.synthesis_thresholds, rt.config.thresholds
     data = ReportData(
         title="CNS run report",
         snos=snos,
         pairs=views,
-        scored_pairs=scatter_points(rt, active, chosen),
-        thresholds={"chirality": thresholds.chirality, "entanglement": thresholds.entanglement},
+        judged=cycle.search.judged,  # the search's own scores: the report adds no model call
+        thresholds={
+            "opposition": pair_th.opposition,
+            "chirality": pair_th.chirality,
+            "entanglement": pair_th.entanglement,
+            "potential": pair_th.potential,
+            "ingest": th.ingest,
+            "synthesis": th.synthesis,
+        },
         summary={
             "documents skipped": len(report.skipped),
             "failed": len(report.failed),
+            "archived at ingest": len(report.archived),
             "archived at re-score": len(cycle.archived_at_rescore),
         },
-        skipped=[(s.path, s.reason) for s in report.skipped]
-        + [(f.source, f.reason) for f in report.failed]
-        + [(a.source or a.sno_id, f"archived at re-score: {a.reason}") for a in cycle.archived_at_rescore],
+        skipped=[(s.path, s.reason) for s in report.skipped] + [(f.source, f.reason) for f in report.failed],
+        rescore_archived=[(a.source or a.sno_id, a.reason) for a in cycle.archived_at_rescore],
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(data, out_dir / "report.html", svg_cache=rt.config.data_dir / "cache" / "graphs")

@@ -465,8 +465,14 @@ class CNSWorkflowManager:
                 entry = FailedDocument(document.source, exc.message)
                 report.failed.append(entry)
             else:
+                reason = sno.metadata.get("archive_reason") if sno.status.value == "archived" else None
                 entry = IngestedDocument(
-                    document.source, sno.sno_id, document.document_id, sno.status.value, sno.trust_score
+                    document.source,
+                    sno.sno_id,
+                    document.document_id,
+                    sno.status.value,
+                    sno.trust_score,
+                    reason if isinstance(reason, str) else None,
                 )
                 (report.duplicates if duplicate else report.ingested).append(entry)
             if on_document is not None:

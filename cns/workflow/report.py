@@ -17,6 +17,8 @@ class IngestedDocument:
     document_id: str
     status: str
     trust_score: float | None
+    #: why an archived document is not in the active population (None when active)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class IngestReport:
             "admitted": len(self.admitted),
             "archived": len(self.archived),
             "duplicates": len(self.duplicates),
+            "archived_documents": [
+                {"source": d.source, "sno_id": d.sno_id, "reason": d.reason} for d in self.archived
+            ],
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
         }

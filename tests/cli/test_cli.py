@@ -94,3 +94,29 @@ def test_sno_evaluate_with_fake_models(tmp_path: Path, monkeypatch: pytest.Monke
         assert 0 < row["trust_score"] <= 1
         assert set(row["evaluation"]["critic_results"]) == {"grounding", "logic", "novelty"}
         assert row["evaluation"]["models"]["nli"] == "fake:rule-nli@1"
+
+
+def test_bracketed_text_and_file_names_are_printed_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rich reads ``[red]`` as a style and ``[[http://…]]`` as markup: both used to vanish from tables."""
+    monkeypatch.setenv("CNS_MODELS__EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("CNS_MODELS__NLI_BACKEND", "fake")
+    monkeypatch.setenv("COLUMNS", "300")
+    sno = make_sno(
+        "Tags failed [red] in trials [[http://example.org/x]].",
+        ["Offenders breached them [bold]."],
+        [("Offenders breached them.", "doi:10.1/a")],
+        sno_id="ccc333",
+    )
+    sno.metadata["source"] = "notes/[draft] tags.txt"
+    path = tmp_path / "[odd] snos.jsonl"
+    path.write_text(json.dumps(sno.to_dict()) + "\n", encoding="utf-8")
+    evaluated = runner.invoke(app, ["sno", "evaluate", str(path)])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "Tags failed [red] in trials [[http://example.org/x]]" in evaluated.stdout
+    assert "[draft] tags.txt" in evaluated.stdout  # the file column
+    validated = runner.invoke(app, ["sno", "validate", str(path)])
+    assert "[odd] snos.jsonl" in validated.stdout and "notes/[draft] tags.txt" in validated.stdout
+    shown = runner.invoke(app, ["sno", "show", str(path)])
+    assert "[bold]" in shown.stdout and "file notes/[draft] tags.txt" in " ".join(shown.stdout.split())

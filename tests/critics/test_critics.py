@@ -223,3 +223,17 @@ def test_plan_pairs_names_exactly_the_pairs_evaluate_judges() -> None:
         critic.evaluate(sno, EvaluationContext())
         assert planned == nli.pairs and planned
     assert GroundingCritic(TableNLI({})).plan_pairs("H", [], []) == []
+
+
+def test_a_claim_without_its_link_syntax_is_not_grounded_by_its_own_sentence(nli) -> None:  # type: ignore[no-untyped-def]
+    """Claims are stored without link markup, the evidence item quoting their sentence keeps it:
+    the two are still one sentence, and a sentence must not ground itself."""
+    raw = "Tags fail in trials [[http://example.org/report]]."
+    quote = {"kind": "source_sentence"}
+    own = EvidenceItem(raw, source_id="src:doc:abc#0-49", metadata=quote)
+    other = EvidenceItem(
+        "Trials found that offenders remove tags.", source_id="src:doc:abc#50-90", metadata=quote
+    )
+    pairs = GroundingCritic(nli).plan_pairs("Tags should go.", ["Tags fail in trials."], [own, other])
+    assert (raw, "Tags fail in trials.") not in pairs
+    assert ("Trials found that offenders remove tags.", "Tags fail in trials.") in pairs

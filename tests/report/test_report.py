@@ -8,6 +8,7 @@ from cns.config import CNSConfig
 from cns.core.sno import SNOStatus
 from cns.critics.evaluator import Evaluator
 from cns.models import load_embedder, load_nli
+from cns.pairs.types import JudgedCandidate
 from cns.report import PairView, ReportData, render_report, sno_to_mermaid, write_graph_exports, write_report
 from tests.conftest import make_sno
 
@@ -41,10 +42,13 @@ def evaluated_pair(config: CNSConfig) -> tuple[PairView, list]:  # type: ignore[
 
 def test_report_contains_pairs_plots_and_escapes_text(fake_config: CNSConfig, tmp_path: Path) -> None:
     pair, snos = evaluated_pair(fake_config)
-    data = ReportData("CNS run", snos, [pair], scored_pairs=[(0.6, 0.5, True), (0.1, 0.2, False)],
+    ids = (snos[0].sno_id, snos[1].sno_id)
+    judged = [JudgedCandidate(*ids, "evidence", 0.9, 1.0, 0.6, 0.5, 0.55),
+              JudgedCandidate(*ids, "opposition", 0.1, 1.0, 0.02, 0.0, 0.0, "opposition")]  # fmt: skip
+    data = ReportData("CNS run", snos, [pair], judged=judged,
                       thresholds={"chirality": 0.25, "entanglement": 0.05}, skipped=[("empty.txt", "file is empty")])  # fmt: skip
     html = render_report(data)
-    assert html.count("data:image/png;base64,") == 2 and "<svg" in html
+    assert html.count("data:image/png;base64,") == 3 and "<svg" in html
     assert 'id="pair-count">1<' in html and 'id="accepted-count">1<' in html
     assert "Continents drift &lt;slowly&gt;" in html and "<slowly>" not in html  # autoescaped
     assert "doi:10.1038/199947a0" in html and "Synthesis accepted" in html and "extractive" in html

@@ -111,6 +111,8 @@ def test_report_renders_in_headless_chromium(fake_models: None, tmp_path: Path) 
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'data-plots="rendered"' in dom.stdout, "every plot image must decode in the browser"
     assert 'class="pair"' in dom.stdout and "<svg" in dom.stdout
+    assert 'id="how-to-read-text"' in dom.stdout and 'id="legend"' in dom.stdout
+    assert dom.stdout.count('class="near-miss-rule"') == 7 and 'data-images="3"' in dom.stdout
     shot = tmp_path / "report.png"
     subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1200,2000", page],
                    capture_output=True, timeout=120, check=True)  # fmt: skip

@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from cns.store.sql import ChangePage, PairRecord, SQLStore
+from cns.core.sno import StructuredNarrativeObject
+from cns.errors import SNONotFoundError
+from cns.store.sql import ChangePage, PairRecord, SQLStore, document_id_for
 from cns.testing.contracts import sample_sno
 
 
@@ -98,3 +101,61 @@ class SQLStoreContract:
         store.ping()
         report = store.delete_document(doc.document_id)
         assert report.sno_ids == [a.sno_id] and [s.sno_id for s in store.list()] == [b.sno_id]
+
+    # ------------------------------------------------------------------ ids by prefix and file name
+    def _named(self, store: SQLStore, sno_id: str, text: str, source: str) -> StructuredNarrativeObject:
+        doc = store.put_document(text, source=source)
+        sno = StructuredNarrativeObject(text, sno_id=sno_id)
+        sno.metadata["source"] = source
+        store.put(sno, document_id=doc.document_id)
+        return sno
+
+    def test_ids_with_prefix_is_exact_about_case_and_wildcards(self, store: SQLStore) -> None:
+        for sno_id, source in (("abc111", "docs/drift.md"), ("abc222", "docs/fixed.txt"),
+                               ("ABC333", "docs/upper.txt"), ("a_c444", "x/u.txt"), ("a%c555", "x/p.txt")):  # fmt: skip
+            self._named(store, sno_id, f"Narrative {sno_id} argues a point.", source)
+        found = store.ids_with_prefix("sno", "abc")
+        assert [(m.id, m.sources) for m in found] == [
+            ("abc111", ("docs/drift.md",)),
+            ("abc222", ("docs/fixed.txt",)),
+        ]
+        assert [m.id for m in store.ids_with_prefix("sno", "ABC")] == ["ABC333"]  # SQLite's LIKE ignores case
+        assert [m.id for m in store.ids_with_prefix("sno", "a_c")] == ["a_c444"]  # `_` is not a wildcard
+        assert [m.id for m in store.ids_with_prefix("sno", "a%")] == ["a%c555"]  # nor is `%`
+        assert store.ids_with_prefix("sno", "zzz") == []
+        assert len(store.ids_with_prefix("sno", "a", limit=2)) == 2
+        [one] = store.ids_with_prefix("sno", "abc1")
+        assert one.document_id == document_id_for("Narrative abc111 argues a point.")
+
+    def test_document_and_pair_prefixes_carry_file_names(self, store: SQLStore) -> None:
+        a = self._named(store, "aaa1", "Continents drift across the mantle.", "docs/drift.md")
+        b = self._named(store, "bbb2", "Continents are fixed in place.", "docs/fixed.txt")
+        doc_id = document_id_for("Continents drift across the mantle.")
+        [doc] = store.ids_with_prefix("document", doc_id[:6])
+        assert (doc.id, doc.sources, doc.sno_id) == (doc_id, ("docs/drift.md",), a.sno_id)
+        pair = store.record_pair(PairRecord(a.sno_id, b.sno_id, 0.5, 0.5, 0.5))
+        [found] = store.ids_with_prefix("pair", pair.pair_id[:5])
+        assert found.id == pair.pair_id and found.sources == ("docs/drift.md", "docs/fixed.txt")
+        assert [m.id for m in store.snos_with_source("drift.md")] == [a.sno_id]
+        assert [m.id for m in store.snos_with_source("docs/fixed.txt")] == [b.sno_id]
+        assert store.snos_with_source("rift.md") == [] and store.snos_with_source("DRIFT.md") == []
+
+    def test_resolving_a_prefix_names_the_candidates_or_says_nothing_matched(self, store: SQLStore) -> None:
+        from cns.errors import AmbiguousIdError, DocumentNotFoundError
+        from cns.services.lookup import resolve, resolve_document, resolve_narrative
+
+        self._named(store, "abc111", "Tags reduce reoffending.", "docs/tags-work.md")
+        self._named(store, "abc222", "Tags do not reduce reoffending.", "docs/tags-fail.txt")
+        self._named(store, "abc", "Tags are neutral.", "docs/neutral.txt")
+        assert resolve(store, "sno", "abc1").id == "abc111"
+        assert resolve(store, "sno", "abc").id == "abc"  # a full id wins over the longer ids it starts
+        with pytest.raises(AmbiguousIdError, match=r"tags-work\.md.*tags-fail\.txt"):
+            resolve(store, "sno", "ab")
+        with pytest.raises(SNONotFoundError, match="no stored SNO has an id starting with 'zz'"):
+            resolve(store, "sno", "zz")
+        assert resolve_narrative(store, "tags-fail.txt").id == "abc222"  # a file name
+        doc_id = document_id_for("Tags reduce reoffending.")
+        assert resolve_narrative(store, doc_id[:10]).id == "abc111"  # a document id → its SNO
+        assert resolve_document(store, "abc111").id == doc_id  # an SNO id → its document
+        with pytest.raises(DocumentNotFoundError):
+            resolve_document(store, "zz")

@@ -156,10 +156,11 @@ def test_folder_with_pdf_html_md_empty_and_binary(fake_config: CNSConfig, tmp_pa
     assert sorted(Path(d.source).name for d in report.ingested) == ["notes.md", "page.html", "paper.pdf"]
     assert len(manager.store) == 3 and report.failed == [] and report.duplicates == []
     reasons = {Path(s.path).name: s.reason for s in report.skipped}
-    assert reasons == {
-        "empty.txt": "empty file (no content)",
-        "image.bin": "binary content (NUL bytes); unsupported file type '.bin'",
-    }
+    assert reasons["empty.txt"] == "empty file (no content)"
+    assert reasons["image.bin"].startswith("not a document (extension '.bin')")  # never opened as prose
+    assert set(reasons) == {"empty.txt", "image.bin"}
+    named = manager.ingest_path(tmp_path / "image.bin")  # named on the command line: sniffed, still refused
+    assert [s.reason for s in named.skipped] == ["binary content (NUL bytes); unsupported file type '.bin'"]
     pdf = next(d for d in report.ingested if d.source.endswith("paper.pdf"))
     assert manager.store.get(pdf.sno_id).metadata["title"] == "Sea Floor Spreading"
     again = manager.ingest_path(tmp_path)

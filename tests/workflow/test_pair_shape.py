@@ -87,8 +87,9 @@ def test_run_jsonl_rows_are_the_pair_shape_plus_the_synthesis(tmp_path: Path, mo
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
     assert rows
-    synthesis_keys = ["synthesis_sno_id", "synthesis_accepted", "synthesis_reasons", "synthesis"]
-    assert all(list(row) == [*PAIR_FIELDS, *synthesis_keys] for row in rows)
+    extra = ["file_a", "file_b", "synthesis_sno_id", "synthesis_accepted", "synthesis_reasons", "synthesis"]
+    assert all(list(row) == [*PAIR_FIELDS, *extra] for row in rows)
+    assert all(row["pair_id"] and row["file_a"].endswith((".md", ".txt")) for row in rows)
     with SQLStore.open(data / "cns.sqlite3") as store:
         stored = {p.pair_id: p.to_dict() for p in store.list_pairs()}
     for row in rows:  # the run's row and the stored pair agree on everything but found_at

@@ -53,6 +53,22 @@ SUPPORTED_SUFFIXES = (*LOADERS, ".jsonl")
 ISOLATED: frozenset[Loader] = frozenset({load_pdf, load_html, load_markdown})
 
 
+def not_a_document(path: Path) -> str | None:
+    """Why a file found in a folder is not read as a document, or None when it is one.
+
+    The one extension policy: inside a folder only files whose extension has a loader
+    (:data:`SUPPORTED_SUFFIXES`) are documents; code, data, configuration and media files next to
+    them (``.py``, ``.json``, ``.csv``, ``.png`` …) are skipped and reported, never ingested as
+    prose. A file named on the command line is read whatever its extension (sniffed as PDF, HTML
+    or text), because the person asked for it.
+    """
+    suffix = path.suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return None
+    kind = f"extension {suffix!r}" if suffix else "no extension"
+    return f"not a document ({kind}); documents are {' '.join(SUPPORTED_SUFFIXES)} (name the file to read it anyway)"
+
+
 def _sniffed_loader(data: bytes, path: Path) -> Loader:
     """For an unknown extension: PDF by magic bytes, HTML by its opening tag, else plain text."""
     if data.lstrip()[:5] == b"%PDF-":
@@ -131,7 +147,8 @@ def load_file(
 def load_path(
     path: str | Path, *, max_bytes: int | None = None, limits: LoaderLimits = DEFAULT_LIMITS
 ) -> LoadResult:
-    """Load a file, or every regular file under a folder (:func:`~cns.ingestion.loaders.walk.walk_folder`).
+    """Load a file, or every document under a folder (:func:`~cns.ingestion.loaders.walk.walk_folder`;
+    only document extensions, :func:`not_a_document`).
 
     Entries the walk does not read (FIFOs, devices, links that loop, dangle or leave the folder,
     ``.cnsignore`` exclusions) come back as skipped, with their reasons.
@@ -146,5 +163,8 @@ def load_path(
     walk = walk_folder(path, follow_symlinks=limits.follow_symlinks)
     result = LoadResult(skipped=list(walk.skipped))
     for file in walk.files:
+        if (not_document := not_a_document(file)) is not None:
+            result.skipped.append(SkippedFile(display_path(file), not_document))
+            continue
         result.extend(load_file(file, limits=limits))
     return result

@@ -2,7 +2,8 @@
 
 Scripts, styles, navigation, headers, footers, forms and asides are dropped; block elements
 become paragraph breaks (so a heading does not run into the next sentence) while inline elements
-(links, emphasis) stay inside their sentence. Title, author and date come from ``<title>``,
+(links, emphasis) stay inside their sentence; a link's web address follows its text in brackets,
+so it becomes an evidence reference (see :func:`_cited_link`). Title, author and date come from ``<title>``,
 OpenGraph / ``article:*`` / ``citation_*`` meta tags and ``<time datetime>``.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.loaders.base import decode_text, require_text
 from cns.ingestion.loaders.headers import find_byline, header_lines
+from cns.ingestion.references import DOI_PATTERN, URL_PATTERN
 
 _DROP = (
     "script",
@@ -71,6 +73,8 @@ _META = {
     "url": ("og:url", "citation_doi"),
 }
 _SKIP = frozenset((*_DROP, "head"))
+_ABSOLUTE = re.compile(r"https?://[^\s<>\"]+\Z", re.IGNORECASE)
+_MAX_LINK_CHARS = 500
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANKS = re.compile(r"\n\s*\n\s*")
 
@@ -104,6 +108,26 @@ def _metadata(soup: Any) -> dict[str, Any]:
     return result
 
 
+def _cited_link(anchor: Any) -> str | None:
+    """The web address a link points to, when its visible text does not already show one.
+
+    A link's target is a reference the text rests on, but only the label survives as text; the
+    address is kept in brackets after it, where the citation reader turns it into an evidence item
+    and the statement cleaner removes it from the hypothesis and claims. Relative links (site
+    navigation) and links whose label is itself a URL or DOI add nothing.
+    """
+    href = anchor.get("href")
+    if not isinstance(href, str) or len(href) > _MAX_LINK_CHARS:
+        return None
+    href = href.strip()
+    if not _ABSOLUTE.match(href):
+        return None
+    label = anchor.get_text(" ")
+    if URL_PATTERN.search(label) or DOI_PATTERN.search(label):
+        return None
+    return href
+
+
 def _readable_strings(soup: Any) -> list[str]:
     """The page's text in document order: dropped elements and ``<head>`` skipped, ``<br>`` as a
     line break, block elements wrapped in blank lines.
@@ -130,6 +154,8 @@ def _readable_strings(soup: Any) -> list[str]:
             if block:
                 parts.append("\n\n")
                 stack.append("\n\n")
+            elif node.name == "a" and (link := _cited_link(node)) is not None:
+                stack.append(f" ({link})")  # after the link text: the reference, not the markup
             stack.extend(reversed(node.contents))
     return parts
 

@@ -2,7 +2,7 @@
 every process shares (docs/design-notes.md#one-shared-population).
 
 :class:`SQLStore` composes one repository per concern on one engine (``_snos``, ``_documents``,
-``_pairs``, ``_jobs``, ``_apikeys``, ``_markers``, ``_reads``); every SQL statement of CNS lives
+``_pairs``, ``_jobs``, ``_apikeys``, ``_markers``, ``_reads``, ``_lookup``); every SQL statement of CNS lives
 in this package.
 """
 
@@ -24,6 +24,7 @@ from cns.core.records import (
     pair_id_for,
 )
 from cns.store.rules import document_id_for
+from cns.store.sql._lookup import IdKind, IdMatch
 from cns.store.sql.store import SQLStore
 from cns.store.sql.url import database_url, normalize_url
 
@@ -33,6 +34,8 @@ __all__ = [
     "ChangePage",
     "DeletionReport",
     "DocumentRecord",
+    "IdKind",
+    "IdMatch",
     "JobClaim",
     "JobCompletion",
     "JobRecord",

@@ -44,6 +44,7 @@ from cns.store.sql._apikeys import SQLApiKeyRepository
 from cns.store.sql._base import Database
 from cns.store.sql._documents import SQLDocumentRepository
 from cns.store.sql._jobs import SQLJobRepository
+from cns.store.sql._lookup import IdKind, IdMatch, SQLIdLookup
 from cns.store.sql._markers import SQLMarkerRepository
 from cns.store.sql._pairs import SQLPairRepository
 from cns.store.sql._reads import SQLPagedReads
@@ -71,6 +72,7 @@ class SQLStore:
         self.api_keys = SQLApiKeyRepository(self._db)
         self.markers = SQLMarkerRepository(self._db)
         self.reads = SQLPagedReads(self._db)
+        self.lookup = SQLIdLookup(self._db)
         self._closed = False
 
     @classmethod
@@ -119,6 +121,14 @@ class SQLStore:
     def ping(self) -> None:
         """Raise :class:`~cns.errors.StoreError` unless the database answers a trivial query."""
         self._db.ping()
+
+    def ids_with_prefix(self, kind: IdKind, prefix: str, *, limit: int = 10) -> list[IdMatch]:
+        """Stored SNOs, documents or pairs whose id starts with ``prefix`` (:mod:`._lookup`)."""
+        return self.lookup.ids_with_prefix(kind, prefix, limit=limit)
+
+    def snos_with_source(self, name: str, *, limit: int = 10) -> list[IdMatch]:
+        """SNOs whose source is ``name`` or ends in ``/name``."""
+        return self.lookup.snos_with_source(name, limit=limit)
 
     def close(self) -> None:
         """Release pooled connections (idempotent)."""

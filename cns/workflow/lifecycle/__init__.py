@@ -8,6 +8,7 @@ same way:
 * :func:`find_and_record_pairs` — search the pairing population (``population.pair_syntheses``
   decides whether syntheses pair again) and record every pair with all the search said;
 * :func:`rebuild_pair` — the recorded pair, back as a :class:`~cns.pairs.ChiralPair`;
+* :func:`explain` — why two narratives are, or are not, a pair (``cns why``);
 * :func:`synthesize_and_store` — synthesize, give the candidate its status, lineage, source and
   archive reason (:func:`finish_synthesis`, the only place that does), store it, *then* record
   the attempt;
@@ -30,6 +31,7 @@ from cns.workflow.lifecycle.attempts import (
     outcome_of,
 )
 from cns.workflow.lifecycle.pairs import (
+    explain,
     find_and_record_pairs,
     pair_record,
     pairing_population,
@@ -61,6 +63,7 @@ __all__ = [
     "admit",
     "attempt_log_for",
     "enforce_size_limit",
+    "explain",
     "find_and_record_pairs",
     "finish_synthesis",
     "is_synthesis",

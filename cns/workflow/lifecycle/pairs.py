@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cns.core.sno import StructuredNarrativeObject
-from cns.errors import PairNotFoundError
+from cns.errors import PairNotFoundError, ValidationError
 from cns.logging_setup import get_logger
 from cns.metrics.shared_facts import EvidenceMatch
 from cns.pairs import ChiralPair, ConflictPoint, PairSearchResult, search_chiral_pairs
+from cns.pairs.explain import PairExplanation, explain_pair
 from cns.pairs.types import PairSource
 from cns.store.sql import PairRecord, SQLStore
 from cns.synthesis.view import is_synthesis
@@ -99,4 +100,27 @@ def rebuild_pair(store: SQLStore, pair_id: str) -> ChiralPair:
         opposition=record.opposition,
         source=source,
         evidence_matches=[EvidenceMatch.from_dict(m) for m in record.evidence_matches if isinstance(m, dict)],
+    )
+
+
+def explain(manager: CNSWorkflowManager, sno_a: str, sno_b: str) -> PairExplanation:
+    """Why the stored SNOs ``sno_a`` and ``sno_b`` are, or are not, a chiral pair (``cns why``).
+
+    Runs the same search as ``cns pairs`` over the same population (the side check and the cap
+    on pairs depend on every other judged pair) without recording anything, then explains the
+    one pair from it (:func:`cns.pairs.explain.explain_pair`). It changes nothing, so it does not
+    apply ``population.size_limit`` either: it explains the population as it is stored.
+    """
+    if sno_a == sno_b:
+        raise ValidationError(f"{sno_a} and {sno_b} are the same narrative: give two different ones")
+    population = pairing_population(manager)
+    search = search_chiral_pairs(population, manager.config, nli=manager.nli, embedder=manager.embedder)
+    return explain_pair(
+        manager.store.get(sno_a),
+        manager.store.get(sno_b),
+        population=population,
+        search=search,
+        config=manager.config,
+        nli=manager.nli,
+        embedder=manager.embedder,
     )

@@ -2,7 +2,7 @@
 
 pydantic-settings reads only the variables that name a key, so ``CNS_EMBEDING_DIM=768`` leaves
 ``embedding_dim`` at its default without a word. :func:`unknown_env_notice` lists such variables
-with the closest known name. A misspelled key under a section (``CNS_MODELS__NLII``) needs no
+with the closest known name. A misspelled key under a section (``CNS_MODELS__NLI_BAKEND``) needs no
 warning: the section refuses unknown keys, so the config fails with an error naming it.
 """
 

@@ -49,9 +49,17 @@ class CriticWeights(_Section):
     T = Σ wᵢ sᵢ / Σ wᵢ: the weights are divided by their sum, so they need not sum to 1 (5/0/0 is
     the same as 1/0/0, and 2/1/1 the same as 0.5/0.25/0.25)."""
 
-    grounding: float = Field(0.4, ge=0.0, description="weight of the NLI grounding critic")
-    logic: float = Field(0.3, ge=0.0, description="weight of the reasoning-graph logic critic")
-    novelty: float = Field(0.3, ge=0.0, description="weight of the novelty–parsimony critic")
+    grounding: float = Field(
+        0.4, ge=0.0, description="weight of the NLI grounding critic (divided by the sum of the three)"
+    )
+    logic: float = Field(
+        0.3,
+        ge=0.0,
+        description="weight of the reasoning-graph logic critic (divided by the sum of the three)",
+    )
+    novelty: float = Field(
+        0.3, ge=0.0, description="weight of the novelty–parsimony critic (divided by the sum of the three)"
+    )
 
     @model_validator(mode="after")
     def _positive_total(self) -> CriticWeights:

@@ -631,7 +631,13 @@ class CNSConfig(BaseSettings):
     def with_weights(self, weights: CriticWeights | dict[str, float] | str) -> CNSConfig:
         """A copy with other critic weights (a preset name, a dict or a CriticWeights)."""
         if isinstance(weights, str):
-            weights = CRITIC_WEIGHT_PRESETS[weights]
+            name = weights.strip().lower()
+            if name not in CRITIC_WEIGHT_PRESETS:
+                raise ConfigError.for_key(
+                    "critic_weights",
+                    f"unknown preset {weights!r} (expected {', '.join(CRITIC_WEIGHT_PRESETS)})",
+                )
+            weights = CRITIC_WEIGHT_PRESETS[name]
         elif isinstance(weights, dict):
             weights = CriticWeights(**weights)
         return self.model_copy(update={"critic_weights": weights})

@@ -176,3 +176,11 @@ def test_a_critic_with_all_of_the_weight_is_warned(caplog: pytest.LogCaptureFixt
 def test_all_zero_weights_say_so() -> None:
     with pytest.raises(ConfigError, match=r"all weights are 0"):
         CNSConfig(critic_weights={"grounding": 0, "logic": 0, "novelty": 0})
+
+
+def test_with_weights_refuses_an_unknown_preset_by_name() -> None:
+    assert CNSConfig().with_weights("Exploration").critic_weights.novelty == 0.8
+    with pytest.raises(
+        ConfigError, match=r"unknown preset 'explore' \(expected default, exploration, verification\)"
+    ):
+        CNSConfig().with_weights("explore")

@@ -26,12 +26,30 @@ HEADER = """# Configuration reference
    (`CNS_CRITIC_WEIGHTS='{"grounding":0.5,"logic":0.25,"novelty":0.25}'`);
 4. keyword arguments (`CNSConfig(embedding_dim=768)`).
 
-Invalid values fail at start-up with a `ConfigError` naming the key. `cns config show` prints
-the effective value of every key and where it came from; secrets are shown as asterisks.
-`critic_weights` also accepts a preset name: `default` (0.4/0.3/0.3), `exploration`
-(0.1/0.1/0.8) or `verification` (0.45/0.45/0.1). Backend names (`models.embedding_backend`,
-`models.nli_backend`, `llm.backend`) are checked against one registry, `cns/config/backends.py`;
-the heuristic extractor's thresholds are the `extraction.*` keys.
+Invalid values fail at start-up with a `ConfigError` naming the key; the `cns` command prints it
+as one line (`error: …`, exit code 1), never a traceback. A YAML syntax error names the file,
+line, column and problem; a list or section given in the environment must be JSON, and the error
+names the variable. An unknown key in the YAML file or under a section
+(`CNS_MODELS__NLI_BAKEND`) is an error with the closest known key. A `CNS_` variable that names no
+key at all (`CNS_EMBEDING_DIM`) cannot be refused, since other programs may set it: it is
+ignored, with one warning line listing it and the closest known name. `CNS_CONFIG_FILE`,
+`CNS_API_KEY` (the key `cns run --api` sends), `CNS_PUBLIC_DATA_DIR` (the evaluation data), and the
+test variables `CNS_FAKE_NLI_*`, `CNS_TEST_*`, `CNS_RELIABILITY_RESULTS` are read elsewhere and not
+warned about. `cns config show` prints the effective value of every key and where it came from;
+secrets are shown as asterisks.
+
+**Critic weights.** The trust score is the weighted mean of the three critic scores,
+T = Σ wᵢ sᵢ / Σ wᵢ (grounding, logic, novelty): the weights are divided by their sum, so only
+their ratios matter. `5/0/0` is the same as `1/0/0`, and `2/1/1` the same as `0.5/0.25/0.25`.
+Weights must be ≥ 0 and not all 0 (refused); a set that gives one critic all of the weight is
+accepted with a warning, since the trust score is then that critic's score alone.
+`critic_weights` also accepts a preset name, in YAML (`critic_weights: exploration`) and in the
+environment (`CNS_CRITIC_WEIGHTS=exploration`): `default` (0.4/0.3/0.3), `exploration`
+(0.1/0.1/0.8) or `verification` (0.45/0.45/0.1).
+
+Backend names (`models.embedding_backend`, `models.nli_backend`, `llm.backend`) are checked
+against one registry, `cns/config/backends.py`; the heuristic extractor's thresholds are the
+`extraction.*` keys.
 
 | key | environment variable | default | meaning |
 |---|---|---|---|
@@ -44,10 +62,13 @@ def rows(model: type[BaseModel], values: dict[str, Any], prefix: str = "") -> li
         key = f"{prefix}{name}"
         annotation = field.annotation
         sub = values.get(name)
+        env = "CNS_" + key.replace(".", "__").upper()
         if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(sub, dict):
+            if field.description:  # a section set as a whole too (critic_weights: a preset name)
+                meaning = field.description.replace("|", "\\|")
+                out.append(f"| `{key}` | `{env}` | `{json.dumps(sub)}` | {meaning} |")
             out.extend(rows(annotation, sub, f"{key}."))
             continue
-        env = "CNS_" + key.replace(".", "__").upper()
         default = json.dumps(sub) if not isinstance(sub, str) else sub
         if name == "data_dir":
             default = "~/.cns"

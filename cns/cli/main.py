@@ -19,6 +19,7 @@ from cns.cli.service_cmd import register as register_service_commands
 from cns.cli.sno_cmd import sno_app
 from cns.cli.store_cmd import register as register_store_commands
 from cns.config import CNSConfig
+from cns.config.notices import held_config_notices
 from cns.errors import CNSError
 from cns.logging_setup import configure_logging
 from cns.version import __version__
@@ -65,9 +66,12 @@ def main(
         if not config_file.is_file():
             raise typer.BadParameter(f"config file {config_file} does not exist", param_hint="--config")
         os.environ["CNS_CONFIG_FILE"] = str(config_file)
-    configure_logging(
-        level=log_level, fmt=_cli_log_format(log_format), text_preview_chars=_cli_preview_chars()
-    )
+    # the config is read for the logging options before logging is set up: its warnings (an
+    # unknown CNS_ variable, …) wait for it, and so go to stderr in the chosen format
+    with held_config_notices():
+        configure_logging(
+            level=log_level, fmt=_cli_log_format(log_format), text_preview_chars=_cli_preview_chars()
+        )
 
 
 def _cli_preview_chars() -> int | None:
@@ -98,9 +102,10 @@ def _cli_log_format(option: str | None) -> str:
 
 
 def run() -> None:
-    """Console-script wrapper: CNS errors become one clear line and exit code 1."""
+    """Console-script wrapper: CNS errors (an invalid configuration among them) become one clear
+    line, not wrapped and without a traceback, and exit code 1."""
     try:
         app()
     except CNSError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(1) from None

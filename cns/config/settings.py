@@ -11,6 +11,8 @@ Every threshold lives here, in one place, so it can be tuned and documented (doc
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 from enum import StrEnum
 from functools import lru_cache
@@ -18,16 +20,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
 
 from cns.config.backends import EmbeddingBackendName, LLMBackendName, NLIBackendName
+from cns.config.environment import unknown_env_message, unknown_env_vars
 from cns.config.extraction import ExtractionConfig
+from cns.config.notices import config_notice
 from cns.errors import ConfigError
 
 CONFIG_FILE_ENV = "CNS_CONFIG_FILE"
@@ -38,16 +45,33 @@ class _Section(BaseModel):
 
 
 class CriticWeights(_Section):
-    """Weights of the critic pipeline; T = Σ wᵢ sᵢ / Σ wᵢ, so they need not sum to 1."""
+    """Weights of the critic pipeline. The trust score is the weighted mean of the critic scores,
+    T = Σ wᵢ sᵢ / Σ wᵢ: the weights are divided by their sum, so they need not sum to 1 (5/0/0 is
+    the same as 1/0/0, and 2/1/1 the same as 0.5/0.25/0.25)."""
 
-    grounding: float = Field(0.4, ge=0.0, description="weight of the NLI grounding critic")
-    logic: float = Field(0.3, ge=0.0, description="weight of the reasoning-graph logic critic")
-    novelty: float = Field(0.3, ge=0.0, description="weight of the novelty–parsimony critic")
+    grounding: float = Field(
+        0.4, ge=0.0, description="weight of the NLI grounding critic (divided by the sum of the three)"
+    )
+    logic: float = Field(
+        0.3,
+        ge=0.0,
+        description="weight of the reasoning-graph logic critic (divided by the sum of the three)",
+    )
+    novelty: float = Field(
+        0.3, ge=0.0, description="weight of the novelty–parsimony critic (divided by the sum of the three)"
+    )
 
     @model_validator(mode="after")
     def _positive_total(self) -> CriticWeights:
         if self.grounding + self.logic + self.novelty <= 0:
-            raise ValueError("at least one critic weight must be positive")
+            raise ValueError("at least one critic weight must be positive (all weights are 0)")
+        positive = [name for name, weight in self.as_dict().items() if weight > 0]
+        if len(positive) == 1:
+            config_notice(
+                f"critic weights {self.grounding:g}/{self.logic:g}/{self.novelty:g} "
+                f"(grounding/logic/novelty) give the {positive[0]} critic all of the weight: "
+                f"the trust score is its score alone"
+            )
         return self
 
     def as_dict(self) -> dict[str, float]:
@@ -482,7 +506,10 @@ class CNSConfig(BaseSettings):
         384, ge=1, le=65536, description="must equal the embedding model's output size"
     )
     critic_weights: CriticWeights = Field(
-        default_factory=CriticWeights, description="critic weights or a preset name"
+        default_factory=CriticWeights,
+        description="grounding/logic/novelty weights, or a preset name (`default`, `exploration`, "
+        "`verification`); the trust score is T = Σ wᵢ sᵢ / Σ wᵢ, so only the ratios matter "
+        "(5/0/0 = 1/0/0); all 0 is refused, and a critic given all of the weight is logged as a warning",
     )
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -516,10 +543,15 @@ class CNSConfig(BaseSettings):
     log_text_preview_chars: int = Field(80, ge=0, description="max document characters shown in logs")
 
     def __init__(self, **values: Any) -> None:
+        unknown = unknown_env_vars(type(self), os.environ)
+        if unknown:
+            config_notice(unknown_env_message(unknown))
         try:
             super().__init__(**values)
         except pydantic.ValidationError as exc:
             raise _config_error(exc) from None
+        except SettingsError as exc:
+            raise _environment_error(exc) from None
 
     @model_validator(mode="after")
     def _gate_for_the_fake_embedder(self) -> CNSConfig:
@@ -553,8 +585,14 @@ class CNSConfig(BaseSettings):
     @classmethod
     def _preset_name(cls, value: Any) -> Any:
         """Accept a preset name (``exploration``) wherever weights are expected."""
-        if isinstance(value, str) and value.strip().lower() in CRITIC_WEIGHT_PRESETS:
-            return CRITIC_WEIGHT_PRESETS[value.strip().lower()].model_dump()
+        if isinstance(value, str):
+            name = value.strip().lower()
+            if name in CRITIC_WEIGHT_PRESETS:
+                return CRITIC_WEIGHT_PRESETS[name].model_dump()
+            raise ValueError(
+                f"expected a preset name ({', '.join(CRITIC_WEIGHT_PRESETS)}) or the three weights "
+                """(e.g. '{"grounding": 0.5, "logic": 0.25, "novelty": 0.25}')"""
+            )
         return value
 
     @classmethod
@@ -566,13 +604,13 @@ class CNSConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _EnvSource(settings_cls)]
         config_file = os.environ.get(CONFIG_FILE_ENV)
         if config_file:
             path = Path(config_file)
             if not path.is_file():
                 raise ConfigError.for_key(CONFIG_FILE_ENV, f"file {config_file!r} does not exist")
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            sources.append(_YamlSource(settings_cls, yaml_file=path))
         return tuple(sources)
 
     @classmethod
@@ -593,10 +631,116 @@ class CNSConfig(BaseSettings):
     def with_weights(self, weights: CriticWeights | dict[str, float] | str) -> CNSConfig:
         """A copy with other critic weights (a preset name, a dict or a CriticWeights)."""
         if isinstance(weights, str):
-            weights = CRITIC_WEIGHT_PRESETS[weights]
+            name = weights.strip().lower()
+            if name not in CRITIC_WEIGHT_PRESETS:
+                raise ConfigError.for_key(
+                    "critic_weights",
+                    f"unknown preset {weights!r} (expected {', '.join(CRITIC_WEIGHT_PRESETS)})",
+                )
+            weights = CRITIC_WEIGHT_PRESETS[name]
         elif isinstance(weights, dict):
             weights = CriticWeights(**weights)
         return self.model_copy(update={"critic_weights": weights})
+
+
+class _EnvSource(EnvSettingsSource):
+    """The environment, where ``CNS_CRITIC_WEIGHTS`` may also be a preset name (not JSON)."""
+
+    def decode_complex_value(self, field_name: str, field: Any, value: Any) -> Any:
+        if field_name == "critic_weights" and isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value  # a preset name, or an error from the preset validator
+        return super().decode_complex_value(field_name, field, value)
+
+
+class _YamlSource(YamlConfigSettingsSource):
+    """The YAML file, whose syntax errors name the file, line and problem in one line."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        try:
+            loaded = super()._read_file(file_path)
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                _yaml_problem(file_path, exc), key=CONFIG_FILE_ENV, file=str(file_path)
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"config file {file_path}: cannot be read ({exc.strerror or exc})",
+                key=CONFIG_FILE_ENV,
+                file=str(file_path),
+            ) from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(
+                f"config file {file_path}: expected `key: value` lines at the top level, "
+                f"found a {type(loaded).__name__}",
+                key=CONFIG_FILE_ENV,
+                file=str(file_path),
+            )
+        return loaded
+
+
+def _yaml_problem(path: Any, exc: yaml.YAMLError) -> str:
+    """``config file F, line L, column C: problem (context)`` from a YAML parser error."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return f"config file {path}: invalid YAML ({' '.join(str(exc).split())})"
+    mark = exc.problem_mark or exc.context_mark
+    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = exc.problem or "invalid YAML"
+    context = ""
+    if exc.context:
+        context_mark = exc.context_mark
+        started = f" on line {context_mark.line + 1}" if context_mark is not None else ""
+        context = f" ({exc.context}{started})"
+    return f"config file {path}{where}: invalid YAML: {problem}{context}"
+
+
+def _environment_error(exc: SettingsError) -> ConfigError:
+    """A structured value in the environment that is not JSON, named by its variable."""
+    message = str(exc)
+    field = message.split('"')[1] if message.count('"') >= 2 else ""
+    prefix = "CNS_" + field.upper()
+    names = sorted(
+        name
+        for name in os.environ
+        if field
+        and (name.upper() == prefix or name.upper().startswith(prefix + "__"))
+        and not _is_json(os.environ[name])
+    )
+    cause = exc.__cause__
+    detail = f" ({cause})" if cause is not None else ""
+    variables = ", ".join(names) or f"a CNS_{field.upper()} variable"
+    return ConfigError(
+        f"environment variable {variables}: lists and sections must be JSON, e.g. "
+        f"CNS_SERVICE__TRUSTED_PROXIES='[\"10.0.0.1\"]'{detail}",
+        key=field or None,
+        keys=names,
+    )
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """For an unknown key: the closest key of the same section (empty when nothing is close)."""
+    model: type[BaseModel] = CNSConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    key = ".".join([*(str(p) for p in loc[:-1]), close[0]])
+    return f"; did you mean '{key}' (CNS_{key.replace('.', '__').upper()})?"
 
 
 def _config_error(exc: pydantic.ValidationError) -> ConfigError:
@@ -605,7 +749,13 @@ def _config_error(exc: pydantic.ValidationError) -> ConfigError:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "<root>"
         keys.append(key)
-        problems.append(f"'{key}': {err['msg']} (got {err.get('input')!r})")
+        if err["type"] == "extra_forbidden":
+            problems.append(
+                f"'{key}': unknown key (got {err.get('input')!r}){_did_you_mean(tuple(err['loc']))}"
+            )
+            continue
+        problem = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(f"'{key}': {problem} (got {err.get('input')!r})")
     message = "invalid configuration: " + "; ".join(problems)
     return ConfigError(message, key=keys[0] if keys else None, keys=keys)
 

@@ -191,8 +191,17 @@ def submit_documents(
         except (AccessRefused, ServiceUnavailable, JobError) as exc:
             done = set(report.submitted.values())
             report.problems.append(str(exc))
+            why = (
+                "the service refused the API key"
+                if isinstance(exc, AccessRefused)
+                else "the service was unavailable (503)"
+                if isinstance(exc, ServiceUnavailable)
+                else str(exc)
+            )
             report.not_submitted += [
-                (d.source, f"not submitted: {exc}") for d in documents[start:] if d.source not in done
+                (d.source, f"not submitted: {why} (see the error above)")
+                for d in documents[start:]
+                if d.source not in done
             ]
             return
         for document, item in zip(chunk, items, strict=True):
@@ -316,7 +325,7 @@ def run_via_api(
     try:
         with httpx.Client(base_url=api_url, headers=headers, timeout=30.0, transport=transport) as client:
             submit_documents(client, documents, report, retry_wait=retry_wait)
-            if follow:
+            if follow and report.submitted:
                 follow_jobs(client, report, timeout=timeout, poll=poll_seconds, console=console)
             if fetch is not None:
                 fetch(client, report)

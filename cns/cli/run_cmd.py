@@ -108,6 +108,7 @@ def run_with_service(
     timeout: float = 3600.0,
     poll_seconds: float = 0.5,
     retry_wait: float = 2.0,
+    transport: httpx.BaseTransport | None = None,
 ) -> None:
     """``cns run --api URL --out DIR``: submit, wait for every job, print what happened, write DIR.
 
@@ -140,6 +141,7 @@ def run_with_service(
         poll_seconds=poll_seconds,
         retry_wait=retry_wait,
         fetch=fetch,
+        transport=transport,
     )
     failed = report.failed_documents()
     finished = [j for j, state in report.states.items() if state == "SUCCESS"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,7 @@ def stored_pair_views(
                 opposition=float(row.get("opposition") or 0.0),
                 source=str(row.get("source") or "evidence"),
                 evidence_matches=list(row.get("evidence_matches") or []),
+                found_at=datetime.fromisoformat(row["found_at"]) if row.get("found_at") else None,
             )
         )
     return views, missing

@@ -89,8 +89,8 @@ def lookup_errors(console: Console) -> Iterator[None]:
         raise typer.Exit(code=1) from None
 
 
-def progress_bar() -> Progress:
-    """A Rich progress bar with documents per second and ETA (written to stderr)."""
+def progress_bar(*, console: Console | None = None, disable: bool = False) -> Progress:
+    """A Rich progress bar with documents per second and ETA (written to stderr, or ``console``)."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -100,4 +100,6 @@ def progress_bar() -> Progress:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         transient=False,
+        console=console,
+        disable=disable,
     )

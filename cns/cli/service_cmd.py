@@ -200,9 +200,11 @@ def submit(
     console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
     for source, reason in report.skipped:
         console.print(f"[yellow]skipped[/yellow] {escape(source)}: {escape(reason)}")
-    for job_id, reason in report.errors.items():
-        console.print(f"[red]failed[/red] {escape(report.submitted.get(job_id, job_id))}: {escape(reason)}")
-    if summary["failed"] or (follow and summary["pending"]):
+    for problem in report.problems:
+        console.print(f"[red]error:[/red] {escape(problem)}")
+    for source, reason in report.failed_documents() if follow else report.not_submitted:
+        console.print(f"[red]failed[/red] {escape(source)}: {escape(reason)}")
+    if summary["failed"] or summary["not_submitted"] or (follow and summary["pending"]):
         raise typer.Exit(1)
 
 

@@ -1,8 +1,7 @@
-"""Commands over the local store: ``cns ingest``, ``show``, ``export``, ``delete``, ``stats``."""
+"""Commands over the local store: ``cns ingest``, ``show``, ``export``, ``report``, ``delete``, ``stats``."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +13,6 @@ from rich.table import Table
 
 from cns.cli.common import DataDirOption, check_llm_once, lookup_errors, progress_bar, runtime
 from cns.cli.render import sno_panel
-from cns.cli.snofiles import write_jsonl
-from cns.report.exports import write_graph_exports
 from cns.services.lookup import describe, resolve_document, resolve_narrative, short_id
 from cns.services.runtime import Runtime
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
@@ -108,20 +105,45 @@ def show(
     Console(width=160).print(sno_panel(sno, document_id=match.document_id))
 
 
+def _write_from_store(out: Path, data_dir: Path | None, *, html: bool) -> None:
+    """``cns export`` and ``cns report``: the run's output files from what the store holds."""
+    from cns.report.outputs import write_outputs
+    from cns.services.run import store_report_data, svg_cache_dir
+
+    with runtime(data_dir) as rt:
+        data = store_report_data(rt)
+        written = write_outputs(data, out, html=html, svg_cache=svg_cache_dir(rt.config))
+    console = Console(stderr=True)
+    console.print(
+        f"wrote {written.snos} SNOs, {written.pairs} pairs and {written.graphs} graphs to {escape(str(out))}",
+        highlight=False,
+    )
+    console.print("  " + ", ".join(escape(p.name) for p in written.files), highlight=False)
+
+
 def export(
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("export"),
     data_dir: DataDirOption = None,
 ) -> None:
-    """Write snos.jsonl, pairs.jsonl and GraphML + Mermaid graphs of every stored SNO."""
-    with runtime(data_dir) as rt:
-        snos = rt.store.list()
-        pairs = rt.store.list_pairs()
-    count = write_jsonl(out / "snos.jsonl", snos)
-    with (out / "pairs.jsonl").open("w", encoding="utf-8") as handle:
-        for pair in pairs:  # the one pair shape, as GET /pairs and `cns run`'s pairs.jsonl
-            handle.write(json.dumps(pair.to_dict(), default=str) + "\n")
-    graphs = write_graph_exports(snos, out / "graphs")
-    typer.echo(f"wrote {count} SNOs, {len(pairs)} pairs and {graphs} graphs to {out}")
+    """Write snos.jsonl, pairs.jsonl and GraphML + Mermaid graphs of every stored SNO.
+
+    The files have the shape ``cns run`` writes (``pairs.jsonl`` rows carry the two file names and
+    each pair's newest synthesis); ``cns report`` adds report.html.
+    """
+    _write_from_store(out, data_dir, html=False)
+
+
+def report(
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out"),
+    data_dir: DataDirOption = None,
+) -> None:
+    """Rebuild report.html, snos.jsonl, pairs.jsonl and graphs/ from the local store, re-running nothing.
+
+    Every stored narrative, every stored pair and its newest synthesis are shown; the plots of
+    judged pairs and the near misses belong to the run that judged them (`cns run`), so they are
+    empty here.
+    """
+    _write_from_store(out, data_dir, html=True)
 
 
 def delete(
@@ -163,5 +185,5 @@ def stats(data_dir: DataDirOption = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (ingest, show, export, delete, stats):
+    for command in (ingest, show, export, report, delete, stats):
         app.command(command.__name__)(command)

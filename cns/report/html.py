@@ -52,6 +52,7 @@ class PairView:
     opposition: float = 0.0
     source: str = "evidence"
     evidence_matches: Sequence[dict[str, Any]] = ()
+    found_at: datetime | None = None  # when the store recorded the pair (None: just found, not read back)
 
     @classmethod
     def of(
@@ -100,6 +101,7 @@ class PairView:
                 shared_evidence=self.shared_evidence,
                 evidence_matches=self.evidence_matches,
                 conflict_points=self.conflict_points,
+                found_at=self.found_at,
             ),
             **pair_files(self.sno_a.metadata, self.sno_b.metadata),
             "synthesis_sno_id": None if self.synthesis is None else self.synthesis.sno_id,

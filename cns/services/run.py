@@ -12,19 +12,19 @@ duplicates, pairs in cooldown keep their earlier synthesis), which is what makes
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cns.config import CNSConfig
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError
 from cns.logging_setup import get_logger
 from cns.pairs import ChiralPair
-from cns.report import PairView, ReportData, write_graph_exports, write_report
-from cns.report.atomic import write_text_atomic
+from cns.report import PairView, ReportData
+from cns.report.outputs import LastSynthesis, stored_pair_views, write_outputs
 from cns.services.llm_gate import LLMGate, gate_llm
 from cns.services.runtime import Runtime
 from cns.store.sql import pair_id_for
@@ -114,20 +114,12 @@ def run_pipeline(
     clock = time.perf_counter()
     snos = rt.store.list()
     views = [_pair_view(rt, pair, result) for pair, result in cycle.results]
-    pair_th, th = rt.config.synthesis_thresholds, rt.config.thresholds
     data = ReportData(
         title="CNS run report",
         snos=snos,
         pairs=views,
         judged=cycle.search.judged,  # the search's own scores: the report adds no model call
-        thresholds={
-            "opposition": pair_th.opposition,
-            "chirality": pair_th.chirality,
-            "entanglement": pair_th.entanglement,
-            "potential": pair_th.potential,
-            "ingest": th.ingest,
-            "synthesis": th.synthesis,
-        },
+        thresholds=report_thresholds(rt.config),
         summary={
             "documents skipped": len(report.skipped),
             "failed": len(report.failed),
@@ -137,16 +129,52 @@ def run_pipeline(
         skipped=[(s.path, s.reason) for s in report.skipped] + [(f.source, f.reason) for f in report.failed],
         rescore_archived=[(a.source or a.sno_id, a.reason) for a in cycle.archived_at_rescore],
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_report(data, out_dir / "report.html", svg_cache=rt.config.data_dir / "cache" / "graphs")
-    _write_jsonl(out_dir / "snos.jsonl", [s.to_dict() for s in snos])
-    _write_jsonl(out_dir / "pairs.jsonl", [v.to_dict() for v in views])
-    write_graph_exports(snos, out_dir / "graphs")
+    write_outputs(data, out_dir, svg_cache=svg_cache_dir(rt.config))
     seconds["report"] = time.perf_counter() - clock
     summary = RunSummary(report, cycle, out_dir, seconds, gate)
     log.info("run.complete", **{k: v for k, v in summary.to_dict().items() if k != "seconds"})
     return summary
 
 
-def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in rows))
+def report_thresholds(config: CNSConfig) -> dict[str, float]:
+    """The thresholds the report draws and judges near misses by."""
+    pair_th, th = config.synthesis_thresholds, config.thresholds
+    return {
+        "opposition": pair_th.opposition,
+        "chirality": pair_th.chirality,
+        "entanglement": pair_th.entanglement,
+        "potential": pair_th.potential,
+        "ingest": th.ingest,
+        "synthesis": th.synthesis,
+    }
+
+
+def svg_cache_dir(config: CNSConfig) -> Path:
+    """Where drawn reasoning graphs are kept for the next report."""
+    return config.data_dir / "cache" / "graphs"
+
+
+def store_report_data(rt: Runtime, *, title: str = "CNS report (from the store)") -> ReportData:
+    """Everything stored, as a report: every SNO, every stored pair with its newest synthesis attempt.
+
+    Nothing is re-run: no pair search (so the report has no plot of judged pairs and no near
+    misses; those exist only for the run that judged them) and no model call.
+    """
+    snos = rt.store.list()
+    last: dict[str, LastSynthesis] = {}
+    rows = [pair.to_dict() for pair in rt.store.list_pairs()]
+    for row in rows:
+        attempt = rt.store.last_attempt(row["pair_id"])
+        if attempt is not None and attempt.finished_at is not None:
+            last[row["pair_id"]] = LastSynthesis(
+                attempt.result_sno_id, attempt.accepted is True, [str(r) for r in attempt.reasons]
+            )
+    views, _ = stored_pair_views(rows, {s.sno_id: s for s in snos}, last)
+    archived = sum(1 for s in snos if s.status.value == "archived")
+    return ReportData(
+        title=title,
+        snos=snos,
+        pairs=views,
+        thresholds=report_thresholds(rt.config),
+        summary={"narratives": len(snos), "archived": archived, "stored pairs": len(rows)},
+    )

@@ -73,13 +73,20 @@ class DocumentStore(Protocol):
         ...
 
 
-def ingest_result(sno: StructuredNarrativeObject, document_id: object) -> dict[str, Any]:
-    """What an ``ingest`` job records as its result (``GET /tasks/{id}`` shows it)."""
+def ingest_result(
+    sno: StructuredNarrativeObject, document_id: object, *, duplicate: bool = False
+) -> dict[str, Any]:
+    """What an ``ingest`` job records as its result (``GET /tasks/{id}`` shows it).
+
+    ``duplicate`` is true when the document's SNO was already stored (the same text ingested
+    before, from this or another source): nothing new was built.
+    """
     return {
         "sno_id": sno.sno_id,
         "document_id": document_id,
         "status": sno.status.value,
         "trust_score": sno.trust_score,
+        "duplicate": duplicate,
     }
 
 
@@ -328,8 +335,8 @@ class CNSWorkflowManager:
             return JobCompletion(job.job_id, ingest_result(sno, payload.get("document_id")))
 
         text, source = str(payload["text"]), str(payload["source"])
-        sno, _, done = self._ingest(self._document(text, source, payload.get("metadata")), completion)
-        return done if done is not None else ingest_result(sno, payload.get("document_id"))
+        sno, existed, done = self._ingest(self._document(text, source, payload.get("metadata")), completion)
+        return done if done is not None else ingest_result(sno, payload.get("document_id"), duplicate=existed)
 
     def _ingest(
         self,

@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -129,3 +132,44 @@ def test_worker_sigkill_mid_task_loses_and_duplicates_nothing(tmp_path: Path) ->
         assert sorted(s["metadata"]["source"] for s in snos["items"]) == sorted(d["source"] for d in docs)
         assert len({s["metadata"]["document_id"] for s in snos["items"]}) == len(docs)
         print(f"recovered {len(docs)} jobs {recovery:.1f} s after SIGKILL")
+
+
+def cns_run_api(stack: Stack, folder: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "cns", "run", str(folder), "--api", stack.api_url, "--out", str(out)]
+    env = {**stack.env, "COLUMNS": "400"}
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
+
+
+def test_cns_run_api_waits_prints_a_readable_summary_and_writes_the_outputs(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"doc-{i}.txt").write_text(document(i)["text"], encoding="utf-8")
+    (folder / "copy-of-doc-0.txt").write_text(document(0)["text"], encoding="utf-8")
+    (folder / "shout.txt").write_text("!!! ??? ...", encoding="utf-8")  # no words: the API answers 422
+    (folder / "script.py").write_text("print('not a document')\n", encoding="utf-8")
+    with service_stack(tmp_path) as stack:
+        stack.start_api()
+        stack.start_worker()
+        out = tmp_path / "out"
+        first = cns_run_api(stack, folder, out)
+        said = " ".join(first.stderr.split())
+        assert first.returncode == 1, said  # shout.txt was refused: listed, and the exit code says so
+        assert "SubmitReport(" not in said and "Traceback" not in said, said
+        assert "ingested 3 (admitted" in said and "duplicates 1, skipped 1, failed 1" in said, said
+        assert "skipped script.py" in said.replace(str(folder) + "/", ""), said
+        assert "failed " in said and "shout.txt: refused by the service (422): text has no words" in said, (
+            said
+        )
+        rows = [json.loads(line) for line in (out / "snos.jsonl").read_text().splitlines()]
+        names = sorted(Path(r["metadata"]["source"]).name for r in rows)  # the copy is read first
+        assert names == ["copy-of-doc-0.txt", "doc-1.txt", "doc-2.txt"], names
+        assert (out / "pairs.jsonl").is_file() and len(list((out / "graphs").glob("*.graphml"))) == 3
+        report = (out / "report.html").read_text()
+        assert "doc-1.txt" in report and "shout.txt" in report  # the refused file is in the report too
+        assert f"wrote {out / 'report.html'}" in said, said
+
+        again = cns_run_api(stack, folder, out)  # every job is replayed: nothing new is ingested
+        said = " ".join(again.stderr.split())
+        assert "ingested 0 (admitted 0, archived 0), duplicates 4" in said, said
+        assert len([line for line in (out / "snos.jsonl").read_text().splitlines() if line]) == 3

@@ -24,6 +24,16 @@ from tests.api.api_helpers import api_client
 from tests.conftest import make_sno
 from tests.services.run_corpus import write_corpus
 
+#: what the rows of `cns run`'s and `cns export`'s pairs.jsonl add to the pair shape
+SYNTHESIS_FIELDS = [
+    "file_a",
+    "file_b",
+    "synthesis_sno_id",
+    "synthesis_accepted",
+    "synthesis_reasons",
+    "synthesis",
+]
+
 FAKES = {"CNS_MODELS__EMBEDDING_BACKEND": "fake", "CNS_MODELS__NLI_BACKEND": "fake"}
 
 
@@ -74,7 +84,9 @@ def test_api_and_export_list_pairs_in_the_one_shape(tmp_path: Path, monkeypatch)
     exported = CliRunner().invoke(app, ["export", "--out", str(out), "--data-dir", str(tmp_path / "data")])
     assert exported.exit_code == 0, exported.output
     [line] = (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
-    assert json.loads(line) == item
+    row = json.loads(line)  # the pair shape, then the files and the synthesis, as in `cns run`'s rows
+    assert {k: row[k] for k in PAIR_FIELDS} == item
+    assert list(row) == [*PAIR_FIELDS, *SYNTHESIS_FIELDS] and row["synthesis_sno_id"] is None
 
 
 def test_run_jsonl_rows_are_the_pair_shape_plus_the_synthesis(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -87,8 +99,7 @@ def test_run_jsonl_rows_are_the_pair_shape_plus_the_synthesis(tmp_path: Path, mo
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
     assert rows
-    extra = ["file_a", "file_b", "synthesis_sno_id", "synthesis_accepted", "synthesis_reasons", "synthesis"]
-    assert all(list(row) == [*PAIR_FIELDS, *extra] for row in rows)
+    assert all(list(row) == [*PAIR_FIELDS, *SYNTHESIS_FIELDS] for row in rows)
     assert all(row["pair_id"] and row["file_a"].endswith((".md", ".txt")) for row in rows)
     with SQLStore.open(data / "cns.sqlite3") as store:
         stored = {p.pair_id: p.to_dict() for p in store.list_pairs()}

@@ -21,6 +21,7 @@ from cns.models.llm_check import EXIT_BAD_JSON, EXIT_UNREACHABLE, check_llm
 from cns.models.llm_openai import OpenAICompatibleLLM
 from cns.services.run import run_pipeline
 from cns.services.runtime import open_runtime
+from cns.testing.delay_proxy import DelayProxy
 from cns.testing.transformers_server import TransformersServe, missing_serve_requirements
 from tests.services.run_corpus import write_corpus
 
@@ -76,8 +77,12 @@ def test_unconstrained_server_gives_a_clean_json_error_after_one_repair(served: 
 
 
 def test_a_reply_slower_than_the_timeout_is_a_clear_unavailable_error(served: TransformersServe) -> None:
-    with client(served, timeout_seconds=0.05) as llm, pytest.raises(ModelUnavailableError) as caught:
-        llm.complete(MESSAGES, max_tokens=64)
+    # The real server's reply is held back by a proxy: a tiny model can answer within any small
+    # timeout on an idle machine, so generation time alone would make this test depend on load.
+    with DelayProxy("127.0.0.1", served.port, delay_seconds=2.0) as proxy:
+        slow = OpenAICompatibleLLM(f"{proxy.base_url}/v1", served.model, timeout_seconds=0.5, max_retries=0)
+        with slow as llm, pytest.raises(ModelUnavailableError) as caught:
+            llm.complete(MESSAGES, max_tokens=4)
     assert "ReadTimeout" in caught.value.message and "llm.timeout_seconds" in caught.value.message
 
 

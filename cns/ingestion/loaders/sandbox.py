@@ -26,6 +26,7 @@ this module, started by this module, so nothing else ever writes to them.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import os
 import pickle
@@ -52,6 +53,8 @@ STARTUP_SECONDS = 120.0
 #: a parser process is replaced after this many files (bounds slow growth of its heap)
 MAX_FILES_PER_PROCESS = 200
 _REAP_SECONDS = 5.0
+#: Linux prctl option: the signal this process gets when the thread that started it exits
+_PR_SET_PDEATHSIG = 1
 
 
 class ParsersBusy(Exception):
@@ -121,10 +124,30 @@ def _cap_memory(extra_mb: int) -> int | None:
 
 
 def _watch_parent(parent: int) -> None:
-    """Exit as soon as the process that started this one is gone, even in the middle of a parse."""
+    """Exit as soon as the process that started this one is gone (where the kernel cannot tell us)."""
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(0)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, and exit if it already has.
+
+    The watch thread alone is not enough: a parse stuck inside C code that holds the interpreter
+    lock (seen with a tiny memory cap) never lets that thread run, so the parser would spin on
+    the CPU long after the process that wanted the answer was gone. The kernel's parent-death
+    signal fires whatever the parser is doing. It is tied to the *thread* that started this
+    process, which is why the caller starts parsers from one long-lived thread (:func:`_spawn`).
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(0)
 
 
 def _answer(loader: Loader, data: bytes, name: str, metadata: Any, limits: LoaderLimits) -> tuple[str, Any]:
@@ -143,6 +166,7 @@ def _answer(loader: Loader, data: bytes, name: str, metadata: Any, limits: Loade
 def serve(read_fd: int, write_fd: int, parent: int, memory_mb: int) -> None:
     """The parser process: answer requests until the pipe closes, a parse runs out of memory, or
     it has served :data:`MAX_FILES_PER_PROCESS` files."""
+    _die_with_parent(parent)
     # import every loader before the memory cap (the imports themselves need address space)
     from cns.ingestion.loaders import html, jsonl, pdf, text  # noqa: F401
     from cns.logging_setup import configure_logging
@@ -173,6 +197,34 @@ def serve(read_fd: int, write_fd: int, parent: int, memory_mb: int) -> None:
 # ---------------------------------------------------------------------------------- the caller
 
 
+_SPAWNER: concurrent.futures.ThreadPoolExecutor | None = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawn(argv: list[str], env: dict[str, str], fds: tuple[int, int]) -> subprocess.Popen[bytes]:
+    """Start a parser process from one thread that lives as long as this process.
+
+    A parser's parent-death signal (see :func:`_die_with_parent`) fires when the thread that
+    started it exits. The API starts parsers from short-lived thread-pool threads, which would
+    kill idle parsers for nothing; one dedicated spawning thread never exits before the process.
+    """
+    global _SPAWNER
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="cns-parser-spawn"
+            )
+        spawner = _SPAWNER
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv, env=env, pass_fds=fds, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, close_fds=True,
+        )  # fmt: skip
+
+    return spawner.submit(start).result()
+
+
 class _Parser:
     """One parser process and the two pipe ends that talk to it."""
 
@@ -186,10 +238,7 @@ class _Parser:
         args = f"{to_child_r}, {from_child_w}, {os.getpid()}, {int(memory_mb)}"
         argv = [sys.executable, "-c", f"from {__name__} import serve; serve({args})"]
         try:
-            self.process = subprocess.Popen(
-                argv, env=env, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-            )  # fmt: skip
+            self.process = _spawn(argv, env, (to_child_r, from_child_w))
         finally:
             os.close(to_child_r)
             os.close(from_child_w)

@@ -7,11 +7,11 @@ change counter, whose name no marker may take.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cns.errors import StoreError
 from cns.store.rules import SNO_SEQ
-from cns.store.sql._base import Database
+from cns.store.sql._base import Database, insert_for
 from cns.store.sql.schema import Counter
 
 
@@ -29,8 +29,7 @@ class SQLMarkerRepository:
 
     def write(self, name: str, value: int) -> None:
         """Set the named number (insert or overwrite; the SNO change counter is not a marker)."""
-        if name == SNO_SEQ:
-            raise StoreError(f"{SNO_SEQ!r} is the store's change counter, not a marker", marker=name)
+        _not_the_counter(name)
         with self._db.writing("write_marker") as session:
             self._db.upsert(
                 session,
@@ -39,3 +38,33 @@ class SQLMarkerRepository:
                 keys=["name"],
                 update_columns=["value"],
             )
+
+    def take_turn(self, name: str, *, now: int, every: int) -> bool:
+        """Take the turn of a duty that many processes share: True for the one caller whose turn it is.
+
+        The turn is due when the marker was last written ``every`` or more before ``now`` (or
+        never); taking it writes ``now``. One conditional UPDATE (or the INSERT of a missing
+        marker) decides, so of several processes asking at once exactly one gets the turn.
+        """
+        _not_the_counter(name)
+        with self._db.writing("take_turn") as session:
+            due = (
+                update(Counter)
+                .where(Counter.name == name, Counter.value <= now - every)
+                .values(value=now)
+                .returning(Counter.name)
+            )
+            if session.execute(due).one_or_none() is not None:
+                return True
+            first = (
+                insert_for(session)(Counter)
+                .values(name=name, value=now)
+                .on_conflict_do_nothing(index_elements=["name"])
+                .returning(Counter.name)
+            )
+            return session.execute(first).one_or_none() is not None
+
+
+def _not_the_counter(name: str) -> None:
+    if name == SNO_SEQ:
+        raise StoreError(f"{SNO_SEQ!r} is the store's change counter, not a marker", marker=name)

@@ -145,14 +145,16 @@ class LeaseKeeper:
     def renew_all(self) -> None:
         """Renew every held lease once (the renewal thread calls this every period)."""
         with self._lock:
-            leases = [lease for lease in self._held.values() if not lease.lost.is_set()]
-        for lease in leases:
+            leases = [(key, lease) for key, lease in self._held.items() if not lease.lost.is_set()]
+        for key, lease in leases:
             try:
                 renewed = self.jobs.renew_lease(lease.job_id, lease.token, seconds=self.terms.seconds)
             except Exception as exc:  # the database is away: try again next period
                 log.warning("job.lease_renew_failed", job_id=lease.job_id, error=type(exc).__name__)
                 continue
-            if not renewed:
+            with self._lock:
+                ended = key not in self._held  # the delivery finished while this renewal ran
+            if not renewed and not ended:
                 lease.lost.set()
                 log.warning(
                     "job.lease_lost", job_id=lease.job_id, lease_token=lease.token, holder=self.terms.holder,

@@ -7,7 +7,7 @@ change counter, whose name no marker may take.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from cns.errors import StoreError
 from cns.store.rules import SNO_SEQ
@@ -43,26 +43,21 @@ class SQLMarkerRepository:
         """Take the turn of a duty that many processes share: True for the one caller whose turn it is.
 
         The turn is due when the marker was last written ``every`` or more before ``now`` (or
-        never); taking it writes ``now``. One conditional UPDATE (or the INSERT of a missing
-        marker) decides, so of several processes asking at once exactly one gets the turn.
+        never); taking it writes ``now``. One statement decides — an INSERT whose conflict
+        updates only a marker that is due — so of several processes asking at once exactly one
+        gets the turn, and a look that finds it not due costs one round trip.
         """
         _not_the_counter(name)
-        with self._db.writing("take_turn") as session:
-            due = (
-                update(Counter)
-                .where(Counter.name == name, Counter.value <= now - every)
-                .values(value=now)
-                .returning(Counter.name)
-            )
-            if session.execute(due).one_or_none() is not None:
-                return True
-            first = (
+        with self._db.writing("take_turn", single_statement=True) as session:
+            stmt = (
                 insert_for(session)(Counter)
                 .values(name=name, value=now)
-                .on_conflict_do_nothing(index_elements=["name"])
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"value": now}, where=Counter.value <= now - every
+                )
                 .returning(Counter.name)
             )
-            return session.execute(first).one_or_none() is not None
+            return session.execute(stmt).one_or_none() is not None
 
 
 def _not_the_counter(name: str) -> None:

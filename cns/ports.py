@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         JobCompletion,
         JobRecord,
         JobState,
+        LeaseTerms,
         NewDocument,
         Page,
         PairRecord,
@@ -322,11 +323,36 @@ class JobRepository(Protocol):
 
     def start_job(self, job_id: str) -> JobRecord: ...
 
-    def claim_job(self, job_id: str, *, max_deliveries: int) -> JobClaim: ...
+    def claim_job(self, job_id: str, *, max_deliveries: int, lease: LeaseTerms | None = None) -> JobClaim:
+        """Count a delivery and take a new fencing token (and ``lease``); refused when the job is
+        finished, at the poison cap, or held by another process's live lease (``held_by``)."""
+        ...
 
-    def complete_job(self, job_id: str, result: dict[str, Any]) -> JobRecord: ...
+    def renew_lease(self, job_id: str, token: int, *, seconds: float) -> bool:
+        """Extend the lease held under ``token``; False once the job has moved on without it."""
+        ...
 
-    def fail_job(self, job_id: str, error: str) -> JobRecord: ...
+    def release_lease(self, job_id: str, token: int, *, reserve_seconds: float) -> bool:
+        """Drop the owner of the lease held under ``token``, keeping the job reserved a while."""
+        ...
+
+    def expired_leases(self, now: datetime | None = None) -> list[JobRecord]:
+        """STARTED jobs whose lease ran out."""
+        ...
+
+    def requeue_expired(
+        self, job_id: str, token: int, *, now: datetime, deadline: datetime | None = None
+    ) -> JobRecord | None:
+        """Back to PENDING if the lease under ``token`` is still expired at ``now``; else None."""
+        ...
+
+    def complete_job(
+        self, job_id: str, result: dict[str, Any], *, lease_token: int | None = None
+    ) -> JobRecord:
+        """Mark SUCCESS (first result wins); with ``lease_token``, only while the job holds it."""
+        ...
+
+    def fail_job(self, job_id: str, error: str, *, lease_token: int | None = None) -> JobRecord: ...
 
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord: ...
 
@@ -363,6 +389,11 @@ class MarkerRepository(Protocol):
     def read(self, name: str) -> int | None: ...
 
     def write(self, name: str, value: int) -> None: ...
+
+    def take_turn(self, name: str, *, now: int, every: int) -> bool:
+        """True for the one caller that finds the marker ``every`` or more older than ``now``
+        (or missing); it then holds ``now``."""
+        ...
 
 
 @runtime_checkable

@@ -47,6 +47,25 @@ accepted with a warning, since the trust score is then that critic's score alone
 environment (`CNS_CRITIC_WEIGHTS=exploration`): `default` (0.4/0.3/0.3), `exploration`
 (0.1/0.1/0.8) or `verification` (0.45/0.45/0.1).
 
+**Worker timing.** Some `celery.*` settings are only safe together, and a configuration that breaks
+one of these relations is refused at start-up (API, worker, beat and CLI alike) with a
+`ConfigError` naming both keys and the values it got:
+
+- `task_soft_time_limit_seconds` < `task_time_limit_seconds` (the task gets to stop and record
+  its failure before it is killed);
+- `task_time_limit_seconds` < `visibility_timeout_seconds` (otherwise Redis hands a running task
+  to a second worker);
+- `task_time_limit_seconds` < `job_deadline_seconds` (the reconciler re-publishes a job silent
+  for the deadline; `job_deadline_seconds: 15` with the 360 s hard limit is refused);
+- `lease_seconds` < `visibility_timeout_seconds` (a dead worker's message given back by Redis
+  before its lease ran out would find the job still held);
+- 2 × `lease_renew_seconds` < `lease_seconds` (a lease outlives one late renewal).
+
+A job whose worker died is handed on within about `lease_seconds` + `reconcile_interval_seconds`
+(beat alive) or `lease_seconds` + 2.5 × `reconcile_interval_seconds` (beat dead: the workers
+sweep themselves), plus its own run time: 40–55 s with the defaults. docs/deployment.md says
+what to tune.
+
 Backend names (`models.embedding_backend`, `models.nli_backend`, `llm.backend`) are checked
 against one registry, `cns/config/backends.py`; the heuristic extractor's thresholds are the
 `extraction.*` keys.

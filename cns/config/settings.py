@@ -22,6 +22,7 @@ from typing import Any, Literal
 import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -35,9 +36,12 @@ from cns.config.backends import EmbeddingBackendName, LLMBackendName, NLIBackend
 from cns.config.environment import unknown_env_message, unknown_env_vars
 from cns.config.extraction import ExtractionConfig
 from cns.config.notices import config_notice
+from cns.config.timing import timing_problems
 from cns.errors import ConfigError
 
 CONFIG_FILE_ENV = "CNS_CONFIG_FILE"
+#: Error type of an unsafe combination of timing settings (it names its own keys).
+UNSAFE_TIMING = "unsafe_timing"
 
 
 class _Section(BaseModel):
@@ -460,14 +464,42 @@ class CeleryConfig(_Section):
     find_pairs_interval_seconds: float = Field(
         60.0, gt=0, description="celery beat period of the pair search"
     )
-    reconcile_interval_seconds: float = Field(30.0, gt=0, description="period of the stuck-job reconciler")
+    reconcile_interval_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="period of the stuck-job reconciler (beat); workers sweep themselves when none ran for twice this",
+    )
     job_deadline_seconds: float = Field(
-        900.0, gt=0, description="a QUEUED/RUNNING job older than this is re-enqueued"
+        900.0,
+        gt=0,
+        description="a PENDING job older than this, or a STARTED job without a lease silent this long, is "
+        "re-enqueued; must exceed the hard time limit",
+    )
+    lease_seconds: float = Field(
+        30.0,
+        ge=1,
+        description="a running job's lease: when its worker stops renewing it (died, frozen) for this long, "
+        "the reconciler hands the job to another worker",
+    )
+    lease_renew_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="how often a worker renews the lease of the job it runs (at most half the lease)",
     )
     redis_safety_check: Literal["auto", "enforce", "warn", "off"] = Field(
         "auto",
         description="broker Redis must use noeviction + appendonly; `auto` = enforce in prod, warn elsewhere",
     )
+
+    @model_validator(mode="after")
+    def _safe_timing(self) -> CeleryConfig:
+        """Refuse timing settings that lose work or run a job twice (:mod:`cns.config.timing`)."""
+        problems = timing_problems(self)
+        if problems:
+            keys = [key for problem in problems for key in problem.keys]
+            message = "unsafe timing: " + "; ".join(problem.message for problem in problems)
+            raise PydanticCustomError(UNSAFE_TIMING, message, {"keys": list(dict.fromkeys(keys))})
+        return self
 
 
 class PopulationConfig(_Section):
@@ -564,16 +596,7 @@ class CNSConfig(BaseSettings):
     @model_validator(mode="after")
     def _safe_worker_limits(self) -> CNSConfig:
         """Refuse settings that make Celery lose or duplicate work (docs/deployment.md)."""
-        c = self.celery
-        if c.task_time_limit_seconds >= c.visibility_timeout_seconds:
-            raise ValueError(
-                "celery.task_time_limit_seconds must be below celery.visibility_timeout_seconds, "
-                "otherwise Redis redelivers tasks that are still running"
-            )
-        if c.task_soft_time_limit_seconds >= c.task_time_limit_seconds:
-            raise ValueError(
-                "celery.task_soft_time_limit_seconds must be below celery.task_time_limit_seconds"
-            )
+        c = self.celery  # the timing relations are the section's own check (CeleryConfig)
         if self.profile == "prod":
             if c.prefetch_multiplier != 1:
                 raise ValueError("celery.prefetch_multiplier must be 1 in the prod profile (acks_late is on)")
@@ -747,6 +770,10 @@ def _config_error(exc: pydantic.ValidationError) -> ConfigError:
     problems = []
     keys = []
     for err in exc.errors():
+        if err["type"] == UNSAFE_TIMING:  # names its own keys, and its message says what it got
+            keys.extend(err.get("ctx", {}).get("keys", []))
+            problems.append(str(err["msg"]))
+            continue
         key = ".".join(str(p) for p in err["loc"]) or "<root>"
         keys.append(key)
         if err["type"] == "extra_forbidden":

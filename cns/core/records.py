@@ -155,14 +155,34 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     deadline: datetime | None
+    #: Fencing token: raised by every claim, so a write carrying an older token is refused.
+    lease_token: int = 0
+    #: The process running the job (``host:pid``) while its lease lives; None when released.
+    lease_owner: str | None = None
+    #: When the running job's lease runs out unless its worker renews it.
+    lease_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    """What a worker asks for when it claims a job: who holds the lease, and for how long."""
+
+    holder: str
+    seconds: float
 
 
 @dataclass(frozen=True)
 class JobCompletion:
-    """A job to mark SUCCESS with ``result`` in the same transaction as another write."""
+    """A job to mark SUCCESS with ``result`` in the same transaction as another write.
+
+    ``lease_token`` fences the write: with a token, nothing of the transaction is written when
+    the job has been claimed again since (a newer token), so a worker that lost its lease while
+    it was slow cannot store its result over the one of the worker that took the job over.
+    """
 
     job_id: str
     result: dict[str, Any]
+    lease_token: int | None = None
 
 
 @dataclass(frozen=True)
@@ -170,11 +190,13 @@ class JobClaim:
     """The outcome of ``claim_job`` (:class:`cns.ports.JobRepository`).
 
     ``started``: this delivery was counted and the job is now STARTED. Otherwise ``job`` is the
-    job as it is (finished, or at the poison cap), or None when no job has that id.
+    job as it is (finished, at the poison cap, or running under another process's live lease,
+    named by ``held_by``), or None when no job has that id.
     """
 
     job: JobRecord | None
     started: bool
+    held_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from cns.errors import (
 from cns.logging_setup import bound_context, get_logger
 from cns.ports import Publisher
 from cns.services.job_kinds import INGEST, PROCESS_INGESTION
+from cns.services.leases import LeaseKeeper
 from cns.store.sql import JobRecord, JobState, NewDocument, SQLStore, document_id_for
 
 log = get_logger(__name__)
@@ -207,16 +209,30 @@ def submit_ingestion(
     )
 
 
-def run_job(store: SQLStore, job_id: str, *, max_deliveries: int, handler: JobHandler) -> JobRecord:
-    """Run one delivery of ``job_id``: skip if finished, enforce the poison cap, record the outcome.
+def run_job(
+    store: SQLStore,
+    job_id: str,
+    *,
+    max_deliveries: int,
+    handler: JobHandler,
+    leases: LeaseKeeper | None = None,
+) -> JobRecord:
+    """Run one delivery of ``job_id``: skip if finished or held, enforce the poison cap, record the outcome.
 
     Permanent errors fail the job; anything else propagates so the task can retry (the delivery
     was counted, so retries are bounded by the same poison cap). The skip, the cap and the count
     are one conditional update (:meth:`~cns.store.sql.SQLStore.claim_job`), and a handler may
     record SUCCESS in its own last transaction: an ingest delivery commits twice in all (the
     claim, then document + SNO + SUCCESS) instead of four times.
+
+    With ``leases`` (a worker), the claim takes a lease that a thread renews while the handler
+    runs, and a job running under another process's live lease is left to it (``job.lease_held``:
+    a duplicate message, never a second concurrent run). Every final write carries the claim's
+    fencing token: when the job was handed on meanwhile, the write is refused (``job.fenced``).
     """
-    claim = store.claim_job(job_id, max_deliveries=max_deliveries)
+    claim = store.claim_job(
+        job_id, max_deliveries=max_deliveries, lease=None if leases is None else leases.terms
+    )
     job = claim.job
     if job is None:
         log.warning("job.unknown", job_id=job_id)
@@ -226,31 +242,65 @@ def run_job(store: SQLStore, job_id: str, *, max_deliveries: int, handler: JobHa
             if job.state.terminal:
                 log.info("job.already_completed", state=job.state.value, attempts=job.attempts)
                 return job
+            if claim.held_by is not None:
+                log.info("job.lease_held", holder=claim.held_by, attempts=job.attempts)
+                return job
             log.error("job.poison", attempts=job.attempts, max_deliveries=max_deliveries)
             return store.fail_job(
                 job_id,
                 f"max_deliveries: delivered {job.attempts} times without finishing (cap {max_deliveries})",
+                lease_token=job.lease_token,
             )
-        log.info("job.started", attempt=job.attempts)
-        try:
-            outcome = handler(job)
-        except PERMANENT_ERRORS as exc:
-            if isinstance(exc, BrokerUnavailable):  # transient: let the task retry
-                raise
-            log.warning("job.failed", error=type(exc).__name__, reason=exc.message[:300])
-            return store.fail_job(job_id, f"{type(exc).__name__}: {exc.message}")
-        done = outcome if isinstance(outcome, JobRecord) else store.complete_job(job_id, outcome)
-        result = done.result or {}
-        log.info("job.completed", attempt=done.attempts, **{k: v for k, v in result.items() if k == "sno_id"})
-        return done
+        log.info("job.started", attempt=job.attempts, lease_token=job.lease_token)
+        with nullcontext() if leases is None else leases.hold(job):
+            return _run_claimed(store, job, handler)
 
 
-def fail_job(store: SQLStore, job_id: str, reason: str) -> JobRecord | None:
-    """Mark a job failed (used by tasks whose retries are exhausted); None if it does not exist."""
+def _run_claimed(store: SQLStore, job: JobRecord, handler: JobHandler) -> JobRecord:
+    """Run the handler of a claimed ``job`` and write its outcome, fenced by the claim's token."""
+    token = job.lease_token
+    try:
+        outcome = handler(job)
+    except PERMANENT_ERRORS as exc:
+        if isinstance(exc, BrokerUnavailable):  # transient: let the task retry
+            raise
+        log.warning("job.failed", error=type(exc).__name__, reason=exc.message[:300])
+        return _fenced(
+            store.fail_job(job.job_id, f"{type(exc).__name__}: {exc.message}", lease_token=token), token
+        )
+    done = (
+        outcome
+        if isinstance(outcome, JobRecord)
+        else store.complete_job(job.job_id, outcome, lease_token=token)
+    )
+    if done.lease_token != token:
+        return _fenced(done, token)
+    result = done.result or {}
+    log.info("job.completed", attempt=done.attempts, **{k: v for k, v in result.items() if k == "sno_id"})
+    return done
+
+
+def _fenced(job: JobRecord, token: int) -> JobRecord:
+    """``job`` as stored; logs the refusal when a newer claim made this delivery's write stale."""
+    if job.lease_token != token:
+        log.warning(
+            "job.fenced", lease_token=token, current_token=job.lease_token, state=job.state.value,
+            reason="the job was claimed again while this delivery ran (its lease ran out); its write was refused",
+        )  # fmt: skip
+    return job
+
+
+def fail_job(
+    store: SQLStore, job_id: str, reason: str, *, lease_token: int | None = None
+) -> JobRecord | None:
+    """Mark a job failed (used by tasks whose retries are exhausted); None if it does not exist.
+
+    With ``lease_token``, only if the job was not claimed again since (see :func:`run_job`).
+    """
     if store.get_job(job_id) is None:
         return None
     log.warning("job.failed", job_id=job_id, reason=reason[:300])
-    return store.fail_job(job_id, reason)
+    return store.fail_job(job_id, reason, lease_token=lease_token)
 
 
 def job_view(job: JobRecord) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from cns.core.records import (
     JobCompletion,
     JobRecord,
     JobState,
+    LeaseTerms,
     NewDocument,
     Page,
     PairRecord,
@@ -59,6 +60,8 @@ from cns.store.rules import (
     cumulative_histogram,
     document_id_for,
     forgotten_job,
+    lease_expiry,
+    lease_is_live,
     missing_document,
     ordered_pair,
     owner_of_payload,
@@ -332,6 +335,8 @@ class MemoryDocumentRepository:
             owner = None
             if completes is not None:
                 job = self._s.jobs.get(completes.job_id)
+                if job is not None and _stale(job, completes.lease_token):
+                    return _out(job)  # claimed again since: nothing of this write is applied
                 owner = owner_of_payload(completes.job_id, None if job is None else job.payload)
                 if job is None:
                     raise _no_job("put_with_document", completes.job_id)
@@ -568,38 +573,94 @@ class MemoryJobRepository:
     def start_job(self, job_id: str) -> JobRecord:
         with self._s.lock:
             job = self._s.jobs.get(job_id)
-            attempts = 0 if job is None else job.attempts + 1
+            attempts, token = (0, 0) if job is None else (job.attempts + 1, job.lease_token + 1)
             return _transition(
                 self._s,
                 "start_job",
                 job_id,
-                {"state": JobState.STARTED.value, "attempts": attempts},
+                {"state": JobState.STARTED.value, "attempts": attempts, "lease_token": token},
                 NOT_TERMINAL,
             )
 
-    def claim_job(self, job_id: str, *, max_deliveries: int) -> JobClaim:
+    def claim_job(self, job_id: str, *, max_deliveries: int, lease: LeaseTerms | None = None) -> JobClaim:
+        now = utcnow()
         with self._s.lock:
             job = self._s.jobs.get(job_id)
             if job is None:
                 return JobClaim(None, started=False)
-            if job.state.value not in NOT_TERMINAL or job.attempts >= max_deliveries:
+            if job.state.value not in NOT_TERMINAL:
                 return JobClaim(_out(job), started=False)
-            values = {"state": JobState.STARTED.value, "attempts": job.attempts + 1}
+            if lease_is_live(job.lease_owner, job.lease_expires_at, now):
+                return JobClaim(_out(job), started=False, held_by=job.lease_owner)
+            if job.attempts >= max_deliveries:
+                return JobClaim(_out(job), started=False)
+            values = {
+                "state": JobState.STARTED.value,
+                "attempts": job.attempts + 1,
+                "lease_token": job.lease_token + 1,
+                "lease_owner": None if lease is None else lease.holder,
+                "lease_expires_at": None if lease is None else lease_expiry(now, lease.seconds),
+            }
             return JobClaim(_transition(self._s, "claim_job", job_id, values, NOT_TERMINAL), started=True)
 
-    def complete_job(self, job_id: str, result: dict[str, Any]) -> JobRecord:
+    def renew_lease(self, job_id: str, token: int, *, seconds: float) -> bool:
+        with self._s.lock:
+            job = self._s.jobs.get(job_id)
+            if job is None or job.lease_token != token or job.state is not JobState.STARTED:
+                return False
+            if job.lease_owner is None:
+                return False
+            self._s.jobs[job_id] = replace(job, lease_expires_at=lease_expiry(utcnow(), seconds))
+            return True
+
+    def release_lease(self, job_id: str, token: int, *, reserve_seconds: float) -> bool:
+        with self._s.lock:
+            job = self._s.jobs.get(job_id)
+            if job is None or job.lease_token != token or job.state is not JobState.STARTED:
+                return False
+            expires = lease_expiry(utcnow(), reserve_seconds)
+            self._s.jobs[job_id] = replace(job, lease_owner=None, lease_expires_at=expires)
+            return True
+
+    def expired_leases(self, now: datetime | None = None) -> builtins.list[JobRecord]:
+        moment = as_utc(now or utcnow())
+        with self._s.lock:
+            jobs = [
+                j
+                for j in self._s.jobs.values()
+                if j.state is JobState.STARTED
+                and j.lease_expires_at is not None
+                and j.lease_expires_at < moment
+            ]
+            return _out(sorted(jobs, key=lambda j: j.lease_expires_at or moment))
+
+    def requeue_expired(
+        self, job_id: str, token: int, *, now: datetime, deadline: datetime | None = None
+    ) -> JobRecord | None:
+        with self._s.lock:
+            job = self._s.jobs.get(job_id)
+            if job is None or job.lease_token != token or job.state is not JobState.STARTED:
+                return None
+            if job.lease_expires_at is None or job.lease_expires_at >= as_utc(now):
+                return None
+            values = {"state": JobState.PENDING.value, "deadline": _utc_or_none(deadline)}
+            return _transition(self._s, "requeue_expired", job_id, {**values, **_NO_LEASE}, NOT_TERMINAL)
+
+    def complete_job(
+        self, job_id: str, result: dict[str, Any], *, lease_token: int | None = None
+    ) -> JobRecord:
         values, only_if = completion_values(result)
         with self._s.lock:
-            return _transition(self._s, "complete_job", job_id, values, only_if)
+            return _transition(self._s, "complete_job", job_id, values, only_if, lease_token)
 
-    def fail_job(self, job_id: str, error: str) -> JobRecord:
+    def fail_job(self, job_id: str, error: str, *, lease_token: int | None = None) -> JobRecord:
         with self._s.lock:
             values = {"state": JobState.FAILURE.value, "error": error}
-            return _transition(self._s, "fail_job", job_id, values, NOT_TERMINAL)
+            return _transition(self._s, "fail_job", job_id, values, NOT_TERMINAL, lease_token)
 
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord:
         with self._s.lock:
-            values = {"state": JobState.PENDING.value, "deadline": _utc_or_none(deadline)}
+            values = {"state": JobState.PENDING.value, "deadline": _utc_or_none(deadline), **_NO_LEASE}
             return _transition(self._s, "requeue_job", job_id, values, NOT_TERMINAL)
 
     def list_jobs(
@@ -637,14 +698,29 @@ def _job_changes(values: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+#: The values that end a job's lease (a requeued job belongs to no process).
+_NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
+
+
+def _stale(job: JobRecord, lease_token: int | None) -> bool:
+    """Whether a write fenced with ``lease_token`` comes from a delivery the job has moved past."""
+    return lease_token is not None and job.lease_token != lease_token
+
+
 def _transition(
-    state: MemoryState, operation: str, job_id: str, values: dict[str, Any], only_if: tuple[str, ...]
+    state: MemoryState,
+    operation: str,
+    job_id: str,
+    values: dict[str, Any],
+    only_if: tuple[str, ...],
+    lease_token: int | None = None,
 ) -> JobRecord:
-    """Apply ``values`` if the job is in one of ``only_if``; the job as it is afterwards."""
+    """Apply ``values`` if the job is in one of ``only_if`` (and, with ``lease_token``, still
+    holds that fencing token); the job as it is afterwards."""
     job = state.jobs.get(job_id)
     if job is None:
         raise _no_job(operation, job_id)
-    if job.state.value in only_if:
+    if job.state.value in only_if and not _stale(job, lease_token):
         job = replace(job, updated_at=utcnow(), **_job_changes(values))
         state.jobs[job_id] = job
     return _out(job)
@@ -691,10 +767,23 @@ class MemoryMarkerRepository:
             return self._s.counter if name == SNO_SEQ else self._s.markers.get(name)
 
     def write(self, name: str, value: int) -> None:
-        if name == SNO_SEQ:
-            raise StoreError(f"{SNO_SEQ!r} is the store's change counter, not a marker", marker=name)
+        _not_the_counter(name)
         with self._s.lock:
             self._s.markers[name] = int(value)
+
+    def take_turn(self, name: str, *, now: int, every: int) -> bool:
+        _not_the_counter(name)
+        with self._s.lock:
+            last = self._s.markers.get(name)
+            if last is not None and last > now - every:
+                return False
+            self._s.markers[name] = int(now)
+            return True
+
+
+def _not_the_counter(name: str) -> None:
+    if name == SNO_SEQ:
+        raise StoreError(f"{SNO_SEQ!r} is the store's change counter, not a marker", marker=name)
 
 
 # --------------------------------------------------------------------------------- paged reads

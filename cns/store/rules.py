@@ -9,6 +9,7 @@ is decided here once, so the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from cns.core.ids import normalize_text, sha256_hex
@@ -107,6 +108,19 @@ def completion_values(result: dict[str, Any]) -> tuple[dict[str, Any], tuple[str
     """The values of a SUCCESS transition and the states it may leave (not SUCCESS itself)."""
     values = {"state": JobState.SUCCESS.value, "result": dict(result), "error": None}
     return values, (*NOT_TERMINAL, JobState.FAILURE.value)
+
+
+def lease_is_live(owner: str | None, expires_at: datetime | None, now: datetime) -> bool:
+    """Whether a running job's lease still belongs to a process (``owner``) that renews it.
+
+    A released lease (no owner) never blocks a claim, even before its reservation runs out: it is
+    what a delivery that hands the job to its own retry leaves behind.
+    """
+    return owner is not None and expires_at is not None and expires_at >= now
+
+
+def lease_expiry(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)
 
 
 def owner_of_payload(job_id: str, payload: Any) -> str | None:

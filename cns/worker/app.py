@@ -27,7 +27,7 @@ from cns.errors import CNSError
 from cns.logging_setup import get_logger
 from cns.services.job_table import JOB_TABLE, JobKind
 from cns.services.jobs import JobHandler, fail_job, run_job
-from cns.services.reconcile import reconcile_jobs as reconcile_service
+from cns.services.reconcile import scheduled_reconcile
 from cns.services.synthesis_jobs import sweep
 from cns.worker import runtime as worker_runtime
 from cns.worker import signals
@@ -57,7 +57,7 @@ def run_delivery(task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHa
     """One delivery of a job task; transient errors retry with backoff up to the poison cap."""
     cap = runtime.config.celery.max_deliveries
     try:
-        job = run_job(runtime.store, job_id, max_deliveries=cap, handler=handler)
+        job = run_job(runtime.store, job_id, max_deliveries=cap, handler=handler, leases=runtime.leases)
     except SoftTimeLimitExceeded:
         limit = runtime.config.celery.task_soft_time_limit_seconds
         fail_job(runtime.store, job_id, f"time_limit: the task exceeded its soft time limit of {limit} s")
@@ -119,9 +119,10 @@ def register_tasks(app: Celery) -> None:
 
     @task(name=RECONCILE_JOBS)
     def reconcile_jobs() -> dict[str, object]:
-        """Periodic (beat): re-publish jobs the broker lost, fail those past the poison cap."""
+        """Periodic (beat): re-publish jobs the broker lost or whose lease ran out, fail those past
+        the poison cap; stamps the marker the workers' reconciler watch reads."""
         runtime = worker_runtime.get_runtime()
-        return reconcile_service(
+        return scheduled_reconcile(
             store=runtime.store, publisher=runtime.publisher, config=runtime.config
         ).to_dict()
 

@@ -23,6 +23,13 @@ Whether the message went back to the queue is read from Celery's own decision (a
 ``reject(requeue=True)``), not re-derived from settings: a requeued delivery is not a failure —
 the next delivery runs (and counts) the job.
 
+A third event concerns the job's lease (:mod:`cns.services.leases`): when a child dies and its
+message *is* requeued, the child's lease would still block the next delivery until it ran out.
+The main process knows which child died, so it releases that child's lease first
+(:func:`release_lost_child`), and the requeued message is claimed at once. A failure is only
+written for a job whose lease this worker's child held (or nobody holds): a job handed to
+another worker meanwhile is that worker's to finish.
+
 The main process is the consumer's event loop: no models are loaded here, each event opens a
 short-lived store and closes it (no database connection is held, so forked children inherit
 none), and nothing raises — a write that fails is logged, and the reconciler stays the fallback.
@@ -30,6 +37,7 @@ none), and nothing raises — a write that fails is logged, and the reconciler s
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,7 +50,8 @@ from cns.config.settings import get_config
 from cns.logging_setup import get_logger
 from cns.services.job_table import JOB_TASK_NAMES
 from cns.services.jobs import fail_job
-from cns.store.sql import SQLStore
+from cns.services.leases import holder_name
+from cns.store.sql import JobState, SQLStore
 
 log = get_logger(__name__)
 
@@ -72,34 +81,85 @@ def worker_lost_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
 
 
+def job_id_of(task_name: str | None, args: Sequence[Any] | None) -> str | None:
+    """The job id of a job task's arguments; None for other tasks and malformed arguments."""
+    if task_name not in JOB_TASKS or not args or not isinstance(args[0], str):
+        return None
+    return args[0]
+
+
+def release_lost_child(
+    task_name: str | None,
+    args: Sequence[Any] | None,
+    holder: str,
+    *,
+    task_id: str | None = None,
+    opener: StoreOpener = open_store,
+) -> bool:
+    """Release the lease that the dead child ``holder`` held on this task's job, if it still does.
+
+    Returns True if a lease was released. Never raises (the lease then runs out by itself).
+    """
+    job_id = job_id_of(task_name, args)
+    if job_id is None:
+        return False
+    try:
+        store = opener()
+        try:
+            job = store.get_job(job_id)
+            if job is None or job.state is not JobState.STARTED or job.lease_owner != holder:
+                return False
+            reserve = get_config().celery.lease_seconds
+            released = store.jobs.release_lease(job_id, job.lease_token, reserve_seconds=reserve)
+        finally:
+            store.close()
+    except Exception as exc:
+        log.warning("job.lease_release_failed", job_id=job_id, task_id=task_id, error=type(exc).__name__)
+        return False
+    if released:
+        log.info(
+            "job.lease_released",
+            job_id=job_id,
+            task_id=task_id,
+            holder=holder,
+            reason="its worker process died",
+        )
+    return released
+
+
 def record_final_failure(
     task_name: str | None,
     args: Sequence[Any] | None,
     reason: str,
     *,
     task_id: str | None = None,
+    holder: str | None = None,
     opener: StoreOpener = open_store,
 ) -> bool:
     """Fail the job of a job task whose message will not be delivered again.
 
     Returns True if the row now holds ``reason``. A finished job is left alone (a child that
-    completed just before the limit keeps its SUCCESS); non-job tasks and malformed arguments
-    are ignored. Never raises: this runs in the worker's main process.
+    completed just before the limit keeps its SUCCESS), and so is a job whose lease another
+    process than ``holder`` (the child that ran this delivery) holds; non-job tasks and
+    malformed arguments are ignored. Never raises: this runs in the worker's main process.
     """
-    if task_name not in JOB_TASKS or not args or not isinstance(args[0], str):
+    job_id = job_id_of(task_name, args)
+    if job_id is None:
         return False
-    job_id = args[0]
     try:
         store = opener()
         try:
             job = store.get_job(job_id)
             if job is None or job.state.terminal:
                 return False
+            if holder is not None and job.lease_owner not in (None, holder):
+                log.info("job.failure_not_ours", job_id=job_id, task_id=task_id, holder=job.lease_owner)
+                return False
             log.error(
                 "job.killed", job_id=job_id, task_id=task_id, task=task_name, attempt=job.attempts,
                 reason=reason[:300],
             )  # fmt: skip
-            failed = fail_job(store, job_id, reason)
+            failed = fail_job(store, job_id, reason, lease_token=job.lease_token)
         finally:
             store.close()
     except Exception as exc:  # the reconciler's deadline sweep is the fallback
@@ -128,17 +188,35 @@ class JobRequest(Request):  # type: ignore[misc]  # celery ships no type hints
         finally:
             # during a cold shutdown Celery does not fail the task either (the worker killed it)
             if not soft and not worker_state.should_terminate and self.delivery_is_final():
-                record_final_failure(self.task.name, self.args, hard_limit_reason(timeout), task_id=self.id)
+                record_final_failure(
+                    self.task.name,
+                    self.args,
+                    hard_limit_reason(timeout),
+                    task_id=self.id,
+                    holder=self.holder(),
+                )
 
     def on_failure(self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False) -> None:
+        exc = exc_info.exception
+        if isinstance(exc, ExceptionWithTraceback):
+            exc = exc.exc
+        lost = isinstance(exc, _LOST)
+        holder = self.holder()
+        if (
+            lost and holder is not None
+        ):  # before Celery requeues the message: the redelivery may claim at once
+            release_lost_child(self.task.name, self.args, holder, task_id=self.id)
         try:
             super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
         finally:
-            exc = exc_info.exception
-            if isinstance(exc, ExceptionWithTraceback):
-                exc = exc.exc
-            if isinstance(exc, _LOST) and self.delivery_is_final():
-                record_final_failure(self.task.name, self.args, worker_lost_reason(exc), task_id=self.id)
+            if lost and self.delivery_is_final():
+                record_final_failure(
+                    self.task.name, self.args, worker_lost_reason(exc), task_id=self.id, holder=holder
+                )
+
+    def holder(self) -> str | None:
+        """The lease owner name of the child that ran this delivery (None before it was accepted)."""
+        return holder_name(socket.gethostname(), int(self.worker_pid)) if self.worker_pid else None
 
     def delivery_is_final(self) -> bool:
         """Whether no further delivery will run this job: acked (or rejected) without requeue.

@@ -7,6 +7,11 @@ it, so the first task does not pay for model loading. Nothing here is population
 store is shared, and the manager's reference index is a synced cache of it, so every worker
 scores against the same population.
 
+Each process also keeps a :class:`~cns.services.leases.LeaseKeeper`: a thread that renews the
+lease of the job this process runs, and one that watches for a reconciler sweep overdue (beat
+dead) and then runs one. Both start with the runtime, in the process that uses it (threads do
+not survive a fork).
+
 The Celery app is *given* to this module (:func:`bind_app`, called by
 :func:`cns.worker.app.create_worker_app`): the runtime's publisher sends follow-up jobs through
 the worker's own app, and importing this module builds no app, connects no signal and leaves
@@ -28,6 +33,8 @@ from cns.config.settings import CNSConfig, get_config
 from cns.errors import ConfigError
 from cns.logging_setup import get_logger
 from cns.models import load_embedder, load_llm, load_nli
+from cns.services.leases import LeaseKeeper
+from cns.services.reconcile import reconcile_if_overdue
 from cns.services.shared_state import SharedStateManager
 from cns.store.sql import SQLStore
 from cns.worker.celery_app import QUEUE
@@ -46,8 +53,10 @@ class WorkerRuntime:
     manager: SharedStateManager
     publisher: CeleryPublisher
     pid: int
+    leases: LeaseKeeper
 
     def close(self) -> None:
+        self.leases.stop()
         self.store.close()
 
 
@@ -76,7 +85,28 @@ def build_runtime(config: CNSConfig, app: Celery) -> WorkerRuntime:
     )
     publisher = CeleryPublisher(app, deadline_seconds=config.service.publish_timeout_seconds, queue=QUEUE)
     log.info("worker.cns_manager_initialized", pid=os.getpid(), backends=manager.backends())
-    return WorkerRuntime(config, store, manager, publisher, os.getpid())
+    return WorkerRuntime(
+        config, store, manager, publisher, os.getpid(), lease_keeper(config, store, publisher)
+    )
+
+
+def lease_keeper(config: CNSConfig, store: SQLStore, publisher: CeleryPublisher) -> LeaseKeeper:
+    """This process's lease renewer, with the reconciler watch as its periodic duty.
+
+    The watch looks every half reconcile interval; it sweeps only when no sweep (beat's or
+    another worker's) started for two intervals, so with a live beat it costs one small
+    conditional update per look.
+    """
+    c = config.celery
+
+    def watch() -> None:
+        reconcile_if_overdue(store=store, publisher=publisher, config=config)
+
+    every = c.reconcile_interval_seconds / 2
+    return LeaseKeeper(
+        store.jobs, seconds=c.lease_seconds, renew_every=c.lease_renew_seconds,
+        duties=[("cns-reconcile-watch", watch, every)],
+    )  # fmt: skip
 
 
 def get_runtime() -> WorkerRuntime:
@@ -90,6 +120,7 @@ def get_runtime() -> WorkerRuntime:
                     "cns.worker.app.create_worker_app(config) (or run `celery -A cns.tasks worker`)"
                 )
             _runtime = build_runtime(get_config(), _app)
+            _runtime.leases.start()
         return _runtime
 
 

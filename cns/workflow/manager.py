@@ -332,7 +332,10 @@ class CNSWorkflowManager:
         payload = job.payload
 
         def completion(sno: StructuredNarrativeObject) -> JobCompletion:
-            return JobCompletion(job.job_id, ingest_result(sno, payload.get("document_id")))
+            # fenced with the claim's token: a worker that lost its lease stores nothing
+            return JobCompletion(
+                job.job_id, ingest_result(sno, payload.get("document_id")), lease_token=job.lease_token
+            )
 
         text, source = str(payload["text"]), str(payload["source"])
         sno, existed, done = self._ingest(self._document(text, source, payload.get("metadata")), completion)

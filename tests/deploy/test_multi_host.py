@@ -54,6 +54,8 @@ SERVICE = {
     "CNS_CELERY__VISIBILITY_TIMEOUT_SECONDS": "10",
     "CNS_CELERY__TASK_TIME_LIMIT_SECONDS": "8",
     "CNS_CELERY__TASK_SOFT_TIME_LIMIT_SECONDS": "7",
+    "CNS_CELERY__LEASE_SECONDS": "5",  # below the visibility timeout (checked at start-up)
+    "CNS_CELERY__LEASE_RENEW_SECONDS": "1",
     "CNS_CELERY__FIND_PAIRS_INTERVAL_SECONDS": "2",
 }
 #: more documents than the two workers hold at once, so the kill lands mid-batch

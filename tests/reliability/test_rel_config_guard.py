@@ -1,6 +1,7 @@
 """R19: configurations that make Celery lose or duplicate work are refused.
 
-* settings half: inconsistent time limits and prefetch are refused when the config loads;
+* settings half: inconsistent time limits, job deadline, lease and prefetch are refused when the
+  config loads, with an error naming the keys;
 * Redis half: in the prod profile a broker Redis with ``maxmemory-policy`` ≠ ``noeviction`` or
   ``appendonly no`` makes the API and the worker refuse to start (event ``config.redis_unsafe``),
   and a runtime change to such a setting makes ``/readyz`` fail.
@@ -35,6 +36,15 @@ UNSAFE: list[tuple[str, dict[str, Any], str]] = [
     ("soft limit >= hard limit",
      {"celery": {"task_time_limit_seconds": 8, "task_soft_time_limit_seconds": 8, "visibility_timeout_seconds": 10}},
      "task_soft_time_limit_seconds must be below"),
+    ("job deadline 15 s < hard limit 360 s",
+     {"celery": {"job_deadline_seconds": 15}},
+     "celery.job_deadline_seconds must be longer than celery.task_time_limit_seconds"),
+    ("lease not below visibility timeout",
+     {"celery": {"lease_seconds": 3600}},
+     "celery.lease_seconds must be below celery.visibility_timeout_seconds"),
+    ("lease renewed less than twice per lease",
+     {"celery": {"lease_seconds": 30, "lease_renew_seconds": 20}},
+     "celery.lease_seconds must be longer than 2 × celery.lease_renew_seconds"),
     ("prefetch 4 with acks_late (prod)",
      {"profile": "prod", "auth": {"enabled": True}, "celery": {"prefetch_multiplier": 4}},
      "prefetch_multiplier must be 1"),

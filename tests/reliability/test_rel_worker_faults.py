@@ -1,8 +1,8 @@
 """R12, R22: a worker child killed mid-task, and malformed task messages, against a real worker.
 
 * R12: the fake NLI sleeps so a task is in flight; its prefork child is SIGKILLed (an OOM kill).
-  ``task_reject_on_worker_lost`` puts the message back, the replacement child completes it:
-  attempts = 2, one SNO.
+  The worker main process releases the dead child's job lease, ``task_reject_on_worker_lost``
+  puts the message back, the replacement child claims and completes it: attempts = 2, one SNO.
 * R12 negative control: the same kill with ``task_reject_on_worker_lost=False``
   (``tests/service/no_reject_worker_app.py``): Celery acks the lost message, the job ends FAILURE
   with ``WorkerLostError`` (written by :class:`cns.worker.job_request.JobRequest` in the worker's
@@ -65,14 +65,16 @@ def test_r12_child_killed_mid_task_is_redelivered_and_completed_once(tmp_path: P
         assert states[job_id]["state"] == "SUCCESS" and states[job_id]["attempts"] == 2, states
         assert stack.procs["worker-slow"].poll() is None  # the main process survived
         wait_until(lambda: broker_counts(REDIS_URL) == (0, 0), 15, "queue and unacked to drain")
+        log = "\n".join(stack.log_lines()["worker-slow"])
+        assert '"job.lease_released"' in log  # the main process freed the dead child's lease first
         with stack_store(stack) as store:
             tally = conservation(store, [job_id])
             assert tally.snos == 1
         record(
             "R12",
             "prefork child SIGKILLed mid-task (simulated OOM), reject_on_worker_lost on",
-            f"message redelivered, job SUCCESS {recovery:.1f} s after the kill with attempts=2; "
-            "one SNO; queue and unacked empty",
+            f"the worker main process released the dead child's job lease, then Celery requeued the message; "
+            f"job SUCCESS {recovery:.1f} s after the kill with attempts=2; one SNO; queue and unacked empty",
             lost=tally.lost,
             duplicated=tally.duplicated,
         )

@@ -19,11 +19,15 @@ from cns.testing.services import ServiceUnavailableError, ensure_redis, in_ci
 
 REDIS_URL = os.environ.get("CNS_TEST_SERVICE_REDIS_URL", "redis://127.0.0.1:6379/13")
 
-#: Short limits so time-limit and redelivery tests finish in seconds (hard limit < visibility timeout).
+#: Short limits so time-limit and redelivery tests finish in seconds (soft < hard limit < visibility
+#: timeout; lease < visibility timeout, renewed five times per lease; the reconciler every 2 s).
 TEST_LIMITS = {
     "CNS_CELERY__VISIBILITY_TIMEOUT_SECONDS": "10",
     "CNS_CELERY__TASK_TIME_LIMIT_SECONDS": "8",
     "CNS_CELERY__TASK_SOFT_TIME_LIMIT_SECONDS": "7",
+    "CNS_CELERY__LEASE_SECONDS": "5",
+    "CNS_CELERY__LEASE_RENEW_SECONDS": "1",
+    "CNS_CELERY__RECONCILE_INTERVAL_SECONDS": "2",
 }
 
 __all__ = ["REDIS_URL", "Stack", "free_port", "parse_json_lines", "service_stack", "wait_until"]

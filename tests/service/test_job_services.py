@@ -11,9 +11,9 @@ import structlog
 from cns.config import CNSConfig
 from cns.errors import IngestionError, StoreError
 from cns.services.jobs import run_job, submit_ingestion
-from cns.services.reconcile import reconcile_jobs
+from cns.services.reconcile import RECONCILE_MARKER, reconcile_if_overdue, reconcile_jobs, scheduled_reconcile
 from cns.services.shared_state import SharedStateManager
-from cns.store.sql import JobState, SQLStore
+from cns.store.sql import JobState, LeaseTerms, SQLStore
 from cns.store.sql.schema import utcnow
 from cns.testing.fakes import HashEmbedder, RuleNLI
 from tests.api.api_helpers import RecordingPublisher, config_for
@@ -23,7 +23,7 @@ TEXT = "Coffee improves memory in adults. A trial followed 100 people. Therefore
 
 @pytest.fixture
 def env(tmp_path: Path):
-    config = config_for(tmp_path, celery={"max_deliveries": 3, "job_deadline_seconds": 60})
+    config = config_for(tmp_path, celery={"max_deliveries": 3, "job_deadline_seconds": 600})
     with SQLStore.open(config=config) as store:
         yield config, store, RecordingPublisher()
 
@@ -133,3 +133,47 @@ def test_workers_share_the_population_through_the_store(env) -> None:
     assert second.reference_index().ids() == [sno.sno_id]
     store.delete_document(sno.metadata["document_id"])
     assert second.reference_index().ids() == []
+
+
+def test_reconciler_hands_on_jobs_whose_lease_ran_out_and_leaves_live_ones(env) -> None:
+    config, store, publisher = env
+    dead, alive, capped = (
+        submit(env),
+        submit(env, "Another text here.", "b.txt"),
+        submit(env, "Third.", "c.txt"),
+    )
+    store.claim_job(dead, max_deliveries=3, lease=LeaseTerms("gone:1", -1.0))  # its worker died a lease ago
+    store.claim_job(alive, max_deliveries=3, lease=LeaseTerms("busy:2", 30.0))
+    for _ in range(3):
+        store.start_job(capped)
+    store.jobs.release_lease(capped, 3, reserve_seconds=-1.0)  # third delivery died too: at the cap
+    publisher.sent = []
+    with structlog.testing.capture_logs() as logs:
+        report = reconcile_jobs(store=store, publisher=publisher, config=config)
+    assert report.requeued == [dead] and report.failed == [capped]
+    assert publisher.sent == [("cns.process_ingestion", (dead,))]
+    requeued = store.get_job(dead)
+    assert requeued.state is JobState.PENDING and requeued.lease_owner is None and requeued.attempts == 1
+    assert store.get_job(alive).state is JobState.STARTED  # a renewing worker keeps its job
+    assert store.get_job(capped).error.startswith("max_deliveries")
+    assert [e["holder"] for e in logs if e["event"] == "reconcile.lease_expired"] == ["gone:1"]
+    # the frozen worker of `dead` wakes up: it can neither renew nor complete
+    assert not store.jobs.renew_lease(dead, 1, seconds=30)
+    assert store.claim_job(dead, max_deliveries=3, lease=LeaseTerms("new:3", 30.0)).started
+    assert store.complete_job(dead, {"late": True}, lease_token=1).state is JobState.STARTED
+
+
+def test_workers_sweep_only_when_no_sweep_started_for_two_intervals(env) -> None:
+    config, store, publisher = env
+    interval = config.celery.reconcile_interval_seconds
+    start = utcnow()
+    assert scheduled_reconcile(store=store, publisher=publisher, config=config).to_dict() == {
+        "requeued": 0, "failed": 0, "deferred": 0,
+    }  # fmt: skip
+    soon = start + timedelta(seconds=1.5 * interval)
+    assert reconcile_if_overdue(store=store, publisher=publisher, config=config, now=soon) is None
+    late = start + timedelta(seconds=2 * interval + 1)
+    first = reconcile_if_overdue(store=store, publisher=publisher, config=config, now=late)
+    again = reconcile_if_overdue(store=store, publisher=publisher, config=config, now=late)
+    assert first is not None and again is None  # one worker takes the turn
+    assert store.markers.read(RECONCILE_MARKER) == int(late.timestamp() * 1000)

@@ -29,6 +29,7 @@ from cns.store.memory import InMemoryStore
 from cns.store.rules import document_id_for
 from cns.store.sql import SQLStore, pair_id_for
 from cns.testing.contracts import sample_sno
+from tests.store.lease_contract import LeaseContract
 
 Store = InMemoryStore | SQLStore
 
@@ -49,7 +50,7 @@ def synthesis_of(a: str, b: str, hypothesis: str, *, with_metadata: bool = True)
     return StructuredNarrativeObject(hypothesis, metadata=meta)
 
 
-class RepositoryContract:
+class RepositoryContract(LeaseContract):
     def test_every_repository_implements_its_port(self, store: Store) -> None:
         assert isinstance(store.snos, SNORepository)
         assert isinstance(store.documents, DocumentRepository)

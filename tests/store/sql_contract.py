@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError
-from cns.store.sql import ChangePage, PairRecord, SQLStore, document_id_for
+from cns.store.sql import ChangePage, LeaseTerms, PairRecord, SQLStore, document_id_for
 from cns.testing.contracts import sample_sno
 
 
@@ -77,6 +77,28 @@ class SQLStoreContract:
         changes = store.snos_since(0)
         assert len(store) == 60 == len(changes) == len({c.seq for c in changes})
         assert max(c.seq for c in changes) == store.current_seq() == 60
+
+    def test_concurrent_claims_and_turns_have_one_winner(self, store: SQLStore) -> None:
+        """Workers racing for one job's lease, or for the reconciler's turn: exactly one wins each."""
+        job, _ = store.create_job("ingest")
+        start = threading.Barrier(6)
+        claims: list[bool] = []
+        turns: list[bool] = []
+
+        def race(worker: int) -> None:
+            start.wait()
+            lease = LeaseTerms(f"host:{worker}", 30.0)
+            claims.append(store.claim_job(job.job_id, max_deliveries=10, lease=lease).started)
+            turns.append(store.markers.take_turn("race", now=5_000, every=1_000))
+
+        threads = [threading.Thread(target=race, args=(w,)) for w in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(claims) == [False] * 5 + [True] and sorted(turns) == [False] * 5 + [True]
+        claimed = store.get_job(job.job_id)
+        assert claimed is not None and claimed.attempts == 1 and claimed.lease_token == 1
 
     def test_the_facade_delegates_to_the_repositories(self, store: SQLStore) -> None:
         doc = store.put_document("facade text", source="f.txt")

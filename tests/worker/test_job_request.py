@@ -7,6 +7,7 @@ message (ack, or reject with requeue), which the ``on_ack``/``on_reject`` callba
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 from unittest.mock import Mock
@@ -18,7 +19,8 @@ from celery import Celery
 from celery.contrib.testing.mocks import TaskMessage
 from celery.worker import state as worker_state
 
-from cns.store.sql import JobState, SQLStore
+from cns.services.leases import holder_name
+from cns.store.sql import JobState, LeaseTerms, SQLStore
 from cns.worker import job_request
 from cns.worker.celery_app import CANARY, PROCESS_INGESTION, SYNTHESIZE_PAIR
 from cns.worker.job_request import JobRequest, hard_limit_reason, record_final_failure, worker_lost_reason
@@ -190,3 +192,48 @@ def test_the_product_job_tasks_use_the_hook() -> None:
     assert app.tasks[PROCESS_INGESTION].Request is JobRequest
     assert app.tasks[SYNTHESIZE_PAIR].Request is JobRequest
     assert app.tasks[CANARY].Request != JobRequest  # no job row behind it
+
+
+def leased_job(store: SQLStore, holder: str) -> str:
+    """A job STARTED by the child ``holder`` under a live lease."""
+    job, _ = store.create_job("ingest", {"document_id": "d1"})
+    assert store.claim_job(job.job_id, max_deliveries=3, lease=LeaseTerms(holder, 30.0)).started
+    return job.job_id
+
+
+def test_a_dead_childs_lease_is_released_before_its_message_is_requeued(
+    store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = leased_job(store, holder_name(socket.gethostname(), 4242))
+    request, _, on_reject = make_request(make_app(), job_id)
+    request.worker_pid = 4242  # the child that ran the delivery (set when the pool accepted it)
+    released: list[bool] = []
+    real_release = job_request.release_lost_child
+
+    def spy(*args: Any, **kwargs: Any) -> bool:
+        assert on_reject.call_count == 0  # released *before* Celery requeues the message
+        released.append(real_release(*args, **kwargs))
+        return released[-1]
+
+    monkeypatch.setattr(job_request, "release_lost_child", spy)
+    request.on_failure(einfo(WorkerLostError(LOST)), return_ok=True)
+    assert released == [True] and on_reject.call_args.args[-1] is True
+    job = store.get_job(job_id)
+    assert job is not None and job.state is JobState.STARTED and job.lease_owner is None
+    # the requeued message is claimed at once by the next child, not refused as held
+    assert store.claim_job(job_id, max_deliveries=3, lease=LeaseTerms("host:5555", 30.0)).started
+
+
+def test_only_the_dead_childs_own_lease_is_released(store: SQLStore) -> None:
+    job_id = leased_job(store, "other-host:77")
+    assert not job_request.release_lost_child(PROCESS_INGESTION, [job_id], "this-host:4242")
+    assert store.get_job(job_id).lease_owner == "other-host:77"  # type: ignore[union-attr]
+    assert not job_request.release_lost_child(CANARY, [job_id], "other-host:77")  # not a job task
+
+
+def test_a_failure_is_not_written_over_a_job_another_worker_holds(store: SQLStore) -> None:
+    job_id = leased_job(store, "other-host:77")  # handed on after this child's lease ran out
+    assert not record_final_failure(PROCESS_INGESTION, [job_id], "time_limit: t", holder="this-host:4242")
+    assert state_of(store, job_id) == (JobState.STARTED, 1, None)
+    assert record_final_failure(PROCESS_INGESTION, [job_id], "time_limit: t", holder="other-host:77")
+    assert state_of(store, job_id) == (JobState.FAILURE, 1, "time_limit: t")

@@ -23,7 +23,7 @@ from cns.core.records import DeletionReport, DocumentRecord, JobCompletion, JobR
 from cns.core.sno import StructuredNarrativeObject
 from cns.store.rules import completion_values, document_id_for
 from cns.store.sql._base import Database, chunks, insert_for, table_of
-from cns.store.sql._job_rows import forget_document_in_jobs, job_owner_in, transition_in
+from cns.store.sql._job_rows import LeaseSuperseded, forget_document_in_jobs, job_owner_in, transition_in
 from cns.store.sql._snos import delete_snos_in, put_sno_in
 from cns.store.sql.schema import AttemptRow, Document, Lineage, PairRow, SNORow
 
@@ -123,17 +123,27 @@ class SQLDocumentRepository:
         Returns the job as it is after the transaction (``None`` without ``completes``). The
         change counter is locked first, in the order :meth:`delete_document` takes its locks, so
         the two cannot deadlock on the document row. The job transition is the one of
-        ``complete_job`` (a job already SUCCESS keeps its first result).
+        ``complete_job`` (a job already SUCCESS keeps its first result). A ``completes`` whose
+        lease token is stale writes nothing at all (the job was claimed again since); the job
+        is returned as it is, with the newer token.
         """
-        with self._db.writing("put_with_document") as session:
-            seq = self._db.next_seq(session)
-            owner = None if completes is None else job_owner_in(session, completes.job_id)
-            document_id = put_document_in(session, text, source, dict(metadata or {}), owner)
-            put_sno_in(session, sno, None, seq, known_document=(document_id, source))
-            if completes is None:
-                return None
-            values, only_if = completion_values(completes.result)
-            return transition_in(session, "put_with_document", completes.job_id, values, only_if=only_if)
+        token = None if completes is None else completes.lease_token
+        try:
+            with self._db.writing("put_with_document") as session:
+                seq = self._db.next_seq(session)
+                owner = (
+                    None if completes is None else job_owner_in(session, completes.job_id, lease_token=token)
+                )
+                document_id = put_document_in(session, text, source, dict(metadata or {}), owner)
+                put_sno_in(session, sno, None, seq, known_document=(document_id, source))
+                if completes is None:
+                    return None
+                values, only_if = completion_values(completes.result)
+                return transition_in(
+                    session, "put_with_document", completes.job_id, values, only_if=only_if, lease_token=token
+                )
+        except LeaseSuperseded as stale:
+            return stale.job
 
 
 def put_document_in(

@@ -27,12 +27,33 @@ JOBS = table_of(JobRow)
 
 
 def transition_in(
-    session: Session, operation: str, job_id: str, values: dict[str, Any], *, only_if: tuple[str, ...]
+    session: Session,
+    operation: str,
+    job_id: str,
+    values: dict[str, Any],
+    *,
+    only_if: tuple[str, ...],
+    lease_token: int | None = None,
 ) -> JobRecord:
-    """Apply ``values`` if the job is in one of ``only_if``; the job as it is afterwards."""
-    stmt = returning(update(JOBS).where(JOBS.c.job_id == job_id, JOBS.c.state.in_(only_if)), values)
-    row = session.execute(stmt).one_or_none()
+    """Apply ``values`` if the job is in one of ``only_if`` (and, with ``lease_token``, still
+    holds that fencing token); the job as it is afterwards."""
+    where = [JOBS.c.job_id == job_id, JOBS.c.state.in_(only_if)]
+    if lease_token is not None:
+        where.append(JOBS.c.lease_token == lease_token)
+    row = session.execute(returning(update(JOBS).where(*where), values)).one_or_none()
     return job_of(row) if row is not None else load_job(session, job_id, operation)
+
+
+class LeaseSuperseded(Exception):
+    """Raised inside a write transaction whose fencing token is stale, to roll it back whole.
+
+    Internal to the store: the repository catches it and returns ``job`` (the job as it is), so
+    callers see a refused write the same way as a refused transition.
+    """
+
+    def __init__(self, job: JobRecord) -> None:
+        super().__init__(job.job_id)
+        self.job = job
 
 
 def returning(stmt: Update, values: dict[str, Any]) -> Any:
@@ -47,15 +68,18 @@ def load_job(session: Session, job_id: str, operation: str) -> JobRecord:
     return job_of(row)
 
 
-def job_owner_in(session: Session, job_id: str) -> str | None:
+def job_owner_in(session: Session, job_id: str, *, lease_token: int | None = None) -> str | None:
     """The API key that submitted ``job_id`` (``submitted_by`` in its payload), if any.
 
     The row is locked (``FOR UPDATE``) so a concurrent document delete, which marks the job
     first, is either seen here (and wins: :class:`~cns.errors.JobError`) or waits for this write
-    to end.
+    to end. With ``lease_token``, a job claimed again since (a newer token) raises
+    :class:`LeaseSuperseded`: the lock also orders this write after any concurrent claim.
     """
-    stmt = select(JOBS.c.payload).where(JOBS.c.job_id == job_id).with_for_update()
-    return owner_of_payload(job_id, session.execute(stmt).scalar())
+    row = session.execute(select(JOBS).where(JOBS.c.job_id == job_id).with_for_update()).one_or_none()
+    if row is not None and lease_token is not None and row.lease_token != lease_token:
+        raise LeaseSuperseded(job_of(row))
+    return owner_of_payload(job_id, None if row is None else row.payload)
 
 
 def forget_document_in_jobs(session: Session, document_id: str) -> int:
@@ -88,4 +112,7 @@ def job_of(row: JobRow | Row[Any]) -> JobRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deadline=row.deadline,
+        lease_token=row.lease_token,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
     )

@@ -6,6 +6,11 @@ Delivery is at-least-once, so every transition is written to be harmless when re
 ``start_job`` counts deliveries (the poison cap reads ``attempts``), and ``complete_job`` writes
 the result only while the job is not yet SUCCESS — a redelivered task cannot overwrite it.
 
+A running job holds a *lease* (``lease_owner`` until ``lease_expires_at``) that its worker renews;
+each claim raises ``lease_token``, and the final writes of a delivery may carry the token they
+claimed with, so a worker that lost its lease (it was frozen, the job was handed on) cannot
+overwrite the outcome of the worker that took over. The rules are in :mod:`cns.services.leases`.
+
 Each transition is one ``UPDATE … RETURNING`` in one transaction, and :meth:`claim_job` folds the
 worker's "read the job, check the poison cap, count the delivery" into that single statement:
 a job is bookkept with two statements per delivery (claim, then complete or fail) instead of
@@ -20,11 +25,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
-from cns.core.records import JobClaim, JobRecord, JobState, NewDocument, utcnow
-from cns.store.rules import NOT_TERMINAL, completion_values
+from cns.core.records import JobClaim, JobRecord, JobState, LeaseTerms, NewDocument, utcnow
+from cns.store.rules import NOT_TERMINAL, completion_values, lease_expiry, lease_is_live
 from cns.store.sql._base import Database, insert_for
 from cns.store.sql._documents import put_document_in
 from cns.store.sql._job_rows import JOBS, job_of, returning, transition_in
@@ -102,45 +107,156 @@ class SQLJobRepository:
         return self._transition(
             "start_job",
             job_id,
-            {"state": JobState.STARTED.value, "attempts": JOBS.c.attempts + 1},
+            {
+                "state": JobState.STARTED.value,
+                "attempts": JOBS.c.attempts + 1,
+                "lease_token": JOBS.c.lease_token + 1,
+            },
             only_if=NOT_TERMINAL,
         )
 
-    def claim_job(self, job_id: str, *, max_deliveries: int) -> JobClaim:
-        """Count a delivery and mark STARTED, if the job is unfinished and below the poison cap.
+    def claim_job(self, job_id: str, *, max_deliveries: int, lease: LeaseTerms | None = None) -> JobClaim:
+        """Count a delivery, mark STARTED and take a new fencing token (and ``lease``), if the job
+        is unfinished, below the poison cap and not running under another process's live lease.
 
         One conditional ``UPDATE … RETURNING`` decides atomically (no read-then-write window
         between two deliveries of the same job); only when it matched no row is the job read, in
-        the same transaction, to tell an unknown job from a finished or a poisoned one.
+        the same transaction, to tell an unknown job from a finished, a poisoned or a held one.
         """
+        now = utcnow()
         stmt = returning(
             update(JOBS).where(
                 JOBS.c.job_id == job_id,
                 JOBS.c.state.in_(NOT_TERMINAL),
                 JOBS.c.attempts < max_deliveries,
+                or_(
+                    JOBS.c.lease_owner.is_(None),
+                    JOBS.c.lease_expires_at.is_(None),
+                    JOBS.c.lease_expires_at < now,
+                ),
             ),
-            {"state": JobState.STARTED.value, "attempts": JOBS.c.attempts + 1},
+            {
+                "state": JobState.STARTED.value,
+                "attempts": JOBS.c.attempts + 1,
+                "lease_token": JOBS.c.lease_token + 1,
+                "lease_owner": None if lease is None else lease.holder,
+                "lease_expires_at": None if lease is None else lease_expiry(now, lease.seconds),
+            },
         )
         with self._db.writing("claim_job", single_statement=True) as session:
             row = session.execute(stmt).one_or_none()
             if row is not None:
                 return JobClaim(job_of(row), started=True)
             current = session.execute(select(JOBS).where(JOBS.c.job_id == job_id)).one_or_none()
-            return JobClaim(None if current is None else job_of(current), started=False)
+            if current is None:
+                return JobClaim(None, started=False)
+            job = job_of(current)
+            held = not job.state.terminal and lease_is_live(job.lease_owner, job.lease_expires_at, now)
+            return JobClaim(job, started=False, held_by=job.lease_owner if held else None)
 
-    def complete_job(self, job_id: str, result: dict[str, Any]) -> JobRecord:
-        """Mark SUCCESS with ``result``; idempotent — the first stored result is never overwritten."""
+    def renew_lease(self, job_id: str, token: int, *, seconds: float) -> bool:
+        """Extend the running job's lease to ``seconds`` from now, if ``token`` still holds it.
+
+        False when the job was claimed again (a newer token), finished, requeued or released:
+        the caller has lost the lease and its final write will be refused.
+        """
+        stmt = (
+            update(JOBS)
+            .where(
+                JOBS.c.job_id == job_id,
+                JOBS.c.lease_token == token,
+                JOBS.c.state == JobState.STARTED.value,
+                JOBS.c.lease_owner.is_not(None),
+            )
+            .values(lease_expires_at=lease_expiry(utcnow(), seconds))
+            .returning(JOBS.c.job_id)
+        )
+        with self._db.writing("renew_lease", single_statement=True) as session:
+            return session.execute(stmt).one_or_none() is not None
+
+    def release_lease(self, job_id: str, token: int, *, reserve_seconds: float) -> bool:
+        """Give up the lease of an unfinished job (its delivery ends, a retry will claim it).
+
+        The job keeps no owner, so the next delivery may claim it at once, but stays reserved
+        for ``reserve_seconds``: only if nobody claims it by then does the reconciler hand it on.
+        """
+        stmt = (
+            update(JOBS)
+            .where(
+                JOBS.c.job_id == job_id,
+                JOBS.c.lease_token == token,
+                JOBS.c.state == JobState.STARTED.value,
+            )
+            .values(lease_owner=None, lease_expires_at=lease_expiry(utcnow(), reserve_seconds))
+            .returning(JOBS.c.job_id)
+        )
+        with self._db.writing("release_lease", single_statement=True) as session:
+            return session.execute(stmt).one_or_none() is not None
+
+    def expired_leases(self, now: datetime | None = None) -> builtins.list[JobRecord]:
+        """STARTED jobs whose lease ran out: their worker died or stopped renewing."""
+        stmt = (
+            select(JobRow)
+            .where(
+                JobRow.state == JobState.STARTED.value,
+                JobRow.lease_expires_at.is_not(None),
+                JobRow.lease_expires_at < (now or utcnow()),
+            )
+            .order_by(JobRow.lease_expires_at)
+        )
+        with self._db.reading("expired_leases") as session:
+            return [job_of(row) for row in session.scalars(stmt)]
+
+    def requeue_expired(
+        self, job_id: str, token: int, *, now: datetime, deadline: datetime | None = None
+    ) -> JobRecord | None:
+        """Put a STARTED job back to PENDING if its lease under ``token`` ran out before ``now``.
+
+        None when the lease was renewed, or the job claimed again or finished, since it was
+        read: the reconciler then leaves it alone. The holder loses the lease (no owner).
+        """
+        stmt = returning(
+            update(JOBS).where(
+                JOBS.c.job_id == job_id,
+                JOBS.c.lease_token == token,
+                JOBS.c.state == JobState.STARTED.value,
+                JOBS.c.lease_expires_at < now,
+            ),
+            {
+                "state": JobState.PENDING.value,
+                "deadline": deadline,
+                "lease_owner": None,
+                "lease_expires_at": None,
+            },
+        )
+        with self._db.writing("requeue_expired", single_statement=True) as session:
+            row = session.execute(stmt).one_or_none()
+            return None if row is None else job_of(row)
+
+    def complete_job(
+        self, job_id: str, result: dict[str, Any], *, lease_token: int | None = None
+    ) -> JobRecord:
+        """Mark SUCCESS with ``result``; idempotent — the first stored result is never overwritten.
+
+        With ``lease_token``, only while the job still holds that token (see the module doc).
+        """
         values, only_if = completion_values(result)
-        return self._transition("complete_job", job_id, values, only_if=only_if)
+        return self._transition("complete_job", job_id, values, only_if=only_if, lease_token=lease_token)
 
-    def fail_job(self, job_id: str, error: str) -> JobRecord:
-        """Mark FAILURE with ``error`` unless the job already succeeded."""
+    def fail_job(self, job_id: str, error: str, *, lease_token: int | None = None) -> JobRecord:
+        """Mark FAILURE with ``error`` unless the job already succeeded (or, with ``lease_token``,
+        was claimed again since)."""
         values = {"state": JobState.FAILURE.value, "error": error}
-        return self._transition("fail_job", job_id, values, only_if=NOT_TERMINAL)
+        return self._transition("fail_job", job_id, values, only_if=NOT_TERMINAL, lease_token=lease_token)
 
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord:
-        """Put a stuck, unfinished job back to PENDING (the reconciler's sweep)."""
-        values: dict[str, Any] = {"state": JobState.PENDING.value, "deadline": deadline}
+        """Put a stuck, unfinished job back to PENDING (the reconciler's sweep); its lease ends."""
+        values: dict[str, Any] = {
+            "state": JobState.PENDING.value,
+            "deadline": deadline,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
         return self._transition("requeue_job", job_id, values, only_if=NOT_TERMINAL)
 
     def list_jobs(
@@ -181,7 +297,13 @@ class SQLJobRepository:
         return session.execute(stmt).one_or_none()
 
     def _transition(
-        self, operation: str, job_id: str, values: dict[str, Any], *, only_if: tuple[str, ...]
+        self,
+        operation: str,
+        job_id: str,
+        values: dict[str, Any],
+        *,
+        only_if: tuple[str, ...],
+        lease_token: int | None = None,
     ) -> JobRecord:
         with self._db.writing(operation, single_statement=True) as session:
-            return transition_in(session, operation, job_id, values, only_if=only_if)
+            return transition_in(session, operation, job_id, values, only_if=only_if, lease_token=lease_token)

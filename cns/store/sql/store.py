@@ -33,6 +33,7 @@ from cns.core.records import (
     JobCompletion,
     JobRecord,
     JobState,
+    LeaseTerms,
     NewDocument,
     PairRecord,
     SNOChange,
@@ -312,14 +313,16 @@ class SQLStore:
     def start_job(self, job_id: str) -> JobRecord:
         return self.jobs.start_job(job_id)
 
-    def claim_job(self, job_id: str, *, max_deliveries: int) -> JobClaim:
-        return self.jobs.claim_job(job_id, max_deliveries=max_deliveries)
+    def claim_job(self, job_id: str, *, max_deliveries: int, lease: LeaseTerms | None = None) -> JobClaim:
+        return self.jobs.claim_job(job_id, max_deliveries=max_deliveries, lease=lease)
 
-    def complete_job(self, job_id: str, result: dict[str, Any]) -> JobRecord:
-        return self.jobs.complete_job(job_id, result)
+    def complete_job(
+        self, job_id: str, result: dict[str, Any], *, lease_token: int | None = None
+    ) -> JobRecord:
+        return self.jobs.complete_job(job_id, result, lease_token=lease_token)
 
-    def fail_job(self, job_id: str, error: str) -> JobRecord:
-        return self.jobs.fail_job(job_id, error)
+    def fail_job(self, job_id: str, error: str, *, lease_token: int | None = None) -> JobRecord:
+        return self.jobs.fail_job(job_id, error, lease_token=lease_token)
 
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord:
         return self.jobs.requeue_job(job_id, deadline=deadline)

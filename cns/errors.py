@@ -14,16 +14,24 @@ builds its message in one place, so that the CLI, the API and the logs all say t
     │   ├── ModelUnavailableError    weights / endpoint not found or not reachable offline
     │   └── LLMResponseError         the LLM answered something unusable (bad JSON, schema)
     ├── StoreError                  persistence failed
+    │   ├── StoreUnavailableError     the database dropped or refused the connection (transient)
     │   ├── SNONotFoundError (KeyError)
     │   ├── PairNotFoundError (KeyError)  no stored chiral pair has that id
     │   ├── DocumentNotFoundError (KeyError)  no stored document has that id (or id prefix)
     │   └── AmbiguousIdError          an id prefix matches several SNOs, documents or pairs
     ├── VectorIndexError            the vector index is inconsistent or unusable
     ├── IngestionError              a document could not be turned into an SNO
-    └── JobError                    a background job failed (carries ``job_id``)
+    ├── JobError                    a background job failed (carries ``job_id``)
+    │   └── BrokerUnavailable         the broker did not take a message in time (transient)
+    └── TransientError              mixin: the database or the broker failed, not the work itself
 
 ``ValidationError`` subclasses :class:`ValueError` and ``SNONotFoundError`` subclasses
 :class:`KeyError`, so code written against the builtins keeps working.
+
+A :class:`TransientError` says nothing about the job or the document: the same work can succeed
+once the database or the broker answers again. :func:`is_transient` finds one anywhere in an
+exception's chain, so code that wraps errors (ingestion turns every failure into
+``IngestionError``) cannot hide it and make a job fail for good.
 """
 
 from __future__ import annotations
@@ -105,8 +113,19 @@ class LLMResponseError(ModelError):
     """The LLM's answer could not be parsed or validated."""
 
 
+class TransientError(CNSError):
+    """The database or the broker failed (lost connection, refused connection, timeout), not the
+    work: retrying the same work later can succeed, so it must never fail a job for good."""
+
+
 class StoreError(CNSError):
     """Persistence failed."""
+
+
+class StoreUnavailableError(StoreError, TransientError):
+    """The database could not be reached, dropped the connection or asked to retry (a lost or
+    refused connection, a server shutting down, a deadlock or serialization failure, a locked
+    SQLite file)."""
 
 
 class SNONotFoundError(StoreError, KeyError):
@@ -158,5 +177,18 @@ class JobError(CNSError):
     """A background job failed; ``details['job_id']`` identifies it."""
 
 
-class BrokerUnavailable(JobError):
+class BrokerUnavailable(JobError, TransientError):
     """The broker did not accept a message before the publish deadline (the API answers 503)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` or any exception it was raised from (its cause or context) is a
+    :class:`TransientError`."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, TransientError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

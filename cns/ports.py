@@ -354,6 +354,11 @@ class JobRepository(Protocol):
 
     def fail_job(self, job_id: str, error: str, *, lease_token: int | None = None) -> JobRecord: ...
 
+    def release_job(self, job_id: str, *, attempt: int, deadline: datetime | None = None) -> JobRecord | None:
+        """Undo delivery ``attempt``'s claim after a transient failure (PENDING, one attempt less),
+        only while the job is still STARTED at that count; None when nothing was released."""
+        ...
+
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord: ...
 
     def list_jobs(

@@ -27,6 +27,7 @@ from cns.config.settings import CNSConfig, get_config
 from cns.errors import StoreError
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
+from cns.services.disk_space import check_data_dir
 from cns.store.sql import SQLStore
 from cns.version import __version__
 from cns.worker.celery_app import QUEUE, make_celery
@@ -68,6 +69,13 @@ def broker_checks(config: CNSConfig) -> dict[str, Callable[[], None]]:
     return {"broker_config": broker_config}
 
 
+def data_dir_checks(config: CNSConfig) -> dict[str, Callable[[], object]]:
+    """``/readyz`` reports a data dir short of free space (``service.data_dir_min_free_mb``)."""
+    if config.service.data_dir_min_free_mb <= 0:
+        return {}
+    return {"data_dir": lambda: check_data_dir(config)}
+
+
 def create_app(
     config: CNSConfig | None = None,
     *,
@@ -86,7 +94,7 @@ def create_app(
         # second, never-closed store behind an injected empty one
         the_store = store if store is not None else open_store_with_retry(config)
         the_publisher = publisher if publisher is not None else default_publisher(config)
-        extra = broker_checks(config) if publisher is None else {}
+        extra = {**(broker_checks(config) if publisher is None else {}), **data_dir_checks(config)}
         probe = (
             readiness
             if readiness is not None

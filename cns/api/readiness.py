@@ -1,7 +1,8 @@
 """``/readyz``: the database answers, the broker answers, and a worker completes a canary task.
 
 Deployments add their own checks (``extra_checks``: the broker's Redis settings in the prod
-profile, see :mod:`cns.worker.redis_guard`). A PID or TCP check stays green while a worker
+profile, see :mod:`cns.worker.redis_guard`; the data dir's free space,
+:mod:`cns.services.disk_space`, whose failure names the path and the numbers). A PID or TCP check stays green while a worker
 silently stops consuming; a task round-trip with a deadline does not.
 
 A probe storm must cost one check, not one per call: concurrent callers share the check in flight
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 import anyio
 
 from cns.logging_setup import get_logger
+from cns.services.disk_space import DataDirSpaceError
 from cns.store.sql import SQLStore
 
 log = get_logger(__name__)
@@ -40,7 +42,7 @@ class ReadinessProbe:
         *,
         canary_timeout: float = 5.0,
         cache_seconds: float = 5.0,
-        extra_checks: Mapping[str, Callable[[], None]] | None = None,
+        extra_checks: Mapping[str, Callable[[], object]] | None = None,
     ) -> None:
         self.store = store
         self.extra_checks = dict(extra_checks or {})
@@ -97,9 +99,18 @@ class ReadinessProbe:
 
 
 def _timed(check: Any) -> dict[str, Any]:
+    """Run ``check``: ok and its time, plus what it returned (a dict) or why it failed.
+
+    Only the type of an unexpected error is shown (its message may carry a URL or a host); the
+    data dir check's message is written for the operator and shown whole as ``reason``.
+    """
     start = time.perf_counter()
     try:
-        check()
+        found = check()
+    except DataDirSpaceError as exc:
+        return {"ok": False, "error": type(exc).__name__, "reason": exc.message,
+                "ms": round((time.perf_counter() - start) * 1e3, 1)}  # fmt: skip
     except Exception as exc:  # a probe reports, it never raises
         return {"ok": False, "error": type(exc).__name__, "ms": round((time.perf_counter() - start) * 1e3, 1)}
-    return {"ok": True, "ms": round((time.perf_counter() - start) * 1e3, 1)}
+    extra = found if isinstance(found, dict) else {}
+    return {"ok": True, "ms": round((time.perf_counter() - start) * 1e3, 1), **extra}

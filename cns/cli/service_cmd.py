@@ -103,7 +103,8 @@ def probe(
         str | None, typer.Option(help="Ping only this worker (celery@hostname); default: any worker.")
     ] = None,
 ) -> None:
-    """Worker liveness: control ping + canary task round-trip; exit 0 healthy, 1 unhealthy."""
+    """Worker liveness: control ping + canary task round-trip, and free space in this host's data dir;
+    exit 0 healthy, 1 unhealthy."""
     from cns.worker.probe import probe_workers
 
     _logging()

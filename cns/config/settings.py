@@ -394,6 +394,12 @@ class ServiceConfig(_Section):
         description="addresses (or `*`) whose X-Forwarded-For is believed; empty = never (the peer "
         "address names the client)",
     )
+    data_dir_min_free_mb: float = Field(
+        100.0,
+        ge=0,
+        description="/readyz and `cns probe` report not ready when the data dir's file system has less "
+        "free space than this (MiB; 0 = no check); the caches there stop writing when it is full",
+    )
 
 
 class LoadersConfig(_Section):

@@ -12,14 +12,19 @@ Running (worker side) is safe under at-least-once delivery: a finished job is a 
 than ``celery.max_deliveries`` times without finishing is failed with reason ``max_deliveries``
 instead of crashing workers forever. The task bodies themselves are idempotent (SNO ids are
 derived from the document, results are upserts), so a redelivery never duplicates data.
+
+A database or broker failure during a job (:func:`cns.errors.is_transient`, wherever it was
+raised and however the handler wrapped it) never fails the job: :func:`run_job` raises
+:class:`JobInterrupted` naming the delivery, and the worker puts the message back for a later
+delivery after releasing the claim (:mod:`cns.worker.transient`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +38,9 @@ from cns.errors import (
     JobError,
     PairNotFoundError,
     SNONotFoundError,
+    TransientError,
     ValidationError,
+    is_transient,
 )
 from cns.logging_setup import bound_context, get_logger
 from cns.ports import Publisher
@@ -61,6 +68,37 @@ JobHandler = Callable[[JobRecord], dict[str, Any] | JobRecord]
 
 class IdempotencyKeyReused(ValidationError):
     """An ``Idempotency-Key`` was replayed with a different request body (answered with 422)."""
+
+
+class JobInterrupted(TransientError):
+    """A database or broker failure interrupted delivery ``attempt`` of ``job_id`` after its claim.
+
+    The job did nothing wrong: the worker releases the claim (so the poison cap does not count
+    it) and puts the message back for another delivery.
+    """
+
+    @classmethod
+    def of(cls, job: JobRecord, cause: BaseException) -> JobInterrupted:
+        return cls(
+            f"delivery {job.attempts} of job {job.job_id} interrupted: {type(cause).__name__}: {cause}"[
+                :2000
+            ],
+            job_id=job.job_id,
+            attempt=job.attempts,
+        )
+
+
+@contextmanager
+def _interruptions(job: JobRecord) -> Iterator[None]:
+    """Turn a transient failure anywhere in the block into :class:`JobInterrupted`."""
+    try:
+        yield
+    except JobInterrupted:
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise JobInterrupted.of(job, exc) from exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -219,8 +257,9 @@ def run_job(
 ) -> JobRecord:
     """Run one delivery of ``job_id``: skip if finished or held, enforce the poison cap, record the outcome.
 
-    Permanent errors fail the job; anything else propagates so the task can retry (the delivery
-    was counted, so retries are bounded by the same poison cap). The skip, the cap and the count
+    Permanent errors fail the job; a transient one (the database or broker, even wrapped in a
+    permanent type) raises :class:`JobInterrupted`; anything else propagates so the task can
+    retry (the delivery was counted, so retries are bounded by the same poison cap). The skip, the cap and the count
     are one conditional update (:meth:`~cns.store.sql.SQLStore.claim_job`), and a handler may
     record SUCCESS in its own last transaction: an ingest delivery commits twice in all (the
     claim, then document + SNO + SUCCESS) instead of four times.
@@ -252,7 +291,7 @@ def run_job(
                 lease_token=job.lease_token,
             )
         log.info("job.started", attempt=job.attempts, lease_token=job.lease_token)
-        with nullcontext() if leases is None else leases.hold(job):
+        with _interruptions(job), nullcontext() if leases is None else leases.hold(job):
             return _run_claimed(store, job, handler)
 
 
@@ -262,7 +301,9 @@ def _run_claimed(store: SQLStore, job: JobRecord, handler: JobHandler) -> JobRec
     try:
         outcome = handler(job)
     except PERMANENT_ERRORS as exc:
-        if isinstance(exc, BrokerUnavailable):  # transient: let the task retry
+        if isinstance(exc, BrokerUnavailable) or is_transient(
+            exc
+        ):  # the database or broker failed, not the job
             raise
         log.warning("job.failed", error=type(exc).__name__, reason=exc.message[:300])
         return _fenced(

@@ -658,6 +658,19 @@ class MemoryJobRepository:
             values = {"state": JobState.FAILURE.value, "error": error}
             return _transition(self._s, "fail_job", job_id, values, NOT_TERMINAL, lease_token)
 
+    def release_job(self, job_id: str, *, attempt: int, deadline: datetime | None = None) -> JobRecord | None:
+        with self._s.lock:
+            job = self._s.jobs.get(job_id)
+            if job is None or job.state is not JobState.STARTED or job.attempts != attempt:
+                return None
+            values = {
+                "state": JobState.PENDING.value,
+                "attempts": attempt - 1,
+                "deadline": _utc_or_none(deadline),
+                **_NO_LEASE,  # the interrupted delivery no longer holds it: the put-back message may run at once
+            }
+            return _transition(self._s, "release_job", job_id, values, (JobState.STARTED.value,))
+
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord:
         with self._s.lock:
             values = {"state": JobState.PENDING.value, "deadline": _utc_or_none(deadline), **_NO_LEASE}

@@ -6,7 +6,8 @@ happen when the function is called, and the runtime (:mod:`cns.worker.runtime`) 
 instead of importing it.
 
 Tasks are thin edges: deserialise the job id, call a service function, decide between retry and
-giving up. Job state lives in the database; the only argument of a job task is the job id (JSON,
+giving up. A database or broker failure is neither: the delivery holds its message until the
+store answers and puts it back unacknowledged (:mod:`cns.worker.transient`). Job state lives in the database; the only argument of a job task is the job id (JSON,
 a few dozen bytes). Retries are bounded by the job's delivery counter. The job tasks are one per
 row of the job table (:mod:`cns.services.job_table`) and use
 :class:`~cns.worker.job_request.JobRequest`, so a hard time limit or a lost worker whose message
@@ -16,13 +17,14 @@ is not redelivered still ends the job as FAILURE (the body cannot record those).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from cns.config.settings import CNSConfig
+from cns.config.settings import CNSConfig, get_config
 from cns.errors import CNSError
 from cns.logging_setup import get_logger
 from cns.services.job_table import JOB_TABLE, JobKind
@@ -30,7 +32,7 @@ from cns.services.jobs import JobHandler, fail_job, run_job
 from cns.services.reconcile import scheduled_reconcile
 from cns.services.synthesis_jobs import sweep
 from cns.worker import runtime as worker_runtime
-from cns.worker import signals
+from cns.worker import signals, transient
 from cns.worker.celery_app import (
     CANARY,
     CANARY_KEY,
@@ -53,8 +55,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_RETRY_COUNTDOWN = 30
 
 
-def run_delivery(task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHandler) -> dict[str, Any]:
-    """One delivery of a job task; transient errors retry with backoff up to the poison cap."""
+def run_delivery(
+    task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHandler, *, started: float | None = None
+) -> dict[str, Any]:
+    """One delivery of a job task.
+
+    A database or broker failure holds the message and puts it back unacknowledged
+    (:mod:`cns.worker.transient`); other unexpected errors retry with backoff up to the poison cap.
+    """
+    started = time.monotonic() if started is None else started
     cap = runtime.config.celery.max_deliveries
     try:
         job = run_job(runtime.store, job_id, max_deliveries=cap, handler=handler, leases=runtime.leases)
@@ -63,6 +72,10 @@ def run_delivery(task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHa
         fail_job(runtime.store, job_id, f"time_limit: the task exceeded its soft time limit of {limit} s")
         return {"job_id": job_id, "state": "FAILURE"}
     except Exception as exc:
+        if transient.is_transient_failure(exc):
+            transient.requeue_with_store(
+                exc, store=runtime.store, config=runtime.config, job_id=job_id, started=started
+            )
         if runtime.store.get_job(job_id) is None:
             return {"job_id": job_id, "state": "UNKNOWN"}  # nothing to retry: never a loop
         if task.request.retries + 1 < cap:
@@ -72,6 +85,7 @@ def run_delivery(task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHa
         reason = exc.message if isinstance(exc, CNSError) else str(exc)
         fail_job(runtime.store, job_id, f"{type(exc).__name__}: {reason}"[:2000])
         return {"job_id": job_id, "state": "FAILURE"}
+    transient.delivered()
     return {"job_id": job_id, "state": job.state.value}
 
 
@@ -79,8 +93,15 @@ def _job_task(row: JobKind) -> Callable[[Task, str], dict[str, Any]]:
     """The body of the task that carries jobs of ``row.kind``."""
 
     def body(self: Task, job_id: str) -> dict[str, Any]:
-        runtime = worker_runtime.get_runtime()
-        return run_delivery(self, runtime, job_id, row.handler(runtime))
+        started = time.monotonic()
+        try:
+            runtime = worker_runtime.get_runtime()
+        except Exception as exc:  # a process (re)built while the database is away opens no store
+            if not transient.is_transient_failure(exc):
+                raise
+            budget = transient.hold_budget(get_config(), started)
+            transient.hold_and_requeue(exc, job_id=job_id, budget=budget, ready=worker_runtime.get_runtime)
+        return run_delivery(self, runtime, job_id, row.handler(runtime), started=started)
 
     body.__name__ = row.task_name.rpartition(".")[2]
     body.__qualname__ = body.__name__

@@ -2,15 +2,19 @@
 
 A PID check, or a TCP check on Redis, stays green while a worker has stopped consuming: a frozen
 Redis, a half-open connection, a consumer stuck after a reconnect (celery#7276 class). This probe
-asks the two questions that a stall does fail:
+asks the two questions that a stall does fail, and a third that nothing else answers:
 
 1. *control ping*: do workers answer a broadcast over the broker (optionally one named worker,
    so a container can probe itself)? Proves the broker and the workers' event loops are alive.
 2. *canary*: does some worker run a real task from the ``cns`` queue within the deadline?
    Proves consumption end to end.
+3. *data dir*: has this host's data dir (``data_dir``) at least ``service.data_dir_min_free_mb``
+   of free space? On a full disk the worker's caches stop writing and jobs go on without them,
+   so nothing else would show it. The probe runs where the worker runs (the compose health
+   check runs it inside the worker's container), so this is the worker's own data dir.
 
-Both share one deadline (10 s by default). ``cns probe`` exits 0 when both pass and 1 otherwise,
-so it serves as a container health check or a Kubernetes liveness command. The canary queues
+The first two share one deadline (10 s by default). ``cns probe`` exits 0 when all pass and 1
+otherwise, so it serves as a container health check or a Kubernetes liveness command. The canary queues
 behind running work, so a worker busy with a long task for the whole deadline reports unhealthy:
 give the probe a deadline and a failure threshold that fit the workload.
 """
@@ -23,6 +27,7 @@ from typing import Any
 
 from cns.config.settings import CNSConfig
 from cns.logging_setup import get_logger
+from cns.services.disk_space import check_data_dir
 from cns.worker.celery_app import QUEUE, make_celery
 from cns.worker.publisher import CeleryPublisher
 
@@ -62,6 +67,8 @@ def probe_workers(
             checks["canary"] = {"ok": False, "error": "skipped: no worker answered the ping"}
     finally:
         app.close()
+    if config.service.data_dir_min_free_mb > 0:
+        checks["data_dir"] = _timed(lambda: check_data_dir(config))
     healthy = all(c["ok"] for c in checks.values())
     result = ProbeResult(healthy, checks, time.monotonic() - start)
     (log.info if healthy else log.warning)("probe.result", healthy=healthy, checks=checks, worker=worker)

@@ -23,7 +23,7 @@ from cns.config.settings import CNSConfig
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.critics.grounding import GroundingCritic
-from cns.errors import CNSError, IngestionError, SNONotFoundError
+from cns.errors import CNSError, IngestionError, SNONotFoundError, is_transient
 from cns.ingestion.builder import build_sno, sno_id_for
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
@@ -303,7 +303,9 @@ class CNSWorkflowManager:
         """Extract, evaluate and admit or archive one document; return its (stored) SNO.
 
         Title, author ("By …") and date are read from the top of the text unless ``metadata``
-        gives them. Raises :class:`IngestionError` (after logging ``ingestion.failed``).
+        gives them. Raises :class:`IngestionError` (after logging ``ingestion.failed``), except
+        when the database or broker failed under it: that error (:func:`cns.errors.is_transient`)
+        is raised as it is, so a worker retries the document instead of failing it for good.
         """
         return self.ingest_document(self._document(document_text, source, metadata))
 
@@ -367,6 +369,9 @@ class CNSWorkflowManager:
                 log.warning("ingestion.failed", source=document.source, reason=exc.message)
                 raise
             except (CNSError, ValueError, RuntimeError, OSError) as exc:
+                if is_transient(exc):  # the database or broker is away: not this document's fault
+                    log.warning("ingestion.interrupted", source=document.source, reason=str(exc)[:300])
+                    raise
                 reason = f"{type(exc).__name__}: {exc}"
                 log.warning("ingestion.failed", source=document.source, reason=reason[:500])
                 raise IngestionError(

@@ -16,7 +16,9 @@ def test_healthz_and_readyz(tmp_path: Path) -> None:
             "database",
             "broker",
             "worker_canary",
+            "data_dir",
         }
+        assert ready.json()["checks"]["data_dir"]["free_mb"] > 0
         client.app.state.services.readiness.cache_seconds = 0
         publisher.canary_ok = False
         stalled = client.get("/readyz")
@@ -24,6 +26,18 @@ def test_healthz_and_readyz(tmp_path: Path) -> None:
         publisher.down = True
         down = client.get("/readyz").json()["checks"]
         assert down["broker"]["ok"] is False and down["worker_canary"]["ok"] is False
+
+
+def test_readyz_reports_a_data_dir_short_of_free_space(tmp_path: Path) -> None:
+    with api_client(tmp_path, service={"data_dir_min_free_mb": 1e12}) as (client, _, _publisher):
+        answer = client.get("/readyz")
+    disk = answer.json()["checks"]["data_dir"]
+    assert answer.status_code == 503 and answer.json()["status"] == "not_ready"
+    assert disk["ok"] is False and disk["error"] == "DataDirSpaceError"
+    assert str(tmp_path / "data") in disk["reason"] and "MiB free" in disk["reason"]
+    assert "service.data_dir_min_free_mb" in disk["reason"]
+    with api_client(tmp_path, service={"data_dir_min_free_mb": 0}) as (client, _, _publisher):
+        assert "data_dir" not in client.get("/readyz").json()["checks"]  # 0 turns the check off
 
 
 def test_metrics_report_jobs_latency_trust_and_queue(tmp_path: Path, embedder) -> None:

@@ -9,8 +9,8 @@ import pytest
 import structlog
 
 from cns.config import CNSConfig
-from cns.errors import IngestionError, StoreError
-from cns.services.jobs import run_job, submit_ingestion
+from cns.errors import IngestionError, StoreError, StoreUnavailableError, is_transient
+from cns.services.jobs import JobInterrupted, run_job, submit_ingestion
 from cns.services.reconcile import RECONCILE_MARKER, reconcile_if_overdue, reconcile_jobs, scheduled_reconcile
 from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState, LeaseTerms, SQLStore
@@ -92,6 +92,48 @@ def test_permanent_errors_fail_at_once_and_transient_ones_propagate(env) -> None
     with pytest.raises(StoreError):
         run_job(store, other, max_deliveries=3, handler=database_blip)
     assert store.get_job(other).state is JobState.STARTED
+
+
+def test_a_database_reset_inside_ingestion_interrupts_the_delivery_and_never_fails_the_job(
+    env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingestion wraps its errors in IngestionError; a lost connection must still not fail the job."""
+    config, store, _ = env
+    job_id = submit(env)
+    m = manager(config, store)
+
+    def reset(*_args, **_kwargs):
+        raise StoreUnavailableError(
+            "store changes_since failed: terminating connection due to administrator command"
+        )
+
+    monkeypatch.setattr(store, "changes_since", reset)  # the reference sync's read, mid-ingestion
+    with pytest.raises(JobInterrupted) as caught:
+        run_job(store, job_id, max_deliveries=3, handler=m.ingest_job)
+    assert is_transient(caught.value) and caught.value.details == {"job_id": job_id, "attempt": 1}
+    assert "terminating connection" in caught.value.message
+    interrupted = store.get_job(job_id)
+    assert interrupted.state is JobState.STARTED and interrupted.error is None and len(store) == 0
+    released = store.release_job(job_id, attempt=1, deadline=utcnow() + timedelta(seconds=60))
+    assert released is not None and released.state is JobState.PENDING and released.attempts == 0
+    monkeypatch.undo()
+    done = run_job(store, job_id, max_deliveries=3, handler=m.ingest_job)
+    assert done.state is JobState.SUCCESS and done.attempts == 1 and len(store) == 1
+
+
+def test_a_transient_cause_wrapped_in_a_permanent_error_interrupts_too(env) -> None:
+    _, store, _ = env
+    job_id = submit(env)
+
+    def wrapped_blip(_job):
+        try:
+            raise StoreUnavailableError("store put failed: server closed the connection unexpectedly")
+        except StoreUnavailableError as exc:
+            raise IngestionError(f"could not ingest 'a.txt': {exc}") from exc
+
+    with pytest.raises(JobInterrupted):
+        run_job(store, job_id, max_deliveries=3, handler=wrapped_blip)
+    assert store.get_job(job_id).state is JobState.STARTED  # not FAILURE: nothing was wrong with it
 
 
 def test_reconciler_republishes_lost_jobs_only_when_the_queue_is_empty(env) -> None:

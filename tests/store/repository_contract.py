@@ -302,6 +302,24 @@ class RepositoryContract(LeaseContract):
         assert done.job.state is JobState.SUCCESS and done.job.attempts == 2
         assert store.jobs.claim_job("missing", max_deliveries=3) == JobClaim(None, started=False)
 
+    def test_release_job_undoes_only_its_own_claim(self, store: Store) -> None:
+        job, _ = store.jobs.create_job("ingest")
+        claimed = store.jobs.claim_job(job.job_id, max_deliveries=3).job
+        assert claimed is not None and claimed.attempts == 1
+        later = datetime.now(UTC) + timedelta(minutes=15)
+        released = store.jobs.release_job(job.job_id, attempt=1, deadline=later)
+        assert released is not None and released.state is JobState.PENDING and released.attempts == 0
+        assert released.deadline is not None and abs((released.deadline - later).total_seconds()) < 1
+        assert store.jobs.release_job(job.job_id, attempt=1) is None  # not STARTED any more
+        store.jobs.claim_job(job.job_id, max_deliveries=3)
+        store.jobs.claim_job(job.job_id, max_deliveries=3)  # a second delivery claimed it since
+        assert store.jobs.release_job(job.job_id, attempt=1) is None
+        assert store.jobs.get_job(job.job_id).attempts == 2  # type: ignore[union-attr]
+        store.jobs.complete_job(job.job_id, {"ok": True})
+        assert store.jobs.release_job(job.job_id, attempt=2) is None  # a finished job stays finished
+        assert store.jobs.get_job(job.job_id).state is JobState.SUCCESS  # type: ignore[union-attr]
+        assert store.jobs.release_job("missing", attempt=1) is None
+
     def test_create_job_with_a_known_job_id_returns_the_existing_job(self, store: Store) -> None:
         first, created = store.jobs.create_job("ingest", {"n": 1}, job_id="job-1")
         other, _ = store.jobs.create_job("ingest", {"n": 2})

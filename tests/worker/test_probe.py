@@ -37,4 +37,14 @@ def test_cli_exits_1_and_prints_one_json_line(tmp_path: Path, monkeypatch: pytes
         outcome = CliRunner().invoke(app, ["probe", "--deadline", "1"])
     assert outcome.exit_code == 1, outcome.output
     verdict = json.loads(outcome.stdout.strip().splitlines()[-1])
-    assert verdict["healthy"] is False and set(verdict["checks"]) == {"control_ping", "canary"}
+    assert verdict["healthy"] is False and set(verdict["checks"]) == {"control_ping", "canary", "data_dir"}
+    assert verdict["checks"]["data_dir"]["ok"] is True
+
+
+def test_a_data_dir_short_of_space_makes_the_probe_unhealthy_and_says_why(tmp_path: Path) -> None:
+    with RedisServer(tmp_path) as broker:
+        config = CNSConfig(broker_url=broker.url, data_dir=tmp_path, service={"data_dir_min_free_mb": 1e12})
+        result = probe_workers(config, deadline=1.0)
+    disk = result.checks["data_dir"]
+    assert not result.healthy and disk["ok"] is False
+    assert disk["error"].startswith(f"DataDirSpaceError: data dir {tmp_path} has ")

@@ -6,11 +6,14 @@ any exception, so a failure never leaves half an SNO behind). On PostgreSQL, rea
 single-statement writes run in autocommit (see :mod:`cns.store.sql.engine`): the same isolation,
 two round trips fewer. Database-level failures are re-raised as :class:`cns.errors.StoreError`
 naming the operation, with the driver's message kept as the cause — so a database outage is the
-same error (and the same HTTP 503) whichever repository met it.
+same error (and the same HTTP 503) whichever repository met it. A failure of the connection rather
+than of the statement (:func:`transient_failure`) becomes :class:`~cns.errors.StoreUnavailableError`,
+which a worker retries instead of failing the job.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
@@ -19,10 +22,17 @@ from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cns.errors import CNSError, StoreError
+from cns.errors import CNSError, StoreError, StoreUnavailableError
 from cns.store.rules import SNO_SEQ
 from cns.store.sql.engine import autocommit, writer
 from cns.store.sql.schema import Base, Counter
@@ -146,6 +156,37 @@ def table_of(model: type[Base]) -> Table:
 
 
 def store_error(operation: str, exc: SQLAlchemyError) -> StoreError:
+    """The :class:`StoreError` of a failed ``operation``: :class:`StoreUnavailableError` when the
+    connection, not the statement, failed."""
     reason = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
     reason = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
-    return StoreError(f"store {operation} failed: {reason}", operation=operation)
+    kind = StoreUnavailableError if transient_failure(exc) else StoreError
+    return kind(f"store {operation} failed: {reason}", operation=operation)
+
+
+#: SQLite's words for "another connection holds the lock": waiting and retrying gets through.
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def transient_failure(exc: SQLAlchemyError) -> bool:
+    """Whether ``exc`` is the database being away rather than the statement being wrong.
+
+    Transient: a connection that was lost or invalidated (``pg_terminate_backend``, a server
+    restart, a network cut), one that could not be opened (server down, database refusing
+    connections), an empty pool, and PostgreSQL's operational errors (shutdown, deadlock,
+    serialization failure, out of resources); on SQLite only a lock held too long. Not
+    transient: constraint violations, bad SQL, missing tables, SQLite's disk I/O or full-disk
+    errors — retrying those would fail the same way.
+    """
+    if isinstance(exc, (DisconnectionError, PoolTimeoutError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    if isinstance(exc.orig, sqlite3.Error):
+        message = str(exc.orig).lower()
+        return any(busy in message for busy in _SQLITE_BUSY)
+    return True

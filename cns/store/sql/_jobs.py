@@ -249,6 +249,33 @@ class SQLJobRepository:
         values = {"state": JobState.FAILURE.value, "error": error}
         return self._transition("fail_job", job_id, values, only_if=NOT_TERMINAL, lease_token=lease_token)
 
+    def release_job(self, job_id: str, *, attempt: int, deadline: datetime | None = None) -> JobRecord | None:
+        """Undo the claim of delivery ``attempt`` that a transient failure interrupted.
+
+        The job goes back to PENDING with ``attempts = attempt - 1`` (a lost database connection
+        is not the job's fault and must not spend its poison-cap budget) and the new ``deadline``
+        — only while it is still STARTED at that count: a job finished meanwhile, or claimed by
+        another delivery since, is left alone. Returns the released job, or None.
+        """
+        stmt = returning(
+            update(JOBS).where(
+                JOBS.c.job_id == job_id,
+                JOBS.c.state == JobState.STARTED.value,
+                JOBS.c.attempts == attempt,
+            ),
+            # the lease ends with the interrupted delivery: the put-back message may run at once
+            {
+                "state": JobState.PENDING.value,
+                "attempts": attempt - 1,
+                "deadline": deadline,
+                "lease_owner": None,
+                "lease_expires_at": None,
+            },
+        )
+        with self._db.writing("release_job", single_statement=True) as session:
+            row = session.execute(stmt).one_or_none()
+            return None if row is None else job_of(row)
+
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord:
         """Put a stuck, unfinished job back to PENDING (the reconciler's sweep); its lease ends."""
         values: dict[str, Any] = {

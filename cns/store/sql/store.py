@@ -39,10 +39,10 @@ from cns.core.records import (
     SNOChange,
 )
 from cns.core.sno import StructuredNarrativeObject
-from cns.errors import StoreError
+from cns.errors import StoreError, StoreUnavailableError
 from cns.logging_setup import get_logger
 from cns.store.sql._apikeys import SQLApiKeyRepository
-from cns.store.sql._base import Database
+from cns.store.sql._base import Database, transient_failure
 from cns.store.sql._documents import SQLDocumentRepository
 from cns.store.sql._jobs import SQLJobRepository
 from cns.store.sql._lookup import IdKind, IdMatch, SQLIdLookup
@@ -96,7 +96,8 @@ class SQLStore:
             revision = upgrade(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise StoreError(f"cannot open the store at {shown}: {_first_line(exc)}", url=shown) from exc
+            kind = StoreUnavailableError if transient_failure(exc) else StoreError
+            raise kind(f"cannot open the store at {shown}: {_first_line(exc)}", url=shown) from exc
         except BaseException:
             engine.dispose()
             raise
@@ -323,6 +324,9 @@ class SQLStore:
 
     def fail_job(self, job_id: str, error: str, *, lease_token: int | None = None) -> JobRecord:
         return self.jobs.fail_job(job_id, error, lease_token=lease_token)
+
+    def release_job(self, job_id: str, *, attempt: int, deadline: datetime | None = None) -> JobRecord | None:
+        return self.jobs.release_job(job_id, attempt=attempt, deadline=deadline)
 
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord:
         return self.jobs.requeue_job(job_id, deadline=deadline)

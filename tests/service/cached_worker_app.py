@@ -1,0 +1,41 @@
+"""``celery -A tests.service.cached_worker_app worker``: the real worker, its fake models behind the
+persistent caches.
+
+Real backends (the embedded NLI, sentence-transformers) write their judgements and vectors to
+SQLite caches under ``data_dir``; the fakes do not, so a test of what the caches do on a full disk
+needs the fakes wrapped the same way. The worker runtime's model loaders are swapped here (test
+code), exactly as the factory wraps the real backends; the product code path stays untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cns.worker.runtime as runtime
+from cns.config.settings import CNSConfig, get_config
+from cns.models.embedding_cache import CachedEmbedder
+from cns.models.nli_cache import CachedNLI
+from cns.testing.fakes import HashEmbedder, RuleNLI
+
+
+def _cached_embedder(config: CNSConfig | None = None, **_: Any) -> CachedEmbedder:
+    config = config or get_config()
+    return CachedEmbedder(
+        HashEmbedder(config.embedding_dim), config.data_dir / "cache" / "embeddings.sqlite3"
+    )
+
+
+def _cached_nli(*_: Any, config: CNSConfig | None = None, **__: Any) -> CachedNLI:
+    config = config or get_config()
+    nli = RuleNLI()
+    return CachedNLI(
+        lambda: nli, name=nli.name, version=nli.version, path=config.data_dir / "cache" / "nli.sqlite3"
+    )
+
+
+runtime.load_embedder = _cached_embedder  # type: ignore[attr-defined]
+runtime.load_nli = _cached_nli  # type: ignore[attr-defined]
+
+from cns.tasks import app  # noqa: E402
+
+__all__ = ["app"]

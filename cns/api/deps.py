@@ -1,4 +1,10 @@
-"""Reusable dependencies: the per-app services, the API-key check, the Idempotency-Key header."""
+"""Reusable dependencies: the per-app services, the API-key check, the Idempotency-Key header.
+
+All of them are ``async``: none does I/O (the key is verified once, in a worker thread, by
+:func:`cns.api.auth.authenticate`), and FastAPI runs every plain ``def`` dependency in the thread
+pool — a hop to a thread and back per dependency per request, which under load cost more than
+the dependencies themselves.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +37,7 @@ class Services:
     readiness: ReadinessProbe
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -52,7 +58,7 @@ def _unauthorised() -> ApiError:
     )
 
 
-def require_api_key(
+async def require_api_key(
     services: ServicesDep,
     info: Annotated[ApiKeyInfo | None, Depends(current_key)],
     x_api_key: Annotated[str | None, Header(description="API key (required when auth.enabled)")] = None,
@@ -68,7 +74,7 @@ def require_api_key(
     return info
 
 
-def require_read_key(
+async def require_read_key(
     services: ServicesDep,
     info: Annotated[ApiKeyInfo | None, Depends(current_key)],
     x_api_key: Annotated[
@@ -88,7 +94,7 @@ WriteAccess = Annotated[ApiKeyInfo | None, Depends(require_api_key)]
 ReadAccess = Annotated[ApiKeyInfo | None, Depends(require_read_key)]
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(

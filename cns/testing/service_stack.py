@@ -71,7 +71,8 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_api(self, *, wait_seconds: float = 60.0) -> None:
+    def start_api(self, *, wait_seconds: float = 60.0, workers: int | None = None) -> None:
+        """``cns serve`` on a free port; ``workers`` = its ``--workers`` (None: the command's default)."""
         port = free_port()
         self.api_url = f"http://127.0.0.1:{port}"
         argv = [
@@ -84,6 +85,8 @@ class Stack:
             "--port",
             str(port),
         ]
+        if workers is not None:
+            argv += ["--workers", str(workers)]
         self.start("api", argv)
         wait_until(lambda: _ok(self.api_url + "/healthz"), wait_seconds, "the API to answer /healthz")
 

@@ -8,9 +8,10 @@ the dependencies themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header, Request
 
 from cns.api.auth import authenticate
@@ -27,14 +28,24 @@ from cns.store.sql import SQLStore
 log = get_logger(__name__)
 
 
+#: Submissions one API process runs at once in worker threads (each holds a database connection;
+#: the store's pool keeps 10). More threads would not make one process faster — they share one
+#: interpreter — but would fight over connections and the interpreter lock; further requests
+#: wait their turn on the event loop, where waiting costs nothing.
+SUBMISSION_THREADS = 8
+
+
 @dataclass
 class Services:
-    """Everything a route needs; built once by ``create_app`` and kept on ``app.state``."""
+    """Everything a route needs; built once by ``create_app`` (in its lifespan) and kept on ``app.state``."""
 
     config: CNSConfig
     store: SQLStore
     publisher: Publisher
     readiness: ReadinessProbe
+    submitters: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(SUBMISSION_THREADS)
+    )
 
 
 async def get_services(request: Request) -> Services:

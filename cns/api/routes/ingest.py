@@ -131,7 +131,9 @@ async def ingest(
     """Accept one document for ingestion."""
     # one hop to a worker thread for all that blocks (text checks over up to max_text_chars, the
     # commit, the publish): the event loop keeps serving other requests meanwhile
-    return await anyio.to_thread.run_sync(_accept_one, services, body, key, caller)
+    return await anyio.to_thread.run_sync(
+        _accept_one, services, body, key, caller, limiter=services.submitters
+    )
 
 
 def _accept_one(

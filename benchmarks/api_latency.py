@@ -23,10 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -90,16 +92,18 @@ async def measure(s: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
         headers=headers,
     )  # fmt: skip
     print(f"warm-up: {warm.ok} accepted, {sum(warm.errors.values())} errors", flush=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    windows: list[tuple[float, float]] = []
     api_root = s.procs["api"].pid
     for rate in args.rates:
         time.sleep(args.pause)
-        before, start = snapshot(), time.perf_counter()
+        before, start, began = snapshot(), time.perf_counter(), time.time()
         step = await run_step(
             host, port, "/ingest", rate=rate, seconds=args.seconds, body=body_maker(f"{run}-{rate:g}"),
             headers=headers,
         )  # fmt: skip
         cpu = share(before, snapshot(), time.perf_counter() - start, api_root)
+        windows.append((began, time.time()))
         row = report(step) | {
             "cpu": cpu.describe(),
             "api_cpu_ms_per_request": round(cpu.per_request_ms("api", step.requests), 2),
@@ -114,13 +118,36 @@ async def measure(s: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
         )
         if step.errors:
             print(f"    errors: {dict(step.errors)}")
+        print(f"    the generator sent at most {row['max_send_lag_ms']} ms late", flush=True)
         print(f"    {cpu.describe()}", flush=True)
         print(
             f"    CPU per request: API {row['api_cpu_ms_per_request']} ms, "
             f"PostgreSQL {row['postgres_cpu_ms_per_request']} ms",
             flush=True,
         )
+    for row, inside in zip(rows, server_durations(s, windows), strict=True):
+        row.update(inside)
     return rows
+
+
+def server_durations(s: Stack, windows: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    """Per step, the API's own ``duration_ms`` of POST /ingest (its access log): from the first
+    byte the server read to its answer — what the server added, without the client's side."""
+    durations: list[list[float]] = [[] for _ in windows]
+    for line in s.log_lines().get("api", []):
+        if '"http.request"' not in line or '"/ingest"' not in line:
+            continue
+        event = json.loads(line)
+        when = datetime.fromisoformat(event["timestamp"]).timestamp()
+        for i, (began, ended) in enumerate(windows):
+            if began <= when <= ended:
+                durations[i].append(float(event["duration_ms"]))
+    return [{"server_p50_ms": _quantile(d, 0.5), "server_p99_ms": _quantile(d, 0.99)} for d in durations]
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(q * len(ordered)) - 1)], 1) if ordered else None
 
 
 def main() -> None:
@@ -145,6 +172,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, stack(Path(tmp), redis_url=args.redis_url, **env) as s:
         s.start_api(workers=args.workers)
         rows = asyncio.run(measure(s, args))
+    for row in rows:
+        print(
+            f"offered {row['offered_rate']:>5g}/s  inside the server (access log): "
+            f"p50 {row['server_p50_ms']} ms, p99 {row['server_p99_ms']} ms"
+        )
     goal = next((r for r in rows if r["offered_rate"] == GOAL_RATE), None)
     if goal is not None:
         met = goal["p99_ms"] <= GOAL_P99_MS and goal["errors"] == 0

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from _cpu_share import share, snapshot  # sibling modules (benchmarks/ is run as scripts)
+from _commit_probe import CommitProbe  # sibling modules (benchmarks/ is run as scripts)
+from _cpu_share import share, snapshot
 from _open_loop import StepResult, run_step
 from _service_stack import REDIS_URL, Stack, stack
 
@@ -82,7 +83,7 @@ def report(step: StepResult) -> dict[str, Any]:
     }
 
 
-async def measure(s: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
+async def measure(s: Stack, args: argparse.Namespace, probe: CommitProbe) -> list[dict[str, Any]]:
     url = urlparse(s.api_url)
     host, port = url.hostname or "127.0.0.1", int(url.port or 80)
     headers = {"X-API-Key": api_key(s)} if args.auth else {}
@@ -125,8 +126,10 @@ async def measure(s: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
             f"PostgreSQL {row['postgres_cpu_ms_per_request']} ms",
             flush=True,
         )
-    for row, inside in zip(rows, server_durations(s, windows), strict=True):
+    for row, inside, (began, ended) in zip(rows, server_durations(s, windows), windows, strict=True):
         row.update(inside)
+        commits = probe.window(began, ended)
+        row["commit_p50_ms"], row["commit_max_ms"] = _quantile(commits, 0.5), _quantile(commits, 1.0)
     return rows
 
 
@@ -171,11 +174,13 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, stack(Path(tmp), redis_url=args.redis_url, **env) as s:
         s.start_api(workers=args.workers)
-        rows = asyncio.run(measure(s, args))
+        with CommitProbe(s.env["CNS_DATABASE_URL"]) as probe:
+            rows = asyncio.run(measure(s, args, probe))
     for row in rows:
         print(
-            f"offered {row['offered_rate']:>5g}/s  inside the server (access log): "
-            f"p50 {row['server_p50_ms']} ms, p99 {row['server_p99_ms']} ms"
+            f"offered {row['offered_rate']:>5g}/s  inside the server (access log): p50 {row['server_p50_ms']} ms, "
+            f"p99 {row['server_p99_ms']} ms; a PostgreSQL commit beside it: p50 {row['commit_p50_ms']} ms, "
+            f"max {row['commit_max_ms']} ms"
         )
     goal = next((r for r in rows if r["offered_rate"] == GOAL_RATE), None)
     if goal is not None:

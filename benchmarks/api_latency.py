@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -98,6 +99,8 @@ async def measure(s: Stack, args: argparse.Namespace, probe: CommitProbe) -> lis
     api_root = s.procs["api"].pid
     for rate in args.rates:
         time.sleep(args.pause)
+        gc.collect()  # the generator's own collections (of the warm-up's objects) stall it
+        gc.freeze()
         before, start, began = snapshot(), time.perf_counter(), time.time()
         step = await run_step(
             host, port, "/ingest", rate=rate, seconds=args.seconds, body=body_maker(f"{run}-{rate:g}"),

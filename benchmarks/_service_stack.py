@@ -14,8 +14,11 @@ __all__ = ["REDIS_URL", "Stack", "stack"]
 
 
 @contextmanager
-def stack(logs: Path, **overrides: str) -> Iterator[Stack]:
-    """API and workers on a temporary database; SIGTERM on exit so workers finish their task."""
+def stack(logs: Path, *, redis_url: str = REDIS_URL, **overrides: str) -> Iterator[Stack]:
+    """API and workers on a temporary database; SIGTERM on exit so workers finish their task.
+
+    ``redis_url`` names a Redis database the run may flush (DB 14 unless another is given).
+    """
     quiet = {"CNS_LOG_LEVEL": "WARNING", **overrides}
-    with running_stack(logs, REDIS_URL, db_prefix="cns_bench", graceful_stop=True, **quiet) as s:
+    with running_stack(logs, redis_url, db_prefix="cns_bench", graceful_stop=True, **quiet) as s:
         yield s

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         JobCompletion,
         JobRecord,
         JobState,
+        JobSubmission,
         LeaseTerms,
         NewDocument,
         Page,
@@ -316,6 +317,16 @@ class JobRepository(Protocol):
         deadline: datetime | None = None,
         document: NewDocument | None = None,
     ) -> tuple[JobRecord, bool]: ...
+
+    def submit_job(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        deadline: datetime | None = None,
+        document: NewDocument | None = None,
+    ) -> JobSubmission: ...
 
     def get_job(self, job_id: str) -> JobRecord | None: ...
 

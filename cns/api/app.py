@@ -20,9 +20,10 @@ from cns.api import errors
 from cns.api.deps import Services
 from cns.api.metrics import build_registry
 from cns.api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
-from cns.api.ratelimit import RateLimiter
+from cns.api.ratelimit import Limiter, RateLimiter
 from cns.api.readiness import ReadinessProbe
 from cns.api.routes import documents, health, ingest, pairs, snos, tasks
+from cns.api.shared_ratelimit import SharedRateLimiter
 from cns.config.settings import CNSConfig, get_config
 from cns.errors import StoreError
 from cns.logging_setup import get_logger
@@ -76,6 +77,14 @@ def data_dir_checks(config: CNSConfig) -> dict[str, Callable[[], object]]:
     return {"data_dir": lambda: check_data_dir(config)}
 
 
+def rate_limiter(config: CNSConfig, *, real_broker: bool) -> Limiter:
+    """Buckets in the broker's Redis, shared by every API process; in-process without a real Redis."""
+    local = RateLimiter(config.service.rate_limit_per_minute)
+    if real_broker and local.enabled and config.broker_url.startswith(("redis://", "rediss://", "unix://")):
+        return SharedRateLimiter(config.broker_url, local)
+    return local
+
+
 def create_app(
     config: CNSConfig | None = None,
     *,
@@ -84,6 +93,7 @@ def create_app(
     readiness: ReadinessProbe | None = None,
 ) -> FastAPI:
     config = config or get_config()
+    limiter = rate_limiter(config, real_broker=publisher is None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,6 +116,8 @@ def create_app(
         try:
             yield
         finally:
+            if isinstance(limiter, SharedRateLimiter):
+                await limiter.aclose()
             if owned:
                 the_store.close()
 
@@ -123,6 +135,6 @@ def create_app(
         max_bytes=config.service.max_body_bytes,
         read_timeout=config.service.body_read_timeout_seconds,
     )
-    app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(config.service.rate_limit_per_minute))
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -1,10 +1,17 @@
-"""Reusable dependencies: the per-app services, the API-key check, the Idempotency-Key header."""
+"""Reusable dependencies: the per-app services, the API-key check, the Idempotency-Key header.
+
+All of them are ``async``: none does I/O (the key is verified once, in a worker thread, by
+:func:`cns.api.auth.authenticate`), and FastAPI runs every plain ``def`` dependency in the thread
+pool — a hop to a thread and back per dependency per request, which under load cost more than
+the dependencies themselves.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header, Request
 
 from cns.api.auth import authenticate
@@ -21,17 +28,27 @@ from cns.store.sql import SQLStore
 log = get_logger(__name__)
 
 
+#: Submissions one API process runs at once in worker threads (each holds a database connection;
+#: the store's pool keeps 10). More threads would not make one process faster — they share one
+#: interpreter — but would fight over connections and the interpreter lock; further requests
+#: wait their turn on the event loop, where waiting costs nothing.
+SUBMISSION_THREADS = 8
+
+
 @dataclass
 class Services:
-    """Everything a route needs; built once by ``create_app`` and kept on ``app.state``."""
+    """Everything a route needs; built once by ``create_app`` (in its lifespan) and kept on ``app.state``."""
 
     config: CNSConfig
     store: SQLStore
     publisher: Publisher
     readiness: ReadinessProbe
+    submitters: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(SUBMISSION_THREADS)
+    )
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -52,7 +69,7 @@ def _unauthorised() -> ApiError:
     )
 
 
-def require_api_key(
+async def require_api_key(
     services: ServicesDep,
     info: Annotated[ApiKeyInfo | None, Depends(current_key)],
     x_api_key: Annotated[str | None, Header(description="API key (required when auth.enabled)")] = None,
@@ -68,7 +85,7 @@ def require_api_key(
     return info
 
 
-def require_read_key(
+async def require_read_key(
     services: ServicesDep,
     info: Annotated[ApiKeyInfo | None, Depends(current_key)],
     x_api_key: Annotated[
@@ -88,7 +105,7 @@ WriteAccess = Annotated[ApiKeyInfo | None, Depends(require_api_key)]
 ReadAccess = Annotated[ApiKeyInfo | None, Depends(require_read_key)]
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(

@@ -22,7 +22,7 @@ import structlog
 
 from cns.api.auth import authenticate, client_address
 from cns.api.errors import error_bytes, from_cns_error
-from cns.api.ratelimit import RateLimiter
+from cns.api.ratelimit import Limiter
 from cns.errors import CNSError
 from cns.logging_setup import get_logger
 
@@ -153,9 +153,10 @@ class BodySizeLimitMiddleware:
 
 
 class RateLimitMiddleware:
-    """429 when a client exceeds its token bucket (per API process; see :mod:`cns.api.ratelimit`)."""
+    """429 when a client exceeds its token bucket (shared by the API processes through Redis; see
+    :mod:`cns.api.shared_ratelimit`, and :mod:`cns.api.ratelimit` for the in-process fallback)."""
 
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: Limiter) -> None:
         self.app = app
         self.limiter = limiter
 
@@ -170,7 +171,7 @@ class RateLimitMiddleware:
             log.warning("api.error", status=error.status, error=type(exc).__name__)
             await send_error(send, error.status, error.message, headers=error.headers)
             return
-        retry_after = self.limiter.acquire(client)
+        retry_after = await self.limiter.take(client)
         if retry_after > 0:
             await send_error(
                 send,

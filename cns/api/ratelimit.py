@@ -1,10 +1,12 @@
 """An in-process token bucket per client (API key id, else client IP).
 
-**Per API process**: with N uvicorn workers or N API containers a client can get up to N times
-``service.rate_limit_per_minute``. That bounds abuse of one process cheaply; a global limit
-belongs in the reverse proxy (or a Redis-backed limiter), as docs/deployment.md says.
 Buckets refill continuously at ``rate/60`` tokens per second and hold at most ``burst`` tokens;
 the table of buckets is bounded (least recently used clients are forgotten first).
+
+This bucket is **per API process**: with N uvicorn workers or N API containers a client could
+get N times ``service.rate_limit_per_minute``. So with a Redis broker (every deployment) the API
+keeps the buckets in Redis instead (:mod:`cns.api.shared_ratelimit`), shared by all processes,
+and uses this one only while Redis does not answer, and when no Redis is configured (tests).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
 
 MAX_CLIENTS = 10_000
 
@@ -38,6 +41,10 @@ class RateLimiter:
     def enabled(self) -> bool:
         return self.per_minute > 0
 
+    async def take(self, key: str) -> float:
+        """:meth:`acquire` for the middleware, which awaits either limiter."""
+        return self.acquire(key)
+
     def acquire(self, key: str) -> float:
         """Take one token for ``key``; return 0 if allowed, else seconds until a token is free."""
         if not self.enabled:
@@ -55,3 +62,12 @@ class RateLimiter:
             while len(self._buckets) > self._max_clients:
                 self._buckets.popitem(last=False)
             return wait
+
+
+class Limiter(Protocol):
+    """What the rate-limit middleware needs: in-process (:class:`RateLimiter`) or shared in Redis."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def take(self, key: str) -> float: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,26 +34,77 @@ def _logging() -> None:
     logging.captureWarnings(True)  # warnings become JSON log lines too, not raw stderr text
 
 
+#: Most worker processes ``service.workers: 0`` picks: each holds its own database connections.
+MAX_AUTO_WORKERS = 8
+
+
+def serve_workers(config: CNSConfig, requested: int | None = None) -> int:
+    """``--workers``, else ``service.workers``, else one process per usable CPU (at most 8).
+
+    One Python process serves requests on one core at a time (the interpreter lock), so a
+    single process left the other cores idle while requests queued; the processes share
+    nothing in memory (jobs, idempotency keys and rate-limit buckets live in PostgreSQL and Redis).
+    """
+    if requested:
+        return requested
+    if config.service.workers:
+        return config.service.workers
+    return max(1, min(MAX_AUTO_WORKERS, len(os.sched_getaffinity(0))))
+
+
 @service_app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: service.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: service.port).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="uvicorn worker processes (default: service.workers; 0 there = one per CPU, at most 8).",
+        ),
+    ] = None,
 ) -> None:
-    """Run the HTTP API (uvicorn cns.main:app)."""
+    """Run the HTTP API (uvicorn cns.main:app) in several worker processes."""
     import uvicorn
 
     config = get_config()
     _logging()
+    processes = serve_workers(config, workers)
+    if processes > 1:
+        _refuse_what_workers_would(config)
     uvicorn.run(
         "cns.main:app",
         host=host or config.service.host,
         port=port or config.service.port,
-        workers=workers,
+        workers=processes,
         log_config=None,  # keep the JSON handlers installed by configure_logging
         access_log=False,  # the API logs one structured http.request line itself
         **uvicorn_options(config),
     )
+
+
+#: uvicorn's exit status when the application does not start.
+STARTUP_FAILURE = 3
+
+
+def _refuse_what_workers_would(config: CNSConfig) -> None:
+    """Run the worker processes' start-up checks once in the parent, and exit 3 if one fails.
+
+    With several workers, uvicorn's supervisor stops when a worker fails to start but exits 0,
+    so an API refusing an unsafe broker Redis (or finding no database) would look like a clean
+    stop to an orchestrator. The same checks here fail ``cns serve`` itself; they also migrate
+    the database once, before the workers open it.
+    """
+    from cns.api.app import open_store_with_retry
+    from cns.errors import ConfigError, StoreError
+    from cns.worker.redis_guard import check_broker_at_startup
+
+    try:
+        check_broker_at_startup(config, "api")
+        open_store_with_retry(config).close()
+    except (ConfigError, StoreError) as exc:
+        logging.getLogger("cns.serve").error("api.refused: %s", exc.message)
+        raise typer.Exit(STARTUP_FAILURE) from None
 
 
 def uvicorn_options(config: CNSConfig) -> dict[str, Any]:

@@ -378,7 +378,10 @@ class ServiceConfig(_Section):
     )
     max_batch_documents: int = Field(100, ge=1, description="most documents in one batch request")
     rate_limit_per_minute: int = Field(
-        600, ge=0, description="requests per minute per client (0 = unlimited)"
+        600,
+        ge=0,
+        description="requests per minute per client (0 = unlimited), shared by all API processes "
+        "through the broker's Redis",
     )
     publish_timeout_seconds: float = Field(
         2.0, gt=0, description="give up enqueueing after this; the API answers 503"
@@ -388,6 +391,13 @@ class ServiceConfig(_Section):
     )
     max_connections: int = Field(
         1000, ge=1, description="concurrent connections per `cns serve` process; more get 503"
+    )
+    workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="uvicorn worker processes of `cns serve` (`--workers`); 0 = one per usable CPU, "
+        "at most 8",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,

@@ -172,6 +172,20 @@ class LeaseTerms:
 
 
 @dataclass(frozen=True)
+class JobSubmission:
+    """The outcome of ``submit_job`` (:class:`cns.ports.JobRepository`).
+
+    ``document_shared`` says whether the submitted document already belonged to another
+    submitter (another API key, or none): True or False when this call created the job and
+    stored its document, None otherwise (no document, or an existing job was returned).
+    """
+
+    job: JobRecord
+    created: bool
+    document_shared: bool | None = None
+
+
+@dataclass(frozen=True)
 class JobCompletion:
     """A job to mark SUCCESS with ``result`` in the same transaction as another write.
 

@@ -107,6 +107,8 @@ class Submission:
 
     job: JobRecord
     created: bool
+    #: the document already belonged to another submitter (None: unknown, e.g. a replay)
+    document_shared: bool | None = None
 
     @property
     def document_id(self) -> str | None:
@@ -145,23 +147,21 @@ def submit_job(
         payload = {**payload, "submitted_by": owner}
     body_print = fingerprint(payload)
     scoped = scoped_idempotency_key(kind, idempotency_key, owner=owner, item=item)
-    if scoped is not None:
-        existing = store.job_by_key(scoped)
-        if existing is not None:
-            return _replay(store, publisher, config, existing, body_print, task_name)
     deadline = utcnow() + timedelta(seconds=config.celery.job_deadline_seconds)
-    job, created = store.create_job(
+    # no read of the key first: the insert itself finds a taken key (one statement on PostgreSQL)
+    outcome = store.submit_job(
         kind,
         {**payload, "fingerprint": body_print},
         idempotency_key=scoped,
         deadline=deadline,
         document=document,
     )
-    if not created:  # a concurrent request with the same key won the unique constraint
+    job = outcome.job
+    if not outcome.created:  # the key was used before, or by a concurrent request that won
         return _replay(store, publisher, config, job, body_print, task_name)
     log.info("job.created", job_id=job.job_id, kind=kind)
     publish_job(store, publisher, job, task_name)
-    return Submission(job, True)
+    return Submission(job, True, outcome.document_shared)
 
 
 def scoped_idempotency_key(kind: str, key: str | None, *, owner: str | None, item: int | None) -> str | None:

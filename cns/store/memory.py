@@ -39,6 +39,7 @@ from cns.core.records import (
     JobCompletion,
     JobRecord,
     JobState,
+    JobSubmission,
     LeaseTerms,
     NewDocument,
     Page,
@@ -561,6 +562,25 @@ class MemoryJobRepository:
             )
             self._s.jobs[new_id] = job
             return _out(job), True
+
+    def submit_job(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        deadline: datetime | None = None,
+        document: NewDocument | None = None,
+    ) -> JobSubmission:
+        with self._s.lock:  # re-entrant: create_job takes it again
+            shared: bool | None = None
+            if document is not None:
+                known = self._s.documents.get(document_id_for(document.text))
+                shared = known is not None and known.owner_key_id != document.owner_key_id
+            job, created = self.create_job(
+                kind, payload, idempotency_key=idempotency_key, deadline=deadline, document=document
+            )
+            return JobSubmission(job, created, shared if created else None)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         with self._s.lock:

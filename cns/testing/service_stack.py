@@ -71,7 +71,12 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_api(self, *, wait_seconds: float = 60.0) -> None:
+    def start_api(self, *, wait_seconds: float = 60.0, workers: int | None = 1) -> None:
+        """``cns serve`` on a free port with ``--workers`` (None: the command's own default).
+
+        One process unless asked: the tests that read the API's per-process state (its log, its
+        cached readiness verdict) see one process; tests of several workers ask for them.
+        """
         port = free_port()
         self.api_url = f"http://127.0.0.1:{port}"
         argv = [
@@ -84,6 +89,8 @@ class Stack:
             "--port",
             str(port),
         ]
+        if workers is not None:
+            argv += ["--workers", str(workers)]
         self.start("api", argv)
         wait_until(lambda: _ok(self.api_url + "/healthz"), wait_seconds, "the API to answer /healthz")
 

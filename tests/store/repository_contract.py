@@ -341,6 +341,44 @@ class RepositoryContract(LeaseContract):
         assert not created and again.job_id == job.job_id  # a replay stores nothing
         assert store.documents.get_document(document_id_for("Another text.")) is None
 
+    def test_submit_job_stores_job_and_document_and_says_whose_document_it_was(self, store: Store) -> None:
+        text = "Plates move slowly. We argue they do."
+        deadline = datetime.now(UTC) + timedelta(minutes=15)
+        first = store.jobs.submit_job(
+            "ingest", {"n": 1}, idempotency_key="k", deadline=deadline,
+            document=NewDocument(text, "a.txt", {"lang": "en"}, owner_key_id="k1"),
+        )  # fmt: skip
+        assert first.created and first.document_shared is False
+        assert store.jobs.get_job(first.job.job_id) == first.job  # what it returned is what it stored
+        assert first.job.state is JobState.PENDING and first.job.payload == {"n": 1}
+        assert first.job.deadline == deadline and first.job.idempotency_key == "k"
+        stored = store.documents.get_document(document_id_for(text))
+        assert stored is not None and (stored.source, stored.metadata, stored.owner_key_id) == (
+            "a.txt", {"lang": "en"}, "k1",
+        )  # fmt: skip
+        mine = store.jobs.submit_job(
+            "ingest", {"n": 2}, document=NewDocument(text, "b.txt", owner_key_id="k1")
+        )
+        theirs = store.jobs.submit_job(
+            "ingest", {"n": 3}, document=NewDocument(text, "c.txt", owner_key_id="k2")
+        )
+        assert (mine.created, mine.document_shared) == (True, False)
+        assert (theirs.created, theirs.document_shared) == (True, True)
+        assert store.documents.get_document(document_id_for(text)).source == "b.txt"  # type: ignore[union-attr]
+        plain = store.jobs.submit_job("rescore", {"n": 4})
+        assert plain.created and plain.document_shared is None and plain.job.kind == "rescore"
+
+    def test_submit_job_with_a_used_key_returns_the_first_job_and_stores_nothing(self, store: Store) -> None:
+        first = store.jobs.submit_job(
+            "ingest", {"n": 1}, idempotency_key="key", document=NewDocument("One. Two.")
+        )
+        again = store.jobs.submit_job(
+            "ingest", {"n": 2}, idempotency_key="key", document=NewDocument("Another text.", "b.txt")
+        )
+        assert not again.created and again.job == first.job and again.document_shared is None
+        assert store.documents.get_document(document_id_for("Another text.")) is None
+        assert store.reads.counts()["documents"] == 1
+
     def test_put_with_document_commits_document_sno_and_job_success_together(self, store: Store) -> None:
         text = "Coffee improves memory. A trial shows it."
         job, _ = store.jobs.create_job("ingest")

@@ -65,6 +65,8 @@ def test_hot_store_calls_cost_one_round_trip_each(pg_url: str) -> None:  # noqa:
         text = "Plates move slowly. We argue that they do."
         with round_trips() as submit:
             job, _ = store.create_job("ingest", {"n": 1}, document=NewDocument(text, "a.txt"))
+        with round_trips() as api_submit:
+            store.submit_job("ingest", {"n": 2}, document=NewDocument("Other text. It is new.", "b.txt"))
         with round_trips() as claim:
             store.claim_job(job.job_id, max_deliveries=3)
         with round_trips() as read:
@@ -80,6 +82,7 @@ def test_hot_store_calls_cost_one_round_trip_each(pg_url: str) -> None:  # noqa:
             store.changes_since(0)
     assert claim == read == unchanged == [1]  # autocommit: no BEGIN / COMMIT around one statement
     assert submit == [4]  # BEGIN, document upsert, job insert, COMMIT: one commit per submission
+    assert api_submit == [1]  # the API's submission: job and document in one autocommit statement
     assert changed == [2]  # the counter, then one query for stored and deleted SNOs together
     # BEGIN, seq, job row lock (its owner, and whether a delete won), document, SNO existence, SNO,
     # tombstone, job, COMMIT (no rows derived from the SNO besides its lineage, which this one lacks)
@@ -119,3 +122,19 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_fails_once(
         with pytest.raises(StoreError, match="get_job"):
             store.get_job("after")
         assert store.get_job("again") is None  # the failure invalidated the pool
+
+
+def test_a_submission_on_a_connection_the_server_killed_fails_once_then_works(
+    pg_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one-statement submission uses the pool's connection directly: a dead one is thrown away."""
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    with SQLStore.open(pg_url) as store:
+        store.submit_job("ingest", {"n": 0})
+        assert _kill_connections(pg_url) >= 1
+        with pytest.raises(StoreError, match="submit_job"):
+            store.submit_job("ingest", {"n": 1}, document=NewDocument("Lost text. It was never stored.", "x"))
+        again = store.submit_job("ingest", {"n": 2}, document=NewDocument("Kept text. It is stored.", "y"))
+        assert again.created and store.get_job(again.job.job_id) == again.job
+        assert store.documents.get_document(document_id_for("Lost text. It was never stored.")) is None

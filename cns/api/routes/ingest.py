@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, File, UploadFile
 from pydantic import ValidationError as PydanticValidationError
 
@@ -31,9 +32,9 @@ router = APIRouter(tags=["ingestion"], responses=error_responses(*WRITE))
 
 def accepted(submission: Submission, services: Services | None = None) -> IngestAccepted:
     job = submission.job
-    shared = False
-    if services is not None and submission.document_id is not None:
-        owner = job.payload.get("submitted_by")
+    shared = bool(submission.document_shared)
+    if submission.document_shared is None and services is not None and submission.document_id is not None:
+        owner = job.payload.get("submitted_by")  # a replay: the submit did not look at the document
         exists, first_owner = services.store.document_owner(submission.document_id)
         shared = exists and first_owner != owner
     return IngestAccepted(
@@ -124,10 +125,20 @@ def _as_request(document: Document) -> tuple[IngestRequest | None, str]:
 
 
 @router.post("/ingest", status_code=202, response_model=IngestAccepted)
-def ingest(
+async def ingest(
     body: IngestRequest, services: ServicesDep, caller: WriteAccess, key: IdempotencyKey
 ) -> IngestAccepted:
     """Accept one document for ingestion."""
+    # one hop to a worker thread for all that blocks (text checks over up to max_text_chars, the
+    # commit, the publish): the event loop keeps serving other requests meanwhile
+    return await anyio.to_thread.run_sync(
+        _accept_one, services, body, key, caller, limiter=services.submitters
+    )
+
+
+def _accept_one(
+    services: Services, body: IngestRequest, key: str | None, caller: ApiKeyInfo | None
+) -> IngestAccepted:
     _check_text(services, body.text, ["body", "text"])
     return accepted(_submit(services, body, key, caller), services)
 

@@ -169,7 +169,9 @@ def put_document_in(
         "owner_key_id": owner_key_id,
     }
     table = table_of(Document)
-    stmt = insert_for(session)(table).values([row])
+    # one row as keywords, not a list: a multi-row VALUES has no cache key, and SQLAlchemy then
+    # compiled this statement afresh for every document (~3 ms of CPU per submission)
+    stmt = insert_for(session)(table).values(**row)
     stmt = stmt.on_conflict_do_update(  # one statement: no extra round trip for the owner check
         index_elements=["document_id"],
         set_={"source": stmt.excluded.source, "metadata": stmt.excluded.metadata},

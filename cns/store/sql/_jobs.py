@@ -28,12 +28,13 @@ from typing import Any
 from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
-from cns.core.records import JobClaim, JobRecord, JobState, LeaseTerms, NewDocument, utcnow
-from cns.store.rules import NOT_TERMINAL, completion_values, lease_expiry, lease_is_live
+from cns.core.records import JobClaim, JobRecord, JobState, JobSubmission, LeaseTerms, NewDocument, utcnow
+from cns.store.rules import NOT_TERMINAL, completion_values, document_id_for, lease_expiry, lease_is_live
 from cns.store.sql._base import Database, insert_for
 from cns.store.sql._documents import put_document_in
 from cns.store.sql._job_rows import JOBS, job_of, returning, transition_in
-from cns.store.sql.schema import JobRow
+from cns.store.sql._submit_pg import submit_in_one_statement
+from cns.store.sql.schema import Document, JobRow
 
 
 class SQLJobRepository:
@@ -91,6 +92,62 @@ class SQLJobRepository:
                 return job_of(created), True
             stored = session.execute(existing).one()  # that job id existed, or a concurrent request won
             return job_of(stored), False
+
+    def submit_job(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        deadline: datetime | None = None,
+        document: NewDocument | None = None,
+    ) -> JobSubmission:
+        """:meth:`create_job` for a new submission, telling whether its document was another's.
+
+        On PostgreSQL one statement (:mod:`cns.store.sql._submit_pg`); when the job was not
+        inserted (its idempotency key is taken), the existing job is read and returned.
+        """
+        if self._db.dialect != "postgresql":
+            return self._submit_in_transaction(kind, payload, idempotency_key, deadline, document)
+        now = utcnow()
+        job_id = uuid.uuid4().hex
+        inserted, shared = submit_in_one_statement(
+            self._db.engine, job_id=job_id, kind=kind, payload=dict(payload), idempotency_key=idempotency_key,
+            now=now, deadline=deadline, document=document,
+        )  # fmt: skip
+        if inserted:
+            job = JobRecord(
+                job_id=job_id, kind=kind, state=JobState.PENDING, attempts=0, payload=dict(payload),
+                result=None, error=None, idempotency_key=idempotency_key, created_at=now, updated_at=now,
+                deadline=deadline,
+            )  # fmt: skip
+            return JobSubmission(job, True, shared)
+        assert idempotency_key is not None  # a fresh job id cannot conflict
+        existing = self.job_by_key(idempotency_key)
+        if existing is None:  # the key's job was deleted in between: a rare race, the slow path decides
+            return self._submit_in_transaction(kind, payload, idempotency_key, deadline, document)
+        return JobSubmission(existing, False)
+
+    def _submit_in_transaction(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+        deadline: datetime | None,
+        document: NewDocument | None,
+    ) -> JobSubmission:
+        owner_before = None
+        if document is not None:
+            with self._db.reading("submit_job") as session:
+                stored = session.get(Document, document_id_for(document.text))
+                owner_before = (stored is not None, None if stored is None else stored.owner_key_id)
+        job, created = self.create_job(
+            kind, payload, idempotency_key=idempotency_key, deadline=deadline, document=document
+        )
+        if not created or document is None or owner_before is None:
+            return JobSubmission(job, created)
+        exists, owner = owner_before
+        return JobSubmission(job, True, exists and owner != document.owner_key_id)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         with self._db.reading("get_job") as session:

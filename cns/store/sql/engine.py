@@ -40,6 +40,12 @@ _BEGIN_OPTION = "cns_sqlite_begin"
 #: A pooled PostgreSQL connection idle for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 1.0
 _LAST_CHECKIN = "cns_last_checkin"
+#: PostgreSQL connections a process keeps open, and how many more it may open for a burst. An
+#: API process runs up to 8 submissions at once (``SUBMISSION_THREADS``, cns/api/deps.py); with
+#: SQLAlchemy's default of 5 the others opened a connection per request and closed it after — a
+#: new server process each time, under exactly the load that could least afford it.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
 
 
 def make_engine(url: str | URL) -> Engine:
@@ -58,7 +64,9 @@ def make_engine(url: str | URL) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(parsed, connect_args={"connect_timeout": 10})
+    engine = create_engine(
+        parsed, connect_args={"connect_timeout": 10}, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+    )
     _ping_idle_connections(engine, PING_AFTER_IDLE_SECONDS)
     return engine
 

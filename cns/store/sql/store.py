@@ -33,6 +33,7 @@ from cns.core.records import (
     JobCompletion,
     JobRecord,
     JobState,
+    JobSubmission,
     LeaseTerms,
     NewDocument,
     PairRecord,
@@ -303,6 +304,19 @@ class SQLStore:
             idempotency_key=idempotency_key,
             deadline=deadline,
             document=document,
+        )
+
+    def submit_job(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        deadline: datetime | None = None,
+        document: NewDocument | None = None,
+    ) -> JobSubmission:
+        return self.jobs.submit_job(
+            kind, payload, idempotency_key=idempotency_key, deadline=deadline, document=document
         )
 
     def get_job(self, job_id: str) -> JobRecord | None:

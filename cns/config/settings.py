@@ -347,7 +347,8 @@ class NoveltyConfig(_Section):
 
 
 class IndexConfig(_Section):
-    """The faiss vector index of hypothesis embeddings (``data_dir/index/snos.faiss``)."""
+    """The faiss index of the novelty reference set (trusted active hypotheses), kept in step with
+    the store by every process; the CLI saves it as ``data_dir/index/reference.faiss``."""
 
     kind: Literal["flat", "hnsw"] = Field(
         "flat", description="`flat` = exact search; `hnsw` for large populations"

@@ -28,6 +28,7 @@ from cns.logging_setup import get_logger
 from cns.services.job_table import JOB_TABLE, JobKind
 from cns.services.jobs import JobHandler, fail_job, run_job
 from cns.services.reconcile import reconcile_jobs as reconcile_service
+from cns.services.runtime import Runtime
 from cns.services.synthesis_jobs import sweep
 from cns.worker import runtime as worker_runtime
 from cns.worker import signals
@@ -41,7 +42,6 @@ from cns.worker.celery_app import (
     make_celery,
 )
 from cns.worker.job_request import JobRequest
-from cns.worker.runtime import WorkerRuntime
 from cns.workflow.lifecycle import rescore_one
 
 log = get_logger(__name__)
@@ -53,7 +53,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_RETRY_COUNTDOWN = 30
 
 
-def run_delivery(task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHandler) -> dict[str, Any]:
+def run_delivery(task: Task, runtime: Runtime, job_id: str, handler: JobHandler) -> dict[str, Any]:
     """One delivery of a job task; transient errors retry with backoff up to the poison cap."""
     cap = runtime.config.celery.max_deliveries
     try:

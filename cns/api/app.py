@@ -23,7 +23,7 @@ from cns.api.metrics import build_registry
 from cns.api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from cns.api.ratelimit import RateLimiter
 from cns.api.readiness import ReadinessProbe
-from cns.api.routes import documents, health, ingest, pairs, snos, tasks
+from cns.api.routes import documents, health, ingest, pairs, search, snos, tasks
 from cns.config.settings import CNSConfig, get_config
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
@@ -92,7 +92,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (ingest, tasks, snos, pairs, documents, health):
+    for module in (ingest, tasks, snos, pairs, search, documents, health):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimitMiddleware,

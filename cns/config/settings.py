@@ -361,6 +361,28 @@ class IndexConfig(_Section):
     )
 
 
+class SearchConfig(_Section):
+    """Asking the corpus a question: ``cns search``, ``GET /search`` and the Ask page."""
+
+    narratives: int = Field(5, ge=1, le=50, description="narratives returned per question")
+    claims: int = Field(
+        8, ge=1, le=50, description="claims returned per question (the evidence an answer may cite)"
+    )
+    min_similarity: float = Field(
+        0.2,
+        ge=-1,
+        le=1,
+        description="narratives and claims less similar to the question than this (cosine) are left out",
+    )
+    opposition_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="opposition (NLI) at which two narratives found for a question are shown as disagreeing",
+    )
+    answer_max_tokens: int = Field(400, ge=16, description="longest answer the LLM may write")
+
+
 class ServiceConfig(_Section):
     """The HTTP API (``cns serve``)."""
 
@@ -524,6 +546,7 @@ class CNSConfig(BaseSettings):
     novelty: NoveltyConfig = Field(default_factory=NoveltyConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     loaders: LoadersConfig = Field(default_factory=LoadersConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)

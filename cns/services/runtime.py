@@ -20,6 +20,7 @@ The broker is not the service layer's business: a worker or the API hands in its
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Literal
 
 from cns.config.settings import CNSConfig
 from cns.errors import ConfigError, StoreError
+from cns.index.corpus import CorpusIndex
 from cns.index.reference import ReferenceIndex
 from cns.logging_setup import get_logger
 from cns.ports import Embedder, LLMClient, NLIModel, Publisher
@@ -78,6 +80,8 @@ class Runtime:
     #: False when the store was handed in (its owner closes it)
     owns_store: bool = True
     closed: bool = field(default=False)
+    _corpus: CorpusIndex | None = field(default=None, repr=False)
+    _corpus_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def publisher(self) -> Publisher:
@@ -93,9 +97,22 @@ class Runtime:
         """The novelty reference index (opened on first use)."""
         return self.manager.reference
 
+    @property
+    def corpus(self) -> CorpusIndex:
+        """The hypotheses and claims a question is searched against, opened on first use (the CLI
+        loads and saves them under ``data_dir/index/``, like the reference index)."""
+        with self._corpus_lock:
+            if self._corpus is None:
+                folder = reference_path(self.config).parent if ROLES[self.role].persist_index else None
+                self._corpus = CorpusIndex.open(self.store, self.manager.embedder, self.config, folder=folder)
+            return self._corpus
+
     def close(self) -> None:
         if not self.closed:
             self.manager.close()
+            with self._corpus_lock:
+                if self._corpus is not None and self._corpus.persisted:
+                    self._corpus.save()
             if self.owns_store:
                 self.store.close()
             self.closed = True

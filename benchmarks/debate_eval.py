@@ -51,7 +51,7 @@ from cns.logging_setup import configure_logging
 from cns.metrics import chirality_batch, entanglement_score
 from cns.pairs.scoring import candidate_opposition
 from cns.services.run import run_pipeline
-from cns.services.runtime import Runtime, open_runtime
+from cns.services.runtime import Runtime, build_runtime
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "debates"
 
@@ -189,7 +189,7 @@ def run_mode(debates: dict[str, list[Doc]], mode: str, keep: Path | None) -> Run
     work = Path(tempfile.mkdtemp(prefix=f"cns-debate-{mode}-"))
     try:
         config = load_config(work / "data")
-        rt = open_runtime(config)
+        rt = build_runtime(config, "cli")
         try:
             summary = run_pipeline(rt, [d.path for d in docs], work / "out")
             result.seconds = sum(summary.seconds.values())

@@ -45,7 +45,7 @@ from cns.config import CNSConfig
 from cns.core.evidence import EvidenceItem
 from cns.core.ids import stable_id
 from cns.core.sno import StructuredNarrativeObject
-from cns.critics.evaluator import Evaluator
+from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.ingestion import HeuristicExtractor, build_sno, load_path, sno_id_for
 from cns.logging_setup import configure_logging
 from cns.models import load_embedder, load_llm, load_nli
@@ -237,12 +237,13 @@ def run(
     opts = PairSearchOptions(max_pairs=len(snos))
     pairs: list[ChiralPair] = find_chiral_pairs(snos, config, nli=nli, embedder=embedder, options=opts)
     print(f"{name}: {len(snos)} narratives, {len(pairs)} chiral pairs above the thresholds")
-    offline = SynthesisEngine(config, evaluator=evaluator)
-    rows = [summarise(f"{name} · offline", pairs, [offline.synthesize(p, population=snos) for p in pairs])]
-    online = SynthesisEngine(config, evaluator=evaluator, llm=llm[0])
-    rows.append(
-        summarise(f"{name} · {llm[1]}", pairs, [online.synthesize(p, population=snos) for p in pairs])
+    reference = build_reference_index(
+        snos, dimension=config.embedding_dim, min_trust=config.thresholds.novelty_reference_trust
     )
+    offline = SynthesisEngine(config, evaluator=evaluator)
+    rows = [summarise(f"{name} · offline", pairs, [offline.synthesize(p, reference) for p in pairs])]
+    online = SynthesisEngine(config, evaluator=evaluator, llm=llm[0])
+    rows.append(summarise(f"{name} · {llm[1]}", pairs, [online.synthesize(p, reference) for p in pairs]))
     return rows
 
 

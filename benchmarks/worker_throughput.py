@@ -4,11 +4,9 @@ Side by side in one run, on this machine's PostgreSQL (temporary database) and R
 deterministic fake models so the numbers measure the plumbing, not the models:
 
 * in-process, same work as a worker: the workers' own manager
-  (:class:`~cns.services.shared_state.SharedStateManager`: novelty reference index synced from the
-  store before every document, faiss capped at one thread as in a worker) on a SQL store, one
-  document after another, logging at WARNING like the benchmark's workers;
-* in-process, in-memory index: :class:`~cns.workflow.manager.CNSWorkflowManager` with an exact
-  index built once and never synced (what this benchmark compared with before; shown for reference);
+  (:class:`~cns.workflow.manager.CNSWorkflowManager`: the novelty reference index follows the
+  store's change feed, synced before every document, faiss capped at one thread as in a worker)
+  on a SQL store, one document after another, logging at WARNING like the benchmark's workers;
 * service: ``POST /ingest/batch`` → Redis → N Celery workers (1, then 2) → PostgreSQL, timed from
   the first POST until the last job became SUCCESS in the job table (the jobs' ``updated_at``,
   read through ``GET /tasks/{id}``). When the polling client saw the batch done (it polls every
@@ -68,21 +66,16 @@ def documents(n: int, salt: str) -> list[dict[str, str]]:
     ]
 
 
-def in_process(url: str, docs: list[dict[str, str]], data_dir: Path, *, same_work: bool) -> Timing:
-    """Ingest ``docs`` one after another in this process, as a worker does (``same_work``) or not."""
+def in_process(url: str, docs: list[dict[str, str]], data_dir: Path, *, tag: str) -> Timing:
+    """Ingest ``docs`` one after another in this process, as a worker does."""
     from cns.config import CNSConfig
-    from cns.services.shared_state import SharedStateManager
     from cns.store.sql import SQLStore
     from cns.workflow.manager import CNSWorkflowManager
 
     config = CNSConfig(models={"embedding_backend": "fake", "nli_backend": "fake"}, data_dir=data_dir)
     with SQLStore.open(url) as store:
-        manager: CNSWorkflowManager
-        if same_work:
-            manager = SharedStateManager(config, store=store)
-        else:
-            manager = CNSWorkflowManager(config, store=store)
-        manager.ingest_and_evaluate(f"warm-up {same_work}. We argue that warming up helps.", "warm-up")
+        manager = CNSWorkflowManager(config, store=store)
+        manager.ingest_and_evaluate(f"warm-up {tag}. We argue that warming up helps.", "warm-up")
         start = time.perf_counter()
         for doc in docs:
             manager.ingest_and_evaluate(doc["text"], doc["source"])
@@ -134,7 +127,6 @@ def through_service(s: Stack, docs: list[dict[str, str]]) -> Timing:
 
 
 SAME_WORK = "in-process, same work as a worker"
-IN_MEMORY = "in-process, in-memory index"
 
 
 def measure(n: int, repeat: int, tmp: Path) -> dict[str, list[Timing]]:
@@ -151,10 +143,9 @@ def measure(n: int, repeat: int, tmp: Path) -> dict[str, list[Timing]]:
                 runs.setdefault(f"service, {workers} worker(s)", []).append(service)
                 if workers == 1:
                     url = s.env["CNS_DATABASE_URL"]
-                    for same_work, name in ((True, SAME_WORK), (False, IN_MEMORY)):
-                        docs = documents(n, f"inproc-{same_work}-{r}")
-                        timing = in_process(url, docs, tmp / "inproc", same_work=same_work)
-                        runs.setdefault(name, []).append(timing)
+                    docs = documents(n, f"inproc-{r}")
+                    timing = in_process(url, docs, tmp / "inproc", tag=str(r))
+                    runs.setdefault(SAME_WORK, []).append(timing)
     return runs
 
 
@@ -175,7 +166,7 @@ def main() -> None:
     print(f"median of {args.repeat} runs each\n")
     print(f"| path | seconds for {n} documents | documents/s | client saw it done after (s) |")
     print("|---|---|---|---|")
-    for name in (SAME_WORK, IN_MEMORY, "service, 1 worker(s)", "service, 2 worker(s)"):
+    for name in (SAME_WORK, "service, 1 worker(s)", "service, 2 worker(s)"):
         seconds = median(runs[name])
         seen = f"{median(runs[name], seen=True):.2f}" if name.startswith("service") else ""
         print(f"| {name} | {seconds:.2f} | {n / seconds:.1f} | {seen} |")
@@ -188,8 +179,7 @@ def main() -> None:
         f"\nCelery path overhead: {per_doc(median(one), median(runs[SAME_WORK])):.1f} ms per document"
         " (goal ≤ 10 ms)"
         f"\n  per repetition: {', '.join(f'{x:.1f}' for x in each)} ms"
-        f"\n  against the in-memory-index path: {per_doc(median(one), median(runs[IN_MEMORY])):.1f} ms;"
-        f" until the client saw it done: {per_doc(median(one, seen=True), median(runs[SAME_WORK])):.1f} ms"
+        f"\n  until the client saw it done: {per_doc(median(one, seen=True), median(runs[SAME_WORK])):.1f} ms"
     )
     print(f"2 workers vs 1: {median(one) / median(two):.2f}× the throughput ({os.cpu_count()} cores)")
 

@@ -137,6 +137,19 @@ class VectorIndex(Protocol):
 
 
 @runtime_checkable
+class ChangeFeed(Protocol):
+    """The numbered changes of a store's SNOs: what an index that follows the store reads.
+
+    Every SNO write and delete gets the next number, so a reader that remembers the last number it
+    applied asks only for what came after it; both stores implement it (``SNORepository`` below).
+    """
+
+    def changes_since(self, seq: int, *, limit: int | None = None) -> ChangePage:
+        """Changes numbered above ``seq``, oldest first, latest state per SNO, deletions included."""
+        ...
+
+
+@runtime_checkable
 class SNOStore(Protocol):
     """Persistence of SNOs. The reference implementation is in-memory; SQL lives in ``cns.store``."""
 

@@ -1,8 +1,10 @@
 """``create_app(config)``: the FastAPI application of a CNS deployment ("CNS 2.0 API").
 
-Nothing is opened at import time. When the store or publisher are not injected (tests inject
-fakes), they are built at startup: the store after a bounded wait for the database (anchors
-practice 15), the publisher on a Celery app with the API's short socket timeouts.
+Nothing is opened at import time. At startup the API builds its runtime with
+:func:`cns.services.runtime.build_runtime` (role ``api``), the builder the CLI and the workers use:
+the store after a bounded wait for the database, a workflow manager that loads models only when a
+request needs them. The publisher is built here on a Celery app with the API's short socket
+timeouts and handed to the runtime. Tests inject a store and a publisher instead.
 
 Middleware order, outermost first: request id + access log → rate limit → body-size limit, so
 even a 413 or 429 carries a request id and the one error shape.
@@ -10,7 +12,6 @@ even a 413 or 429 carries a request id and the one error shape.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -22,13 +23,13 @@ from cns.api.metrics import build_registry
 from cns.api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from cns.api.ratelimit import Limiter, RateLimiter
 from cns.api.readiness import ReadinessProbe
-from cns.api.routes import documents, health, ingest, pairs, snos, tasks
+from cns.api.routes import documents, health, ingest, pairs, search, snos, tasks
 from cns.api.shared_ratelimit import SharedRateLimiter
 from cns.config.settings import CNSConfig, get_config
-from cns.errors import StoreError
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
 from cns.services.disk_space import check_data_dir
+from cns.services.runtime import build_runtime
 from cns.store.sql import SQLStore
 from cns.version import __version__
 from cns.worker.celery_app import QUEUE, make_celery
@@ -36,21 +37,6 @@ from cns.worker.publisher import CeleryPublisher
 from cns.worker.redis_guard import check_broker, check_broker_at_startup, guard_mode
 
 log = get_logger(__name__)
-
-STORE_WAIT_SECONDS = 30.0
-
-
-def open_store_with_retry(config: CNSConfig, wait_seconds: float = STORE_WAIT_SECONDS) -> SQLStore:
-    """Open (and migrate) the store, retrying for ``wait_seconds`` while the database starts."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            return SQLStore.open(config=config)
-        except StoreError as exc:
-            if time.monotonic() >= deadline:
-                raise
-            log.warning("api.waiting_for_database", reason=exc.message[:200])
-            time.sleep(1.0)
 
 
 def default_publisher(config: CNSConfig) -> CeleryPublisher:
@@ -97,20 +83,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = store is None
         if publisher is None:  # a real broker: refuse an unsafe Redis before serving (R19)
             check_broker_at_startup(config, "api")
-        # `is None`, not `or`: an empty store is falsy (``len(store) == 0``), and `or` used to open a
-        # second, never-closed store behind an injected empty one
-        the_store = store if store is not None else open_store_with_retry(config)
         the_publisher = publisher if publisher is not None else default_publisher(config)
+        # an injected store stays its owner's to close (the runtime closes only what it opened)
+        runtime = build_runtime(config, "api", store=store, publisher=the_publisher)
+        the_store = runtime.store
         extra = {**(broker_checks(config) if publisher is None else {}), **data_dir_checks(config)}
         probe = (
             readiness
             if readiness is not None
             else ReadinessProbe(the_store, the_publisher, extra_checks=extra)
         )
-        app.state.services = Services(config, the_store, the_publisher, probe)
+        app.state.services = Services(config, the_store, the_publisher, probe, runtime)
         app.state.metrics_registry = build_registry(the_store, the_publisher)
         log.info("api.started", profile=config.profile, auth=config.auth.enabled, store=the_store.url)
         try:
@@ -118,8 +103,7 @@ def create_app(
         finally:
             if isinstance(limiter, SharedRateLimiter):
                 await limiter.aclose()
-            if owned:
-                the_store.close()
+            runtime.close()
 
     app = FastAPI(
         title="CNS 2.0 API",
@@ -128,7 +112,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (ingest, tasks, snos, pairs, documents, health):
+    for module in (ingest, tasks, snos, pairs, search, documents, health):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -23,6 +23,7 @@ from cns.logging_setup import get_logger
 from cns.ports import Publisher
 from cns.services.apikeys import ApiKeyInfo
 from cns.services.jobs import MAX_IDEMPOTENCY_KEY_CHARS
+from cns.services.runtime import Runtime
 from cns.store.sql import SQLStore
 
 log = get_logger(__name__)
@@ -43,6 +44,8 @@ class Services:
     store: SQLStore
     publisher: Publisher
     readiness: ReadinessProbe
+    #: the API's runtime (its manager loads models only when a request needs them)
+    runtime: Runtime
     submitters: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(SUBMISSION_THREADS)
     )

@@ -22,7 +22,7 @@ from rich.progress import (
 from cns.config import CNSConfig
 from cns.errors import AmbiguousIdError, DocumentNotFoundError, PairNotFoundError, SNONotFoundError
 from cns.services.llm_gate import gate_llm
-from cns.services.runtime import Runtime, open_runtime
+from cns.services.runtime import Runtime, build_runtime
 
 DataDirOption = Annotated[
     Path | None,
@@ -64,7 +64,9 @@ def runtime(
     data_dir: Path | None, *, pair_syntheses: bool | None = None, topic_pairs: bool | None = None
 ) -> Iterator[Runtime]:
     """Open the local runtime for one command and always save the index and close the store."""
-    opened = open_runtime(load_config(data_dir, pair_syntheses=pair_syntheses, topic_pairs=topic_pairs))
+    opened = build_runtime(
+        load_config(data_dir, pair_syntheses=pair_syntheses, topic_pairs=topic_pairs), "cli"
+    )
     try:
         yield opened
     finally:

@@ -15,6 +15,7 @@ from cns.cli.eval_cmd import eval_app
 from cns.cli.llm_cmd import llm_app
 from cns.cli.pairs_cmd import register as register_pair_commands
 from cns.cli.run_cmd import register as register_run_command
+from cns.cli.search_cmd import register as register_search_command
 from cns.cli.service_cmd import register as register_service_commands
 from cns.cli.sno_cmd import sno_app
 from cns.cli.store_cmd import register as register_store_commands
@@ -37,6 +38,7 @@ app.add_typer(llm_app, name="llm")
 register_store_commands(app)
 register_run_command(app)
 register_pair_commands(app)
+register_search_command(app)
 register_service_commands(app)
 console = Console(stderr=True)
 

@@ -218,10 +218,10 @@ def loop(
 
     from cns.cli.common import load_config
     from cns.ingestion.loaders import load_path
-    from cns.services.runtime import open_runtime
+    from cns.services.runtime import build_runtime
     from cns.workflow.runner import AsyncRunner
 
-    rt = open_runtime(load_config(data_dir))
+    rt = build_runtime(load_config(data_dir), "cli")
     runner = AsyncRunner(
         rt.manager,
         synthesis_interval=synthesis_interval,

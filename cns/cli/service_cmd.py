@@ -95,13 +95,13 @@ def _refuse_what_workers_would(config: CNSConfig) -> None:
     stop to an orchestrator. The same checks here fail ``cns serve`` itself; they also migrate
     the database once, before the workers open it.
     """
-    from cns.api.app import open_store_with_retry
     from cns.errors import ConfigError, StoreError
+    from cns.services.runtime import STORE_WAIT_SECONDS, open_store
     from cns.worker.redis_guard import check_broker_at_startup
 
     try:
         check_broker_at_startup(config, "api")
-        open_store_with_retry(config).close()
+        open_store(config, STORE_WAIT_SECONDS).close()
     except (ConfigError, StoreError) as exc:
         logging.getLogger("cns.serve").error("api.refused: %s", exc.message)
         raise typer.Exit(STARTUP_FAILURE) from None

@@ -351,7 +351,8 @@ class NoveltyConfig(_Section):
 
 
 class IndexConfig(_Section):
-    """The faiss vector index of hypothesis embeddings (``data_dir/index/snos.faiss``)."""
+    """The faiss index of the novelty reference set (trusted active hypotheses), kept in step with
+    the store by every process; the CLI saves it as ``data_dir/index/reference.faiss``."""
 
     kind: Literal["flat", "hnsw"] = Field(
         "flat", description="`flat` = exact search; `hnsw` for large populations"
@@ -362,6 +363,28 @@ class IndexConfig(_Section):
     rebuild_ratio: float = Field(
         0.2, gt=0, le=1, description="rebuild HNSW when removed vectors exceed this share"
     )
+
+
+class SearchConfig(_Section):
+    """Asking the corpus a question: ``cns search``, ``GET /search`` and the Ask page."""
+
+    narratives: int = Field(5, ge=1, le=50, description="narratives returned per question")
+    claims: int = Field(
+        8, ge=1, le=50, description="claims returned per question (the evidence an answer may cite)"
+    )
+    min_similarity: float = Field(
+        0.2,
+        ge=-1,
+        le=1,
+        description="narratives and claims less similar to the question than this (cosine) are left out",
+    )
+    opposition_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="opposition (NLI) at which two narratives found for a question are shown as disagreeing",
+    )
+    answer_max_tokens: int = Field(400, ge=16, description="longest answer the LLM may write")
 
 
 class ServiceConfig(_Section):
@@ -571,6 +594,7 @@ class CNSConfig(BaseSettings):
     novelty: NoveltyConfig = Field(default_factory=NoveltyConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     loaders: LoadersConfig = Field(default_factory=LoadersConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)

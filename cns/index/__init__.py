@@ -1,7 +1,7 @@
 """Vector indexes behind the :class:`cns.ports.VectorIndex` port (exact NumPy, faiss flat / HNSW).
 
-The faiss-backed names are imported lazily, so importing the exact index (the novelty critic's
-default) does not pay for faiss and the SQL store.
+The faiss-backed names are imported lazily, so importing the exact index (pair search's topic
+neighbours, a list of SNOs scored on its own) does not pay for faiss.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from cns.index.memory import ExactVectorIndex
 _LAZY = {
     "FaissVectorIndex": "cns.index.faiss_index",
     "IndexKind": "cns.index.faiss_index",
-    "StoreReferenceIndex": "cns.index.store_reference",
-    "SyncedIndex": "cns.index.synced",
+    "ReferenceIndex": "cns.index.reference",
     "search_threads": "cns.index.faiss_index",
     "load_index": "cns.index.persistence",
     "rebuild_from_store": "cns.index.persistence",

@@ -24,27 +24,21 @@ import tempfile
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import faiss
 import numpy as np
 
-from cns.core.records import ChangePage, SNOChange
+from cns.core.records import SNOChange
 from cns.errors import VectorIndexError
 from cns.index.faiss_index import FaissVectorIndex, IndexKind, parse_kind
 from cns.logging_setup import get_logger
-from cns.ports import VectorIndex
+from cns.ports import ChangeFeed, VectorIndex
 
 log = get_logger(__name__)
 
 FORMAT_VERSION = 1
 SYNC_PAGE = 5000
-
-
-class ChangeFeed(Protocol):
-    """What sync needs from a store (``SQLStore`` implements it)."""
-
-    def changes_since(self, seq: int, *, limit: int | None = None) -> ChangePage: ...
 
 
 def sidecar_path(path: Path) -> Path:
@@ -132,8 +126,13 @@ def rebuild_from_store(
     return index, sync_from_store(index, store, 0, statuses=statuses, min_trust=min_trust)
 
 
-def save_index(index: FaissVectorIndex, path: Path, *, synced_seq: int, model_name: str) -> None:
-    """Write ``path`` (faiss) and ``path.json`` (sidecar) atomically."""
+def save_index(
+    index: FaissVectorIndex, path: Path, *, synced_seq: int, model_name: str, selection: str | None = None
+) -> None:
+    """Write ``path`` (faiss) and ``path.json`` (sidecar) atomically.
+
+    ``selection`` says which SNOs the index holds (e.g. active with trust at least 0.4): a file
+    saved for another selection is not loaded, since its contents would silently be wrong."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = faiss.serialize_index(index.faiss_index).tobytes()
     sidecar = {
@@ -143,6 +142,7 @@ def save_index(index: FaissVectorIndex, path: Path, *, synced_seq: int, model_na
         "hnsw_m": index.hnsw_m,
         "model_name": model_name,
         "synced_seq": int(synced_seq),
+        "selection": selection,
         "index_sha256": hashlib.sha256(data).hexdigest(),
         "saved_at": datetime.now(UTC).isoformat(),
         **index.id_state(),
@@ -161,8 +161,10 @@ def load_index(
     ef_construction: int = 200,
     ef_search: int = 256,
     rebuild_ratio: float = 0.2,
+    selection: str | None = None,
 ) -> tuple[FaissVectorIndex, int]:
-    """Load ``path``; raise :class:`VectorIndexError` if missing, corrupt or not what was asked for.
+    """Load ``path``; raise :class:`VectorIndexError` if missing, corrupt or not what was asked for
+    (another dimension, kind, model or — when ``selection`` is given — another selection of SNOs).
 
     The graph degree (``hnsw_m``) is the saved one: changing it means rebuilding the graph. The
     search breadth, the build breadth of later inserts and the rebuild ratio are the caller's.
@@ -177,6 +179,8 @@ def load_index(
         raise VectorIndexError(f"unreadable index sidecar {meta_path}: {exc}", path=str(path)) from exc
     expected = {"format_version": FORMAT_VERSION, "dimension": dimension, "kind": parse_kind(kind).value}
     expected["model_name"] = model_name
+    if selection is not None:
+        expected["selection"] = selection
     for key, value in expected.items():
         if meta.get(key) != value:
             raise VectorIndexError(

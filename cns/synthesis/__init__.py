@@ -1,6 +1,6 @@
 """Synthesis of chiral pairs into new narratives (docs/synthesis.md).
 
-``SynthesisEngine(config, evaluator=..., llm=None).synthesize(pair, population=...)`` returns a
+``SynthesisEngine(config, evaluator=..., llm=None).synthesize(pair, reference)`` returns a
 :class:`SynthesisResult` (``accepted``, ``sno``, ``reasons``, ``attempts``, ``strategy``,
 ``metrics``). Without an LLM the offline dialectical synthesizer is used: template sentences around
 quotes of the parents, never a fact of its own. Every claim of either path carries provenance

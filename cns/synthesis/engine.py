@@ -10,8 +10,10 @@ Both paths then go through the provenance audit (:mod:`cns.synthesis.provenance`
 traced to the parent spans it rests on, unsupported claims are dropped or flagged, and a
 hypothesis no span supports rejects the synthesis with that reason.
 
-The candidate is scored against the **population's** reference index (not only its parents),
-excluding nothing but itself, and accepted iff ``T ≥ thresholds.synthesis``. Every attempt's raw
+The candidate is scored against the **population's** novelty reference index (not only its
+parents) — the one :class:`~cns.index.reference.ReferenceIndex` that follows the store, passed in
+by the lifecycle, so no attempt rebuilds an index from the whole population — excluding nothing
+but itself, and accepted iff ``T ≥ thresholds.synthesis``. Every attempt's raw
 text, prompt hash and findings go into ``metadata`` so a synthesis can be audited and replayed.
 """
 
@@ -32,7 +34,7 @@ from cns.errors import CNSError, LLMResponseError, ModelError, ModelUnavailableE
 from cns.logging_setup import get_logger
 from cns.models.json_output import extract_json_object
 from cns.pairs.types import ChiralPair
-from cns.ports import LLMClient, NLIModel
+from cns.ports import LLMClient, NLIModel, VectorIndex
 from cns.synthesis.attempts import AttemptLog, InMemoryAttemptLog, Outcome, SynthesisLimiter
 from cns.synthesis.candidate import build_candidate, hypothesis_findings
 from cns.synthesis.dialectical import offline_candidate
@@ -85,7 +87,7 @@ class SynthesisEngine:
     def synthesize(
         self,
         pair: ChiralPair,
-        population: Sequence[StructuredNarrativeObject] | None = None,
+        reference: VectorIndex | None = None,
         *,
         force: bool = False,
         slot_timeout: float | None = None,
@@ -93,8 +95,10 @@ class SynthesisEngine:
     ) -> SynthesisResult:
         """Synthesize ``pair`` unless it is in cooldown (``force`` ignores the cooldown).
 
-        ``population`` is the novelty reference (default: the two parents only — pass the live
-        population in production). Model failures become a rejected result with the reason, and
+        ``reference`` is the novelty reference set the candidate is scored against: in production
+        the population's index that follows the store (the lifecycle passes
+        ``manager.reference_index()``); None = the two parents only, for a pair judged on its own.
+        Model failures become a rejected result with the reason, and
         are recorded as ``error`` attempts; the cooldown applies to every outcome.
         ``attempt_log`` replaces the engine's log for this call: the population lifecycle passes
         one that holds the record back until the synthesized SNO is stored. The engine only
@@ -116,9 +120,7 @@ class SynthesisEngine:
             with self.limiter.slot(slot_timeout):
                 started = time.perf_counter()
                 try:
-                    result = self._run(
-                        pair, list(population) if population is not None else [pair.sno_a, pair.sno_b]
-                    )
+                    result = self._run(pair, reference if reference is not None else self._parents(pair))
                 except CNSError as exc:
                     attempts.record(a_id, b_id, "error", reason=exc.message)
                     log.warning("synthesis.failed", sno_a=a_id, sno_b=b_id, error=type(exc).__name__)
@@ -157,22 +159,25 @@ class SynthesisEngine:
             f"cooldown {attempts.cooldown_seconds:.0f} s not elapsed"
         )
 
-    def _run(self, pair: ChiralPair, population: list[StructuredNarrativeObject]) -> SynthesisResult:
-        strategy = select_strategy(pair.chirality, pair.entanglement)
-        catalog = EvidenceCatalog.for_pair(pair)
-        if self.llm is None:
-            return self._offline(pair, catalog, strategy, population)
-        return self._with_llm(self.llm, pair, catalog, strategy, population)
-
-    def _evaluate(
-        self, sno: StructuredNarrativeObject, population: list[StructuredNarrativeObject]
-    ) -> tuple[bool, list[str], Any]:
-        index = build_reference_index(
-            population,
+    def _parents(self, pair: ChiralPair) -> VectorIndex:
+        """The reference set of a pair judged on its own: its trusted parents (two vectors)."""
+        return build_reference_index(
+            [pair.sno_a, pair.sno_b],
             dimension=self.config.embedding_dim,
             min_trust=self.config.thresholds.novelty_reference_trust,
         )
-        evaluation = self.evaluator.evaluate(sno, reference_index=index, exclude_ids=[sno.sno_id])
+
+    def _run(self, pair: ChiralPair, reference: VectorIndex) -> SynthesisResult:
+        strategy = select_strategy(pair.chirality, pair.entanglement)
+        catalog = EvidenceCatalog.for_pair(pair)
+        if self.llm is None:
+            return self._offline(pair, catalog, strategy, reference)
+        return self._with_llm(self.llm, pair, catalog, strategy, reference)
+
+    def _evaluate(
+        self, sno: StructuredNarrativeObject, reference: VectorIndex
+    ) -> tuple[bool, list[str], Any]:
+        evaluation = self.evaluator.evaluate(sno, reference_index=reference, exclude_ids=[sno.sno_id])
         threshold = self.config.thresholds.synthesis
         if evaluation.trust_score >= threshold:
             return True, [], evaluation
@@ -243,7 +248,7 @@ class SynthesisEngine:
         pair: ChiralPair,
         catalog: EvidenceCatalog,
         strategy: SynthesisStrategy,
-        population: list[StructuredNarrativeObject],
+        reference: VectorIndex,
     ) -> SynthesisResult:
         sno_id = stable_id("synthesis", "offline", *pair.key)
         sno = offline_candidate(
@@ -255,7 +260,7 @@ class SynthesisEngine:
         if findings:
             return SynthesisResult(False, None, findings, 1, strategy)
         unsupported = self._audit(sno, pair)
-        _, reasons, evaluation = self._evaluate(sno, population)
+        _, reasons, evaluation = self._evaluate(sno, reference)
         return self._finish(sno, pair, strategy, trace, evaluation, unsupported + reasons)
 
     def _with_llm(
@@ -264,7 +269,7 @@ class SynthesisEngine:
         pair: ChiralPair,
         catalog: EvidenceCatalog,
         strategy: SynthesisStrategy,
-        population: list[StructuredNarrativeObject],
+        reference: VectorIndex,
     ) -> SynthesisResult:
         messages = build_messages(pair, strategy, catalog)
         trace = _Trace()
@@ -281,7 +286,7 @@ class SynthesisEngine:
             except ModelUnavailableError as exc:  # refinement rounds cannot help when the server is down
                 if self.config.llm.on_unavailable == "fail":
                     raise
-                return self._offline_fallback(pair, catalog, strategy, population, exc.message)
+                return self._offline_fallback(pair, catalog, strategy, reference, exc.message)
             except ModelError as exc:
                 trace.raw.append("")
                 trace.findings.append([f"the model call failed: {exc.message}"])
@@ -290,7 +295,7 @@ class SynthesisEngine:
             sno, findings = self._candidate(raw, pair, catalog, strategy)
             if sno is not None:
                 unsupported = self._audit(sno, pair)
-                ok, findings, evaluation = self._evaluate(sno, population)
+                ok, findings, evaluation = self._evaluate(sno, reference)
                 findings = unsupported + findings
                 best = (sno, evaluation, findings)
                 if ok and not unsupported:
@@ -313,12 +318,12 @@ class SynthesisEngine:
         pair: ChiralPair,
         catalog: EvidenceCatalog,
         strategy: SynthesisStrategy,
-        population: list[StructuredNarrativeObject],
+        reference: VectorIndex,
         reason: str,
     ) -> SynthesisResult:
         """The LLM became unreachable mid-run: synthesize offline and say so on the SNO."""
         log.warning("synthesis.llm_unavailable_fallback", sno_a=pair.sno_a.sno_id, sno_b=pair.sno_b.sno_id)
-        result = self._offline(pair, catalog, strategy, population)
+        result = self._offline(pair, catalog, strategy, reference)
         if result.sno is not None:
             result.sno.metadata["synthesizer"] = "offline"
             result.sno.metadata["synthesizer_fallback"] = f"offline (llm unavailable: {reason})"[:1000]

@@ -30,6 +30,7 @@ from cns.logging_setup import get_logger
 from cns.services.job_table import JOB_TABLE, JobKind
 from cns.services.jobs import JobHandler, fail_job, run_job
 from cns.services.reconcile import scheduled_reconcile
+from cns.services.runtime import Runtime
 from cns.services.synthesis_jobs import sweep
 from cns.worker import runtime as worker_runtime
 from cns.worker import signals, transient
@@ -43,7 +44,6 @@ from cns.worker.celery_app import (
     make_celery,
 )
 from cns.worker.job_request import JobRequest
-from cns.worker.runtime import WorkerRuntime
 from cns.workflow.lifecycle import rescore_one
 
 log = get_logger(__name__)
@@ -56,7 +56,7 @@ MAX_RETRY_COUNTDOWN = 30
 
 
 def run_delivery(
-    task: Task, runtime: WorkerRuntime, job_id: str, handler: JobHandler, *, started: float | None = None
+    task: Task, runtime: Runtime, job_id: str, handler: JobHandler, *, started: float | None = None
 ) -> dict[str, Any]:
     """One delivery of a job task.
 

@@ -1,11 +1,13 @@
-"""What one worker process holds: the store, the models and a publisher — built once per process.
+"""What one worker process holds: the worker runtime (store, models, publisher) — built once per process.
 
-Models are loaded once per *process*, not per task (loading an NLI model takes seconds) and not
-at import time: :func:`get_runtime` builds the runtime lazily and rebuilds it after a fork (a
-prefork child must not reuse the parent's database connections). ``worker_process_init`` calls
-it, so the first task does not pay for model loading. Nothing here is population state: the
-store is shared, and the manager's reference index is a synced cache of it, so every worker
-scores against the same population.
+The runtime itself is :func:`cns.services.runtime.build_runtime` with the ``worker`` role, the
+same builder the CLI and the API use; this module only keeps one per process. Models are loaded
+once per *process*, not per task (loading an NLI model takes seconds) and not at import time:
+:func:`get_runtime` builds the runtime lazily and rebuilds it after a fork (a prefork child must
+not reuse the parent's database connections). ``worker_process_init`` calls it, so the first task
+does not pay for model loading. Nothing here is population state: the store is shared, and the
+manager's reference index follows the store's change feed, so every worker scores against the
+same population.
 
 Each process also keeps a :class:`~cns.services.leases.LeaseKeeper`: a thread that renews the
 lease of the job this process runs, and one that watches for a reconciler sweep overdue (beat
@@ -32,10 +34,9 @@ from typing import TYPE_CHECKING
 from cns.config.settings import CNSConfig, get_config
 from cns.errors import ConfigError
 from cns.logging_setup import get_logger
-from cns.models import load_embedder, load_llm, load_nli
 from cns.services.leases import LeaseKeeper
 from cns.services.reconcile import reconcile_if_overdue
-from cns.services.shared_state import SharedStateManager
+from cns.services.runtime import Runtime, build_runtime
 from cns.store.sql import SQLStore
 from cns.worker.celery_app import QUEUE
 from cns.worker.publisher import CeleryPublisher
@@ -46,22 +47,16 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-@dataclass
-class WorkerRuntime:
-    config: CNSConfig
-    store: SQLStore
-    manager: SharedStateManager
-    publisher: CeleryPublisher
-    pid: int
-    leases: LeaseKeeper
+@dataclass(frozen=True)
+class _Held:
+    """This process's runtime and the pid that built it (a forked child builds its own)."""
 
-    def close(self) -> None:
-        self.leases.stop()
-        self.store.close()
+    runtime: Runtime
+    pid: int
 
 
 _lock = threading.Lock()
-_runtime: WorkerRuntime | None = None
+_held: _Held | None = None
 _app: Celery | None = None
 
 
@@ -72,22 +67,14 @@ def bind_app(app: Celery) -> None:
         _app = app
 
 
-def build_runtime(config: CNSConfig, app: Celery) -> WorkerRuntime:
-    """Open the store, load the models and wrap ``app`` in a publisher."""
+def build_worker_runtime(config: CNSConfig, app: Celery) -> Runtime:
+    """The ``worker`` runtime of ``config``, publishing follow-up jobs through ``app``."""
     log.info("worker.initializing_cns_manager", pid=os.getpid())
-    store = SQLStore.open(config=config)
-    manager = SharedStateManager(
-        config,
-        store=store,
-        embedder=load_embedder(config),
-        nli=load_nli(config=config),
-        llm=load_llm(config),
-    )
     publisher = CeleryPublisher(app, deadline_seconds=config.service.publish_timeout_seconds, queue=QUEUE)
-    log.info("worker.cns_manager_initialized", pid=os.getpid(), backends=manager.backends())
-    return WorkerRuntime(
-        config, store, manager, publisher, os.getpid(), lease_keeper(config, store, publisher)
-    )
+    runtime = build_runtime(config, "worker", publisher=publisher)
+    runtime.leases = lease_keeper(config, runtime.store, publisher)
+    log.info("worker.cns_manager_initialized", pid=os.getpid(), backends=runtime.manager.backends())
+    return runtime
 
 
 def lease_keeper(config: CNSConfig, store: SQLStore, publisher: CeleryPublisher) -> LeaseKeeper:
@@ -109,25 +96,26 @@ def lease_keeper(config: CNSConfig, store: SQLStore, publisher: CeleryPublisher)
     )  # fmt: skip
 
 
-def get_runtime() -> WorkerRuntime:
+def get_runtime() -> Runtime:
     """This process's runtime, built on first use (and again in a forked child)."""
-    global _runtime
+    global _held
     with _lock:
-        if _runtime is None or _runtime.pid != os.getpid():
+        if _held is None or _held.pid != os.getpid():
             if _app is None:
                 raise ConfigError(
                     "the worker runtime has no Celery app: build the worker with "
                     "cns.worker.app.create_worker_app(config) (or run `celery -A cns.tasks worker`)"
                 )
-            _runtime = build_runtime(get_config(), _app)
-            _runtime.leases.start()
-        return _runtime
+            _held = _Held(build_worker_runtime(get_config(), _app), os.getpid())
+            if _held.runtime.leases is not None:
+                _held.runtime.leases.start()
+        return _held.runtime
 
 
 def reset_runtime() -> None:
     """Close and forget the runtime (tests, worker shutdown)."""
-    global _runtime
+    global _held
     with _lock:
-        if _runtime is not None and _runtime.pid == os.getpid():
-            _runtime.close()
-        _runtime = None
+        if _held is not None and _held.pid == os.getpid():
+            _held.runtime.close()
+        _held = None

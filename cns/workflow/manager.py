@@ -2,9 +2,10 @@
 
 A thin orchestrator over ports: models come from :mod:`cns.models` (built lazily from config
 unless injected), SNOs go to an :class:`~cns.ports.SNOStore` (in-memory by default, SQL later),
-and the novelty reference is the set of active SNOs with ``T ≥ τ_ref``, kept in a vector
-index that is built from the store once and then updated as SNOs are admitted. Nothing is kept in
-module globals, so several managers (tests, workers) never share state by accident.
+and the novelty reference is the set of active SNOs with ``T ≥ τ_ref``, kept in the one
+:class:`~cns.index.reference.ReferenceIndex` that follows the store's change feed (saved under
+``index_path`` when given). Nothing is kept in module globals, so several managers (tests,
+workers) never share state by accident.
 
 Decisions: an SNO with ``T > thresholds.ingest`` becomes ``active``;
 otherwise it is ``archived`` with ``metadata["archive_reason"]`` — never silently dropped. The SNO
@@ -14,6 +15,7 @@ stored SNO (a logged no-op) in every process.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cns.config.settings import CNSConfig
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
-from cns.critics.evaluator import Evaluator, build_reference_index
+from cns.critics.evaluator import Evaluator
 from cns.critics.grounding import GroundingCritic
-from cns.errors import CNSError, IngestionError, SNONotFoundError, is_transient
+from cns.errors import CNSError, ConfigError, IngestionError, SNONotFoundError, is_transient
+from cns.index.reference import ReferenceIndex
 from cns.ingestion.builder import build_sno, sno_id_for
 from cns.ingestion.document import Document, make_document
 from cns.ingestion.heuristic import ExtractorSettings, HeuristicExtractor
@@ -34,13 +37,12 @@ from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
 from cns.logging_setup import bound_context, get_logger, preview, text_preview_chars
 from cns.models.session import ModelSession
-from cns.ports import Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
+from cns.ports import ChangeFeed, Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
 from cns.store.memory import InMemorySNOStore
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 
 if TYPE_CHECKING:
     from cns.core.records import JobCompletion, JobRecord
-    from cns.index.synced import SyncedIndex
     from cns.pairs import ChiralPair, PairSearchResult
     from cns.synthesis import AttemptLog, SynthesisEngine, SynthesisResult
     from cns.workflow.cycle import CycleReport
@@ -102,7 +104,7 @@ class CNSWorkflowManager:
         llm: LLMClient | None = None,
         store: SNOStore | None = None,
         extractor_settings: ExtractorSettings | None = None,
-        reference: SyncedIndex | None = None,
+        index_path: Path | None = None,
     ) -> None:
         self.config = config or CNSConfig()
         self.store: SNOStore = store if store is not None else InMemorySNOStore()
@@ -114,13 +116,14 @@ class CNSWorkflowManager:
         self._extractor: Extractor | None = None
         self._evaluator: Evaluator | None = None
         self._session: ModelSession | None = None
-        self._reference: VectorIndex | None = None
+        #: where the reference index is saved (None = kept in memory, rebuilt from the store)
+        self.index_path = index_path
+        self._reference: ReferenceIndex | None = None
+        self._reference_lock = threading.Lock()
         self._engine: SynthesisEngine | None = None
         self._attempt_log: AttemptLog | None = None
         #: population mark of the last re-score, for stores that keep no markers (in-memory)
         self.rescored_mark: int | None = None
-        # a persisted faiss index following the store (SQL deployments); None = built in memory
-        self._synced = reference
         #: why the configured LLM is not used (set by :meth:`disable_llm`); None = used if configured
         self.llm_unavailable: str | None = None
 
@@ -259,32 +262,43 @@ class CNSWorkflowManager:
         return found
 
     # ------------------------------------------------------------------ population
-    def reference_index(self) -> VectorIndex:
-        """Hypothesis vectors of active SNOs with ``T ≥ τ_ref``.
+    @property
+    def reference(self) -> ReferenceIndex:
+        """The novelty reference set (active SNOs with ``T ≥ τ_ref``), opened on first use.
 
-        With a :class:`~cns.index.synced.SyncedIndex` the persisted faiss index is brought up to
-        date with the store's change feed (cheap, incremental) so other processes' writes count;
-        otherwise an exact index is built from the store on first use and updated on admission.
+        Opening a saved index checks it was built by this embedder, so only then is the embedder
+        loaded; commands that never score anything (``cns show``) load no model for it.
         """
-        if self._synced is not None:
-            self._synced.sync()
-            return self._synced.index
-        if self._reference is None:
-            self._reference = build_reference_index(
-                self.population(),
-                dimension=self.config.embedding_dim,
-                min_trust=self.config.thresholds.novelty_reference_trust,
-            )
-        return self._reference
+        with self._reference_lock:
+            if self._reference is None:
+                feed = self.store
+                if not isinstance(feed, ChangeFeed):
+                    raise ConfigError(
+                        f"the store {type(feed).__name__} has no change feed (changes_since), so the "
+                        "novelty reference index cannot follow it; use InMemorySNOStore or SQLStore"
+                    )
+                model = None if self.index_path is None else f"{self.embedder.name}@{self.embedder.version}"
+                self._reference = ReferenceIndex.novelty_reference(
+                    feed, self.config, path=self.index_path, model_name=model
+                )
+            return self._reference
 
-    def attach_reference(self, reference: SyncedIndex) -> None:
-        """Use a persisted index that follows the store as the novelty reference set."""
-        self._synced = reference
-        self._reference = None
+    def reference_index(self) -> VectorIndex:
+        """The novelty reference set, brought up to date with the store's change feed.
 
-    def refresh(self) -> None:
-        """Forget the cached reference index (after another process changed the store)."""
-        self._reference = None
+        Incremental: what this or another process stored since the last call is applied (one
+        primary-key read when nothing changed), so every admission, archival and deletion counts.
+        """
+        reference = self.reference
+        reference.sync()
+        return reference
+
+    def close(self) -> None:
+        """Close the LLM client this manager built and save the reference index if it has a file."""
+        self.close_llm()
+        with self._reference_lock:
+            if self._reference is not None and self._reference.persisted:
+                self._reference.save()
 
     def population(self) -> list[StructuredNarrativeObject]:
         """The active SNOs (admitted, not archived)."""
@@ -409,7 +423,6 @@ class CNSWorkflowManager:
         from cns.workflow.lifecycle.admission import admit
 
         admit(sno, self.config)
-        trust = sno.trust_score if sno.trust_score is not None else 0.0
         timings = sno.metadata["timings_ms"]
         timings["extract_total"] = round((built - start) * 1000.0, 3)
         timings["evaluate"] = round((evaluated - built) * 1000.0, 3)
@@ -426,16 +439,8 @@ class CNSWorkflowManager:
             )
         else:
             self.store.put(sno)
+        # the reference index reads the new SNO from the change feed on its next sync
         timings["total"] = round((time.perf_counter() - start) * 1000.0, 3)
-        reference_worthy = (
-            sno.status is SNOStatus.ACTIVE and trust >= self.config.thresholds.novelty_reference_trust
-        )
-        if reference_worthy and self._reference is not None:
-            # only the index built in memory needs the new SNO added by hand: an index that
-            # follows the store (SyncedIndex, a worker's shared reference) reads it from the
-            # change feed on its next sync, and syncing again here would cost a round trip
-            assert sno.hypothesis_embedding is not None
-            self._reference.add([sno.sno_id], sno.hypothesis_embedding[None, :])
         return sno, done
 
     def ingest_path(self, path: str | Path, *, max_bytes: int | None = None) -> IngestReport:

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cns.config.settings import IndexConfig
 from cns.core.sno import SNOStatus
 from cns.errors import VectorIndexError
 from cns.index.faiss_index import FaissVectorIndex
 from cns.index.memory import ExactVectorIndex
 from cns.index.persistence import load_index, rebuild_from_store, save_index, sidecar_path, sync_from_store
-from cns.index.synced import SyncedIndex
+from cns.index.reference import ReferenceIndex
 from cns.store.sql import SQLStore
 from cns.testing.contracts import sample_sno, unit_vectors
 
@@ -130,29 +131,50 @@ def test_replaying_an_older_seq_converges(store: SQLStore) -> None:
     assert len(index) == 6 and len(set(index.ids())) == 6
 
 
-def test_synced_index_rebuilds_when_the_file_is_unusable(
+def saved_reference(store: SQLStore, path: Path, **selection: object) -> ReferenceIndex:
+    return ReferenceIndex(store, IndexConfig(), dimension=8, path=path, model_name=MODEL, **selection)  # type: ignore[arg-type]
+
+
+def test_saved_reference_index_rebuilds_when_the_file_is_unusable(
     tmp_path: Path, store: SQLStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids = fill(store, 8)
     path = tmp_path / "index" / "snos.faiss"
-    first = SyncedIndex.open(path, store, dimension=8, model_name=MODEL)
+    first = saved_reference(store, path)
     assert len(first.index) == 8 and path.is_file() and first.synced_seq == 8
     store.delete(ids[0])
     fill(store, 3, start=50)
     assert first.sync() == 4
     first.save()
 
-    reopened = SyncedIndex.open(path, store, dimension=8, model_name=MODEL)
+    reopened = saved_reference(store, path)
     assert reopened.synced_seq == store.current_seq()
     same_results(first.index, reopened.index)
 
     path.write_bytes(b"garbage")
     capsys.readouterr()
-    healed = SyncedIndex.open(path, store, dimension=8, model_name=MODEL)
+    healed = saved_reference(store, path)
     assert "index.rebuild" in capsys.readouterr().out
     same_results(first.index, healed.index)
     loaded, seq = load_index(path, dimension=8, kind="flat", model_name=MODEL)  # rebuilt file was saved
     assert seq == store.current_seq() and len(loaded) == 10
+
+
+def test_a_file_saved_for_another_selection_is_rebuilt(
+    tmp_path: Path, store: SQLStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Raising τ_ref must not keep the SNOs a file saved under the lower threshold still holds."""
+    snos = [sample_sno(f"h{i}", seed=i, status="active") for i in range(3)]
+    for sno, trust in zip(snos, (0.45, 0.6, 0.9), strict=True):
+        sno.trust_score = trust
+    store.put_many(snos)
+    path = tmp_path / "reference.faiss"
+    assert len(saved_reference(store, path, statuses={"active"}, min_trust=0.4)) == 3
+    capsys.readouterr()
+    stricter = saved_reference(store, path, statuses={"active"}, min_trust=0.5)
+    assert "index.rebuild" in capsys.readouterr().out
+    assert sorted(stricter.ids()) == sorted([snos[1].sno_id, snos[2].sno_id])
+    assert stricter.selection == "status active, trust >= 0.5"
 
 
 def test_crash_between_the_two_replaces_is_detected(tmp_path: Path) -> None:
@@ -189,7 +211,7 @@ def test_the_index_settings_reach_a_built_and_a_loaded_index(tmp_path: Path) -> 
     import faiss
 
     from cns.config.settings import CNSConfig
-    from cns.services.runtime import open_runtime
+    from cns.services.runtime import build_runtime
     from cns.testing.fakes import HashEmbedder, RuleNLI
 
     config = CNSConfig(
@@ -200,7 +222,7 @@ def test_the_index_settings_reach_a_built_and_a_loaded_index(tmp_path: Path) -> 
     path = config.data_dir / "index" / "reference.faiss"
     for attempt in ("built", "loaded"):
         assert path.is_file() == (attempt == "loaded")
-        with open_runtime(config, embedder=HashEmbedder(8), nli=RuleNLI()) as runtime:
+        with build_runtime(config, "cli", embedder=HashEmbedder(8), nli=RuleNLI()) as runtime:
             index = runtime.reference.index
             assert (index.kind.value, index.hnsw_m) == ("hnsw", 8), attempt
             assert (index.ef_search, index.ef_construction, index.rebuild_ratio) == (17, 23, 0.5), attempt

@@ -20,7 +20,7 @@ from cns.errors import LLMResponseError, ModelUnavailableError
 from cns.models.llm_check import EXIT_BAD_JSON, EXIT_UNREACHABLE, check_llm
 from cns.models.llm_openai import OpenAICompatibleLLM
 from cns.services.run import run_pipeline
-from cns.services.runtime import open_runtime
+from cns.services.runtime import build_runtime
 from cns.testing.delay_proxy import DelayProxy
 from cns.testing.transformers_server import TransformersServe, missing_serve_requirements
 from tests.services.run_corpus import write_corpus
@@ -109,7 +109,7 @@ def test_killed_server_trips_the_breaker_and_a_run_falls_back_offline(
         models={"embedding_backend": "fake", "nli_backend": "fake"}, llm=llm, data_dir=tmp_path / "d"
     )
     assert check_llm(config.llm).exit_code == EXIT_UNREACHABLE
-    with open_runtime(config) as rt:
+    with build_runtime(config, "cli") as rt:
         summary = run_pipeline(rt, [write_corpus(tmp_path / "docs")], tmp_path / "out")
         stored = rt.store.list()
     assert summary.llm.label == "fallback" and summary.to_dict()["llm"] == "fallback"

@@ -13,9 +13,9 @@ import pytest
 import structlog
 
 from cns.services.jobs import run_job
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import api_client, config_for
 from tests.api.test_api_ingest import assert_error_shape
 from tests.reliability.reliability_support import conservation, record
@@ -57,7 +57,7 @@ def test_r11_running_the_task_body_twice_changes_nothing(tmp_path: Path) -> None
     with api_client(tmp_path) as (client, store, _):
         job_id = client.post("/ingest", json=DOC).json()["job_id"]
         config = config_for(tmp_path)
-        manager = SharedStateManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+        manager = CNSWorkflowManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
         first = run_job(store, job_id, max_deliveries=3, handler=manager.ingest_job)
         assert first.state is JobState.SUCCESS and first.result is not None
         sno_id = str(first.result["sno_id"])

@@ -18,7 +18,7 @@ from cns.synthesis import SynthesisEngine
 from cns.testing.fake_openai_server import FakeOpenAIServer, FakeReply
 from cns.testing.fakes import HashEmbedder, RuleNLI
 from tests.reliability.reliability_support import record
-from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair
+from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair, reference_of
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(60)]
 
@@ -37,7 +37,7 @@ def test_r20_two_503s_then_ok_succeeds_on_attempt_three_with_backoff() -> None:
         server.push(FakeReply.error(503), FakeReply.error(503), answer(["E1", "E2", "E3"]))
         engine = SynthesisEngine(cfg, evaluator=evaluator(cfg, embedder, nli), llm=llm)
         with structlog.testing.capture_logs() as logs:
-            result = engine.synthesize(pair, population=[pair.sno_a, pair.sno_b])
+            result = engine.synthesize(pair, reference_of([pair.sno_a, pair.sno_b], cfg))
         times = [r.received_at for r in server.requests]
     assert result.accepted and result.sno is not None, result.reasons
     assert len(times) == 3

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from cns.services.jobs import run_job
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState, SQLStore
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import api_client, config_for
 from tests.reliability.reliability_support import conservation, record
 
@@ -28,7 +28,7 @@ QUEUED = {
 
 
 def _run(tmp_path: Path, store: SQLStore, job_id: str) -> None:
-    manager = SharedStateManager(config_for(tmp_path), store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+    manager = CNSWorkflowManager(config_for(tmp_path), store=store, embedder=HashEmbedder(384), nli=RuleNLI())
     run_job(store, job_id, max_deliveries=3, handler=manager.ingest_job)
 
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from cns.config import CNSConfig
 from cns.services.jobs import run_job
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState, SQLStore
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import api_client, config_for
 from tests.ingestion.ingest_helpers import DRIFT_TEXT, OTHER_TEXT
 from tests.reliability.reliability_support import conservation, record
@@ -57,12 +57,12 @@ NO_WORDS = {
 }
 
 
-def _manager(tmp_path: Path, store: SQLStore, **overrides: Any) -> SharedStateManager:
+def _manager(tmp_path: Path, store: SQLStore, **overrides: Any) -> CNSWorkflowManager:
     config = config_for(tmp_path, **overrides)
-    return SharedStateManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+    return CNSWorkflowManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
 
 
-def _run(manager: SharedStateManager, store: SQLStore, job_id: str) -> Any:
+def _run(manager: CNSWorkflowManager, store: SQLStore, job_id: str) -> Any:
     return run_job(store, job_id, max_deliveries=3, handler=manager.ingest_job)
 
 

@@ -18,9 +18,9 @@ import pytest
 
 from cns.services.apikeys import create_api_key
 from cns.services.jobs import run_job
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import SQLStore, document_id_for
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import api_client, config_for
 from tests.reliability.reliability_support import conservation, record
 
@@ -35,7 +35,7 @@ def _key(store: SQLStore, name: str, scope: str = "write") -> dict[str, str]:
 
 
 def _run_ingest(tmp_path: Path, store: SQLStore, job_id: str) -> None:
-    manager = SharedStateManager(config_for(tmp_path), store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+    manager = CNSWorkflowManager(config_for(tmp_path), store=store, embedder=HashEmbedder(384), nli=RuleNLI())
     run_job(store, job_id, max_deliveries=3, handler=manager.ingest_job)
 
 

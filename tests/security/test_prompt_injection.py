@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from cns.services.jobs import run_job, submit_ingestion
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState, SQLStore
 from cns.synthesis import SynthesisEngine
 from cns.testing.fakes import HashEmbedder, RuleNLI, ScriptedLLM
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import RecordingPublisher, config_for
 from tests.reliability.reliability_support import conservation, record
-from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair
+from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair, reference_of
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(60)]
 
@@ -57,7 +57,7 @@ def snapshot(store: SQLStore) -> dict[str, dict[str, Any]]:
 
 
 def ingest(
-    store: SQLStore, manager: SharedStateManager, publisher: RecordingPublisher, docs: Any
+    store: SQLStore, manager: CNSWorkflowManager, publisher: RecordingPublisher, docs: Any
 ) -> list[str]:
     ids = []
     for source, text in docs:
@@ -74,7 +74,7 @@ def test_injection_documents_change_no_other_stored_sno(tmp_path: Path) -> None:
     cfg = config_for(tmp_path, llm={"api_key": "sk-INJECTION-TARGET-123"})
     publisher = RecordingPublisher()
     with SQLStore.open(config=cfg) as store:
-        manager = SharedStateManager(cfg, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+        manager = CNSWorkflowManager(cfg, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
         jobs = ingest(store, manager, publisher, BENIGN)
         before = snapshot(store)
         assert len(before) == len(BENIGN)
@@ -109,7 +109,7 @@ def test_synthesizer_obeying_an_injection_is_never_accepted(foreign: str) -> Non
     cfg = config()
     llm = ScriptedLLM(default=answer(["E1", "E2", "E3", foreign]))  # obeys: cites foreign evidence
     engine = SynthesisEngine(cfg, evaluator=evaluator(cfg, embedder, nli), llm=llm)
-    result = engine.synthesize(pair, population=[pair.sno_a, pair.sno_b])
+    result = engine.synthesize(pair, reference_of([pair.sno_a, pair.sno_b], cfg))
     assert not result.accepted and result.sno is None, result.reasons
     assert any("not in E_A ∪ E_B" in r for r in result.reasons), result.reasons
     assert (pair.sno_a.content_hash(), pair.sno_b.content_hash()) == (hash_a, hash_b)

@@ -1,23 +1,16 @@
-"""``celery -A tests.service.slow_worker_app worker``: the real worker with a slow fake NLI.
+"""``celery -A tests.service.slow_worker_app worker``: the real worker with the slow fake NLI.
 
-Until the model factory knows a ``fake-slow`` NLI backend, the worker runtime's NLI loader is
-swapped here (test code), so the product code path stays untouched.
+The NLI backend is chosen from configuration before the app and its runtime are built: the model
+factory's ``fake-slow`` backend (:class:`~cns.testing.slow_fakes.SlowRuleNLI`, which reads its
+delay and markers from ``CNS_FAKE_NLI_*``), so the product code path stays untouched.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
 
-import cns.worker.runtime as runtime
-from cns.testing.slow_fakes import SlowRuleNLI
+os.environ["CNS_MODELS__NLI_BACKEND"] = "fake-slow"
 
-
-def _slow_nli(*_: Any, **__: Any) -> SlowRuleNLI:
-    return SlowRuleNLI()
-
-
-runtime.load_nli = _slow_nli  # type: ignore[attr-defined]
-
-from cns.tasks import app  # noqa: E402
+from cns.tasks import app
 
 __all__ = ["app"]

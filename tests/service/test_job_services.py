@@ -12,10 +12,10 @@ from cns.config import CNSConfig
 from cns.errors import IngestionError, StoreError, StoreUnavailableError, is_transient
 from cns.services.jobs import JobInterrupted, run_job, submit_ingestion
 from cns.services.reconcile import RECONCILE_MARKER, reconcile_if_overdue, reconcile_jobs, scheduled_reconcile
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState, LeaseTerms, SQLStore
 from cns.store.sql.schema import utcnow
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import RecordingPublisher, config_for
 
 TEXT = "Coffee improves memory in adults. A trial followed 100 people. Therefore coffee is beneficial."
@@ -35,8 +35,8 @@ def submit(env, text: str = TEXT, source: str = "a.txt") -> str:
     ).job.job_id
 
 
-def manager(config: CNSConfig, store: SQLStore) -> SharedStateManager:
-    return SharedStateManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+def manager(config: CNSConfig, store: SQLStore) -> CNSWorkflowManager:
+    return CNSWorkflowManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
 
 
 def test_ingest_job_runs_once_and_a_redelivery_is_a_logged_no_op(env) -> None:

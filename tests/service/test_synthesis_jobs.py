@@ -7,10 +7,10 @@ from pathlib import Path
 from cns.core.sno import SNOStatus
 from cns.services.jobs import run_job
 from cns.services.queries import list_syntheses
-from cns.services.shared_state import SharedStateManager
 from cns.services.synthesis_jobs import find_and_schedule, synthesize_job_handler
 from cns.store.sql import JobState, SQLStore
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import RecordingPublisher, config_for
 from tests.conftest import make_sno
 
@@ -31,7 +31,7 @@ def test_find_pairs_schedules_once_and_synthesis_records_an_attempt(tmp_path: Pa
     embedder = HashEmbedder(384)
     with SQLStore.open(config=config) as store:
         seed_opposed(store, embedder)
-        manager = SharedStateManager(config, store=store, embedder=embedder, nli=RuleNLI())
+        manager = CNSWorkflowManager(config, store=store, embedder=embedder, nli=RuleNLI())
         counts = find_and_schedule(store=store, publisher=publisher, config=config, manager=manager)
         assert counts == {"pairs": 1, "scheduled": 1}
         again = find_and_schedule(store=store, publisher=publisher, config=config, manager=manager)

@@ -17,9 +17,9 @@ from cns.core.records import JobRecord, LeaseTerms
 from cns.errors import StoreError
 from cns.services.jobs import run_job, submit_ingestion
 from cns.services.leases import LeaseKeeper, Periodic, holder_name, process_holder
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState, SQLStore
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import RecordingPublisher, config_for
 
 TEXT = "Rivers carve valleys over time. Surveys of canyons show it. Therefore erosion shapes land."
@@ -39,8 +39,8 @@ def submit(config: CNSConfig, store: SQLStore, text: str = TEXT) -> str:
     ).job.job_id
 
 
-def manager(config: CNSConfig, store: SQLStore) -> SharedStateManager:
-    return SharedStateManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+def manager(config: CNSConfig, store: SQLStore) -> CNSWorkflowManager:
+    return CNSWorkflowManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
 
 
 def test_the_lease_is_renewed_while_the_handler_is_busy_on_the_cpu(env: tuple[CNSConfig, SQLStore]) -> None:

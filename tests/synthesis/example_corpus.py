@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cns.config import CNSConfig
 from cns.core.sno import StructuredNarrativeObject
-from cns.critics.evaluator import Evaluator
+from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.ingestion import Document, HeuristicExtractor, build_sno, load_path, sno_id_for
 from cns.pairs import ChiralPair, PairSearchOptions, find_chiral_pairs
 from cns.synthesis import SynthesisEngine, SynthesisResult
@@ -76,5 +76,8 @@ def example_corpus() -> ExampleCorpus:
         snos, config, nli=nli, embedder=embedder, options=PairSearchOptions(max_pairs=len(snos))
     )
     engine = SynthesisEngine(config, evaluator=evaluator)
-    results = [engine.synthesize(p, population=snos) for p in pairs]
+    reference = build_reference_index(
+        snos, dimension=config.embedding_dim, min_trust=config.thresholds.novelty_reference_trust
+    )
+    results = [engine.synthesize(p, reference) for p in pairs]
     return ExampleCorpus(documents, snos, pairs, results, config, embedder, nli)

@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 from cns.config import CNSConfig
-from cns.critics.evaluator import Evaluator
+from cns.core.sno import StructuredNarrativeObject
+from cns.critics.evaluator import Evaluator, build_reference_index
 from cns.pairs import ChiralPair, find_chiral_pairs
+from cns.ports import VectorIndex
 from cns.testing.fakes import HashEmbedder, RuleNLI
 from tests.conftest import make_sno
 
@@ -49,6 +51,14 @@ def make_pair(
     )
     [pair] = find_chiral_pairs([a, b], cfg or config(), nli=nli, embedder=embedder)
     return pair
+
+
+def reference_of(snos: list[StructuredNarrativeObject], cfg: CNSConfig | None = None) -> VectorIndex:
+    """The novelty reference set of ``snos`` (their trusted members), built once for a test."""
+    cf = cfg or config()
+    return build_reference_index(
+        snos, dimension=cf.embedding_dim, min_trust=cf.thresholds.novelty_reference_trust
+    )
 
 
 def evaluator(cfg: CNSConfig, embedder: HashEmbedder, nli: RuleNLI) -> Evaluator:

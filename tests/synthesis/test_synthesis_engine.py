@@ -11,7 +11,7 @@ from cns.synthesis import (
 )
 from cns.testing.fakes import HashEmbedder, RuleNLI, ScriptedLLM
 from tests.conftest import make_sno
-from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair
+from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair, reference_of
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def engine(llm: ScriptedLLM | None, embedder: HashEmbedder, nli: RuleNLI, **cfg:
 def test_valid_answer_is_accepted_with_provenance(embedder: HashEmbedder, nli: RuleNLI) -> None:
     pair = make_pair(embedder, nli)
     llm = ScriptedLLM([answer(["E1", "E2", "E3"])])
-    result = engine(llm, embedder, nli).synthesize(pair, population=[pair.sno_a, pair.sno_b])
+    result = engine(llm, embedder, nli).synthesize(pair, reference_of([pair.sno_a, pair.sno_b]))
     assert result.accepted, result.reasons
     sno = result.sno
     assert sno is not None and result.attempts == 1
@@ -186,7 +186,7 @@ def test_novelty_is_measured_against_the_population(embedder: HashEmbedder, nli:
     )
     alone = engine(ScriptedLLM([answer(["E1", "E2", "E3"])]), embedder, nli).synthesize(pair)
     crowded = engine(ScriptedLLM([answer(["E1", "E2", "E3"])]), embedder, nli).synthesize(
-        pair, population=[pair.sno_a, pair.sno_b, twin]
+        pair, reference_of([pair.sno_a, pair.sno_b, twin])
     )
     assert alone.metrics["critic_scores"]["novelty"] > 0.1
     assert crowded.metrics["critic_scores"]["novelty"] == pytest.approx(0.0, abs=1e-3)

@@ -28,7 +28,7 @@ from cns.synthesis.candidate import build_candidate
 from cns.synthesis.prompt import EvidenceCatalog
 from cns.testing.fakes import HashEmbedder, RuleNLI, ScriptedLLM
 from tests.security.fuzz_support import ANSWERS, JSON_VALUES, Outcomes, fuzz_settings
-from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair
+from tests.synthesis.synth_fixtures import answer, config, evaluator, make_pair, reference_of
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(180)]
 
@@ -97,7 +97,7 @@ def test_any_answer_is_a_finding_or_a_candidate_never_an_aborted_synthesis() -> 
         engine = SynthesisEngine(
             cfg, evaluator=evaluator(cfg, EMBEDDER, NLI), llm=ScriptedLLM(answers, default=answers[-1])
         )
-        result = engine.synthesize(PAIR, population=[PAIR.sno_a, PAIR.sno_b], force=True)
+        result = engine.synthesize(PAIR, reference_of([PAIR.sno_a, PAIR.sno_b]), force=True)
         record = engine.attempt_log.get(*PAIR.key)
         assert record is not None and record.outcome != "error", result.reasons
         assert result.attempts == 1 + cfg.population.max_refinements or result.sno is not None

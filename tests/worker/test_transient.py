@@ -51,7 +51,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[tuple[CNSConfig, SQLStore]]:
-    config = config_for(tmp_path, celery={"max_deliveries": 3, "job_deadline_seconds": 60})
+    config = config_for(tmp_path, celery={"max_deliveries": 3, "job_deadline_seconds": 600})
     with SQLStore.open(config=config) as store:
         yield config, store
 
@@ -65,7 +65,7 @@ def submit(config: CNSConfig, store: SQLStore, text: str = "Tea calms. A trial s
 
 def delivery(config: CNSConfig, store: SQLStore, job_id: str, handler: Any, started: float) -> Any:
     task = SimpleNamespace(request=SimpleNamespace(retries=0))
-    runtime = SimpleNamespace(config=config, store=store)
+    runtime = SimpleNamespace(config=config, store=store, leases=None)
     return run_delivery(task, runtime, job_id, handler, started=started)  # type: ignore[arg-type]
 
 

@@ -10,22 +10,22 @@ import pytest
 from sqlalchemy import event
 
 from cns.services.jobs import run_job, submit_ingestion
-from cns.services.shared_state import SharedStateManager
 from cns.store.sql import JobState, SQLStore
 from cns.testing.fakes import HashEmbedder, RuleNLI
+from cns.workflow.manager import CNSWorkflowManager
 from tests.api.api_helpers import RecordingPublisher, config_for
 
 TEXT = "Coffee improves memory in adults. A trial followed 100 people. Therefore coffee is beneficial."
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[tuple[SharedStateManager, SQLStore, str]]:
+def env(tmp_path: Path) -> Iterator[tuple[CNSWorkflowManager, SQLStore, str]]:
     config = config_for(tmp_path)
     with SQLStore.open(config=config) as store:
         submission = submit_ingestion(
             store=store, publisher=RecordingPublisher(), config=config, source="a.txt", text=TEXT
         )
-        manager = SharedStateManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
+        manager = CNSWorkflowManager(config, store=store, embedder=HashEmbedder(384), nli=RuleNLI())
         yield manager, store, submission.job.job_id
 
 
@@ -45,6 +45,6 @@ def test_one_reference_sync_per_ingestion(env: Any) -> None:
     done = run_job(store, job_id, max_deliveries=3, handler=manager.ingest_job)
     assert done.result is not None and done.result["status"] == "active"
     assert done.result["trust_score"] >= manager.config.thresholds.novelty_reference_trust
-    assert manager.shared_reference.syncs == 1  # not a second one just to add the new SNO by hand
+    assert manager.reference.syncs == 1  # not a second one just to add the new SNO by hand
     assert done.result["sno_id"] in manager.reference_index().ids()  # it arrives by the change feed
-    assert manager.shared_reference.synced_seq == store.current_seq()
+    assert manager.reference.synced_seq == store.current_seq()

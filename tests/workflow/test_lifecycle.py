@@ -22,7 +22,6 @@ from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.errors import ModelUnavailableError, StoreError
 from cns.services.jobs import run_job
 from cns.services.queries import list_syntheses
-from cns.services.shared_state import SharedStateManager
 from cns.services.synthesis_jobs import find_and_schedule, rescore_job_handler, sweep, synthesize_job_handler
 from cns.store.sql import JobState, SQLStore, pair_id_for
 from cns.testing.fakes import HashEmbedder, RuleNLI, ScriptedLLM
@@ -69,8 +68,8 @@ def cli_manager(config: CNSConfig, store: SQLStore, llm: Any = None) -> CNSWorkf
     return CNSWorkflowManager(config, store=store, embedder=EMBEDDER, nli=RuleNLI(), llm=llm)
 
 
-def worker_manager(config: CNSConfig, store: SQLStore, llm: Any = None) -> SharedStateManager:
-    return SharedStateManager(config, store=store, embedder=EMBEDDER, nli=RuleNLI(), llm=llm)
+def worker_manager(config: CNSConfig, store: SQLStore, llm: Any = None) -> CNSWorkflowManager:
+    return CNSWorkflowManager(config, store=store, embedder=EMBEDDER, nli=RuleNLI(), llm=llm)
 
 
 @pytest.fixture
@@ -320,3 +319,30 @@ def test_cli_and_loop_share_the_rescore_marker(tmp_path: Path) -> None:
         memory.store.put(sno)
     rescore_if_due(memory)
     assert memory.rescored_mark == 2
+
+
+def test_a_synthesis_is_scored_against_the_reference_index_that_follows_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No attempt rebuilds an index from the whole population: the engine is handed the
+    manager's reference index, synced once per synthesis, and it holds every trusted narrative
+    of the store (here the pair and a bystander), not only the pair's parents."""
+    import cns.synthesis.engine as engine_module
+
+    def no_rebuild(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the engine rebuilt a reference index")
+
+    monkeypatch.setattr(engine_module, "build_reference_index", no_rebuild)
+    config = config_for(tmp_path, thresholds={"synthesis": 0.0})
+    with SQLStore.open(tmp_path / "cli.sqlite3") as store:
+        seed(store)
+        [bystander] = seed(store, ("Bees pollinate apple orchards in spring",))
+        manager = cli_manager(config, store)
+        [pair] = [p for p in manager.find_pairs().pairs if bystander.sno_id not in p.key]
+        before = manager.reference.syncs
+        result = synthesize_and_store(manager, pair, force=True)
+        assert manager.reference.syncs == before + 1
+        assert result.sno is not None and result.sno.evaluation is not None
+        novelty = result.sno.evaluation["critic_results"]["novelty"]
+        assert novelty["evidence"]["reference_size"] == 3
+        assert result.sno.sno_id in manager.reference_index().ids()  # the accepted synthesis joins it

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cns.config import CNSConfig
-from cns.services.runtime import open_runtime
+from cns.services.runtime import build_runtime
 from cns.workflow.runner import AsyncRunner, Priority, ProcessingTask
 
 DOCS = {
@@ -32,7 +32,7 @@ def test_tasks_are_ordered_by_priority_then_submission() -> None:
 
 
 def test_runner_ingests_queued_documents_and_shuts_down_once(tmp_path: Path, fake_config: CNSConfig) -> None:
-    rt = open_runtime(fake_config.model_copy(update={"data_dir": tmp_path}))
+    rt = build_runtime(fake_config.model_copy(update={"data_dir": tmp_path}), "cli")
     closed: list[bool] = []
 
     def close() -> None:
@@ -47,7 +47,7 @@ def test_runner_ingests_queued_documents_and_shuts_down_once(tmp_path: Path, fak
     assert final["processed"] == 2 + final["successful_syntheses"] + final["failed_syntheses"]
     assert final["total_snos"] >= 2 and final["failed"] == 0 and final["queue_size"] == 0
     assert closed == [True] and (tmp_path / "index" / "reference.faiss").is_file()
-    reopened = open_runtime(fake_config.model_copy(update={"data_dir": tmp_path}))
+    reopened = build_runtime(fake_config.model_copy(update={"data_dir": tmp_path}), "cli")
     try:
         assert len([s for s in reopened.store.list() if "parent_ids" not in s.metadata]) == 2
     finally:
@@ -88,7 +88,7 @@ def test_loop_rescores_the_grown_population_before_searching_pairs(
     """``cns loop`` walks the lifecycle like ``cns run`` and the service: re-score, then pairs."""
     from cns.workflow.lifecycle import RESCORE_MARKER
 
-    rt = open_runtime(fake_config.model_copy(update={"data_dir": tmp_path}))
+    rt = build_runtime(fake_config.model_copy(update={"data_dir": tmp_path}), "cli")
     try:
         runner = AsyncRunner(rt.manager, synthesis_interval=0.2, metrics_interval=10.0)
         for name, text in DOCS.items():

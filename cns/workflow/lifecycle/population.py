@@ -48,7 +48,6 @@ def enforce_size_limit(manager: CNSWorkflowManager) -> list[StructuredNarrativeO
             f"at most {limit} stay active (population.size_limit)"
         )
         manager.store.put(sno)
-    manager.refresh()  # the cached novelty reference may hold the archived SNOs
     log.warning(
         "population.size_limit_archived",
         limit=limit,

@@ -52,14 +52,16 @@ def finish_synthesis(
 def synthesize_and_store(
     manager: CNSWorkflowManager, pair: ChiralPair, *, force: bool = False
 ) -> SynthesisResult:
-    """Synthesize ``pair`` against the live population, store the candidate, then record the attempt.
+    """Synthesize ``pair`` against the live reference set, store the candidate, then record the attempt.
 
     A pair in cooldown is skipped (``force`` ignores the cooldown) and nothing is written. If
     storing the candidate fails, no attempt is recorded and the error propagates: the pair is
     tried again by the next run or delivery instead of sitting in cooldown with nothing stored.
     """
     pending = PendingAttempts(manager.attempt_log)
-    result = manager.synthesis_engine.synthesize(pair, manager.population(), force=force, attempt_log=pending)
+    result = manager.synthesis_engine.synthesize(
+        pair, manager.reference_index(), force=force, attempt_log=pending
+    )
     if result.sno is not None and not result.skipped:
         finish_synthesis(
             result.sno,

@@ -1,4 +1,5 @@
-"""The worker's store-following reference index: synced before every task, cheap when nothing changed."""
+"""The one reference index that follows the store: synced before every use, cheap when nothing
+changed, the same for an in-memory and a SQL store."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 import faiss
 import pytest
 
+from cns.config.settings import IndexConfig
 from cns.core.sno import SNOStatus
+from cns.errors import VectorIndexError
 from cns.index.faiss_index import SMALL_SEARCH_QUERIES, search_threads
-from cns.index.store_reference import StoreReferenceIndex
+from cns.index.reference import ACTIVE_ONLY, ReferenceIndex
+from cns.store.memory import InMemorySNOStore
 from cns.store.sql import SQLStore
 from cns.testing.contracts import sample_sno
 from tests.store.sql_contract import statements, touching
@@ -24,7 +28,7 @@ def store(tmp_path: Path) -> Iterator[SQLStore]:
 
 
 def test_the_index_is_not_resynced_when_nothing_changed(store: SQLStore) -> None:
-    reference = StoreReferenceIndex(store, dimension=8, min_trust=0.3)
+    reference = ReferenceIndex(store, IndexConfig(), dimension=8, statuses=ACTIVE_ONLY, min_trust=0.3)
     trusted = sample_sno("trusted", trust=0.9, status="active")
     store.put(trusted)
     assert reference.sync() == 1 and reference.ids() == [trusted.sno_id]
@@ -37,7 +41,7 @@ def test_the_index_is_not_resynced_when_nothing_changed(store: SQLStore) -> None
 
 
 def test_a_moved_counter_brings_admissions_trust_changes_and_deletions(store: SQLStore) -> None:
-    reference = StoreReferenceIndex(store, dimension=8, min_trust=0.3)
+    reference = ReferenceIndex(store, IndexConfig(), dimension=8, statuses=ACTIVE_ONLY, min_trust=0.3)
     first, second = sample_sno("first", trust=0.9, status="active"), sample_sno("second", seed=1)
     store.put(first)
     reference.sync()
@@ -73,3 +77,39 @@ def test_small_searches_use_one_faiss_thread_and_restore_the_team(monkeypatch: p
     finally:
         faiss.omp_set_num_threads(before_faiss)
         torch.set_num_threads(before_torch)
+
+
+def test_an_in_memory_store_is_followed_the_same_way() -> None:
+    """The manager without a database keeps its reference set exactly as a worker does."""
+    store = InMemorySNOStore()
+    reference = ReferenceIndex(store, IndexConfig(), dimension=8, statuses=ACTIVE_ONLY, min_trust=0.3)
+    kept, archived = sample_sno("kept", trust=0.9, status="active"), sample_sno("leaves", trust=0.8, seed=1)
+    archived.status = SNOStatus.ACTIVE
+    store.put_many([kept, archived])
+    assert reference.sync() == 2 and sorted(reference.ids()) == sorted([kept.sno_id, archived.sno_id])
+    archived.status = SNOStatus.ARCHIVED
+    store.put(archived)
+    assert reference.sync() == 1 and reference.ids() == [kept.sno_id]
+    assert reference.sync() == 0 and (reference.syncs, reference.advances) == (3, 2)
+    [[(best, score)]] = reference.search(kept.hypothesis_embedding[None, :], 1)  # type: ignore[index]
+    assert best == kept.sno_id and score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_index_settings_reach_an_index_kept_in_memory() -> None:
+    settings = IndexConfig(kind="hnsw", hnsw_m=8, ef_search=17, ef_construction=23, rebuild_ratio=0.5)
+    reference = ReferenceIndex(InMemorySNOStore(), settings, dimension=8)
+    index = reference.index
+    assert (index.kind.value, index.hnsw_m, index.ef_search, index.ef_construction) == ("hnsw", 8, 17, 23)
+    assert index.rebuild_ratio == 0.5 and not reference.persisted
+    assert reference.selection == "any status, any trust"
+
+
+def test_an_index_kept_in_memory_has_no_file_to_save(store: SQLStore) -> None:
+    reference = ReferenceIndex(store, IndexConfig(), dimension=8)
+    with pytest.raises(VectorIndexError, match="kept in memory only"):
+        reference.save()
+
+
+def test_a_saved_index_needs_the_model_name(store: SQLStore, tmp_path: Path) -> None:
+    with pytest.raises(VectorIndexError, match="model name"):
+        ReferenceIndex(store, IndexConfig(), dimension=8, path=tmp_path / "reference.faiss")

@@ -331,8 +331,15 @@ class JobRepository(Protocol):
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord: ...
 
     def list_jobs(
-        self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
-    ) -> list[JobRecord]: ...
+        self,
+        *,
+        state: JobState | str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[JobRecord]:
+        """Jobs oldest first (newest first with ``newest_first``), at most ``limit``."""
+        ...
 
     def overdue_jobs(self, now: datetime | None = None) -> list[JobRecord]: ...
 

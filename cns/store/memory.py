@@ -603,11 +603,16 @@ class MemoryJobRepository:
             return _transition(self._s, "requeue_job", job_id, values, NOT_TERMINAL)
 
     def list_jobs(
-        self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        *,
+        state: JobState | str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> builtins.list[JobRecord]:
         wanted = None if state is None else JobState(state)
         with self._s.lock:
-            jobs = sorted(self._s.jobs.values(), key=lambda j: (j.created_at, j.job_id))
+            jobs = sorted(self._s.jobs.values(), key=lambda j: (j.created_at, j.job_id), reverse=newest_first)
         jobs = [j for j in jobs if (wanted is None or j.state is wanted) and (kind is None or j.kind == kind)]
         return _out(jobs[:limit])
 

@@ -165,12 +165,20 @@ def ingest_files(
     runs in the thread pool, and the parse never holds the event loop); a file over a limit is a
     422 naming it, and when all ``loaders.parsers`` are busy the answer is 503 with Retry-After.
     """
+    return submit_uploads(services, [(f.filename, f.file.read()) for f in files], key, caller)
+
+
+def submit_uploads(
+    services: Services, uploads: list[tuple[str | None, bytes]], key: str | None, caller: ApiKeyInfo | None
+) -> IngestBatchAccepted:
+    """Parse uploaded files (name, bytes) and submit each document they hold: the body of
+    ``POST /ingest/files``, shared with the web interface's upload page."""
     limits = LoaderLimits.from_settings(services.config.loaders, wait_for_parser=0.0)
     docs: list[IngestRequest] = []
     skipped: list[dict[str, Any]] = []
-    for upload in files:
+    for filename, data in uploads:
         try:
-            loaded = load_upload(upload.filename, upload.file.read(), limits=limits)
+            loaded = load_upload(filename, data, limits=limits)
         except ParsersBusy as exc:
             raise ApiError(503, str(exc), headers={"Retry-After": "5"}) from None
         skipped += [

@@ -1,0 +1,203 @@
+"""What each page shows, read from the store: plain data for the templates, no markup here.
+
+Pages read through the same store methods and service functions as the API and the CLI
+(:mod:`cns.services.queries`, :mod:`cns.services.lookup`, :func:`~cns.synthesis.view.synthesis_view`),
+so a number on a page is the number ``GET /pairs`` or ``cns show`` gives. Text from documents is
+passed to the templates as plain strings: Jinja2's autoescape turns it into text, never markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from cns.core.sno import StructuredNarrativeObject
+from cns.errors import SNONotFoundError
+from cns.report.html import file_label
+from cns.report.plots import reasoning_graph_svg
+from cns.services.jobs import job_view
+from cns.store.sql import SQLStore
+from cns.synthesis.view import is_synthesis
+
+PAGE_SIZE = 25
+__all__ = ["PAGE_SIZE", "NarrativeFilter", "Paged", "file_label", "graph_svg"]
+
+
+@dataclass(frozen=True)
+class NarrativeFilter:
+    """The narratives list's filters: file-name text, status, lowest trust, date range, page."""
+
+    q: str = ""
+    status: str = ""
+    min_trust: float | None = None
+    since: date | None = None
+    until: date | None = None
+    kind: str = ""  # "", "documents" or "syntheses"
+    page: int = 1
+
+    def matches(self, sno: StructuredNarrativeObject) -> bool:
+        if (
+            self.q
+            and self.q.lower()
+            not in file_label(sno).lower() + " " + str(sno.metadata.get("source", "")).lower()
+        ):
+            return False
+        if self.status and sno.status.value != self.status:
+            return False
+        if self.min_trust is not None and (sno.trust_score or 0.0) < self.min_trust:
+            return False
+        day = sno.created_at.date()
+        if (self.since and day < self.since) or (self.until and day > self.until):
+            return False
+        return not (self.kind == "documents" and is_synthesis(sno)) and not (
+            self.kind == "syntheses" and not is_synthesis(sno)
+        )
+
+
+@dataclass(frozen=True)
+class Paged:
+    items: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+def page_of(items: list[Any], page: int, size: int = PAGE_SIZE) -> Paged:
+    pages = max(1, (len(items) + size - 1) // size)
+    page = min(max(1, page), pages)
+    return Paged(items[(page - 1) * size : page * size], len(items), page, pages)
+
+
+def narratives(store: SQLStore, flt: NarrativeFilter) -> Paged:
+    """The narratives matching ``flt``, newest first, one page of them."""
+    chosen = [s for s in store.list() if flt.matches(s)]
+    chosen.sort(key=lambda s: (s.created_at, s.sno_id), reverse=True)
+    return page_of(chosen, flt.page)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of document text, highlighted (``mark`` = the evidence/claim label) or not."""
+
+    text: str
+    mark: str = ""
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+    label: str
+
+
+def narrative_spans(sno: StructuredNarrativeObject) -> list[Span]:
+    """Every claim's and evidence item's source span (character offsets into the document)."""
+    spans: dict[tuple[int, int], Span] = {}
+    for claim in sno.claims():
+        span = claim.metadata.get("span")
+        if isinstance(span, list | tuple) and len(span) == 2:
+            label = "hypothesis" if claim.claim_id == "root" else claim.claim_id
+            spans.setdefault(
+                (int(span[0]), int(span[1])), Span(int(span[0]), int(span[1]), claim.content, label)
+            )
+    for item in sno.evidence_set:
+        if item.span is not None:
+            start, end = int(item.span[0]), int(item.span[1])
+            spans.setdefault((start, end), Span(start, end, item.content, item.key))
+    return sorted(spans.values(), key=lambda s: (s.start, s.end))
+
+
+def document_segments(spans: list[Span]) -> list[Segment]:
+    """The document as far as the store knows it: each source span at its place, the gaps between
+    them marked with their length (the store keeps the spans, not the whole document text)."""
+    segments: list[Segment] = []
+    position = 0
+    for span in spans:
+        if span.start < position:  # overlapping spans: the first one already shows this text
+            continue
+        if span.start > position:
+            segments.append(Segment(f" […{span.start - position} characters…] "))
+        segments.append(Segment(span.text, span.label, f"span-{span.start}-{span.end}"))
+        position = span.end
+    return segments
+
+
+def recent_jobs(store: SQLStore, limit: int = 10) -> list[dict[str, Any]]:
+    return [job_view(job) for job in store.list_jobs(limit=limit, newest_first=True)]
+
+
+def labels(store: SQLStore, sno_ids: list[str]) -> dict[str, str]:
+    """File labels of the SNOs named (an id that is gone shows its first characters)."""
+    out = {}
+    for sno_id in sno_ids:
+        try:
+            out[sno_id] = file_label(store.get(sno_id))
+        except SNONotFoundError:
+            out[sno_id] = f"{sno_id[:12]} (deleted)"
+    return out
+
+
+@dataclass
+class PairSide:
+    sno: StructuredNarrativeObject
+    label: str
+
+
+@dataclass
+class PairPage:
+    pair: dict[str, Any]
+    a: PairSide | None
+    b: PairSide | None
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def pair_page(store: SQLStore, pair_id: str) -> PairPage | None:
+    record = store.get_pair(pair_id)
+    if record is None:
+        return None
+    sides: list[PairSide | None] = []
+    for sno_id in (record.sno_a, record.sno_b):
+        try:
+            sno = store.get(sno_id)
+            sides.append(PairSide(sno, file_label(sno)))
+        except SNONotFoundError:
+            sides.append(None)
+    attempts = [
+        {
+            "attempt_no": a.attempt_no,
+            "accepted": a.accepted,
+            "sno_id": a.result_sno_id,
+            "reasons": [str(r) for r in a.reasons],
+            "finished_at": a.finished_at,
+            "cooldown_until": a.cooldown_until,
+        }
+        for a in reversed(store.list_attempts(pair_id))
+    ]
+    return PairPage(record.to_dict(), sides[0], sides[1], attempts)
+
+
+def iso_day(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value[:16].replace("T", " ")
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+_GRAPHS: dict[str, str] = {}
+_GRAPHS_KEPT = 256
+
+
+def graph_svg(sno: StructuredNarrativeObject) -> str:
+    """The reasoning graph as inline SVG (the report's drawing), kept per graph content."""
+    key = sno.content_hash()
+    svg = _GRAPHS.get(key)
+    if svg is None:
+        svg = reasoning_graph_svg(sno)
+        if len(_GRAPHS) >= _GRAPHS_KEPT:
+            _GRAPHS.pop(next(iter(_GRAPHS)))
+        _GRAPHS[key] = svg
+    return svg

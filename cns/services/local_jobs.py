@@ -47,9 +47,12 @@ class LocalJobRunner:
     store: SQLStore
     manager: CNSWorkflowManager
     on_done: Callable[[str, dict[str, Any]], None] | None = None
+    #: held while a job runs: the web pages take it before using the same models (near misses)
+    lock: threading.Lock = field(default_factory=threading.Lock)
     _queue: queue.Queue[tuple[str, tuple[str, ...]]] = field(default_factory=queue.Queue)
     _thread: threading.Thread | None = None
     _ingested_since_sweep: bool = False
+    _marks: list[threading.Event] = field(default_factory=list)
 
     @property
     def publisher(self) -> LocalJobRunner:
@@ -102,8 +105,6 @@ class LocalJobRunner:
         self._marks.append(done)
         return done.wait(timeout)
 
-    _marks: list[threading.Event] = field(default_factory=list)
-
     # ------------------------------------------------------------------ the worker thread
     def _loop(self) -> None:
         while True:
@@ -128,6 +129,10 @@ class LocalJobRunner:
             self._run(task_name, args)
 
     def _run(self, task_name: str, args: tuple[str, ...]) -> None:
+        with self.lock:
+            self._run_locked(task_name, args)
+
+    def _run_locked(self, task_name: str, args: tuple[str, ...]) -> None:
         try:
             if task_name == FIND_PAIRS:
                 result = sweep(store=self.store, publisher=self, config=self.config, manager=self.manager)

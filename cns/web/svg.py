@@ -102,7 +102,7 @@ def scatter(
         return TOP + plot_h - plot_h * v / y_high
 
     body = [
-        f'<text x="{LEFT}" y="14" class="plot-title">{escape(title)} ({len(points)} pairs)</text>',
+        f'<text x="{LEFT}" y="14" class="plot-title">{escape(title)} (n={len(points)})</text>',
         _axes(plot_w, plot_h),
         *_x_ticks(0.0, x_high, plot_w, plot_h),
         f'<text x="{LEFT + plot_w / 2:.0f}" y="{height - 4}" text-anchor="middle" class="axis-label">'

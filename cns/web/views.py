@@ -21,6 +21,8 @@ from cns.store.sql import SQLStore
 from cns.synthesis.view import is_synthesis
 
 PAGE_SIZE = 25
+#: a gap between two spans this short is shown as a space (it is the space between sentences)
+SMALL_GAP = 2
 __all__ = ["PAGE_SIZE", "NarrativeFilter", "Paged", "file_label", "graph_svg"]
 
 
@@ -118,8 +120,11 @@ def document_segments(spans: list[Span]) -> list[Segment]:
     for span in spans:
         if span.start < position:  # overlapping spans: the first one already shows this text
             continue
-        if span.start > position:
-            segments.append(Segment(f" […{span.start - position} characters…] "))
+        gap = span.start - position
+        if gap > SMALL_GAP:
+            segments.append(Segment(f" […{gap} characters…] "))
+        elif gap > 0:
+            segments.append(Segment(" "))
         segments.append(Segment(span.text, span.label, f"span-{span.start}-{span.end}"))
         position = span.end
     return segments

@@ -96,19 +96,27 @@ class Span:
 
 
 def narrative_spans(sno: StructuredNarrativeObject) -> list[Span]:
-    """Every claim's and evidence item's source span (character offsets into the document)."""
+    """Every evidence item's and claim's source span (character offsets into the document).
+
+    An evidence item keeps its sentence as the document has it; a claim's text was cleaned of
+    markup, so where both cover one span the document's own text is shown, labelled with both.
+    """
     spans: dict[tuple[int, int], Span] = {}
-    for claim in sno.claims():
-        span = claim.metadata.get("span")
-        if isinstance(span, list | tuple) and len(span) == 2:
-            label = "hypothesis" if claim.claim_id == "root" else claim.claim_id
-            spans.setdefault(
-                (int(span[0]), int(span[1])), Span(int(span[0]), int(span[1]), claim.content, label)
-            )
     for item in sno.evidence_set:
         if item.span is not None:
             start, end = int(item.span[0]), int(item.span[1])
             spans.setdefault((start, end), Span(start, end, item.content, item.key))
+    for claim in sno.claims():
+        span = claim.metadata.get("span")
+        if isinstance(span, list | tuple) and len(span) == 2:
+            start, end = int(span[0]), int(span[1])
+            label = "hypothesis" if claim.claim_id == "root" else claim.claim_id
+            known = spans.get((start, end))
+            spans[(start, end)] = (
+                Span(start, end, known.text, f"{label} · {known.label}")
+                if known is not None
+                else Span(start, end, claim.content, label)
+            )
     return sorted(spans.values(), key=lambda s: (s.start, s.end))
 
 

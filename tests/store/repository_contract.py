@@ -368,6 +368,10 @@ class RepositoryContract:
         assert {j.job_id for j in store.jobs.list_jobs(state="PENDING")} == {stuck.job_id, fresh.job_id}
         assert [j.job_id for j in store.jobs.list_jobs(kind="find_pairs")] == [other.job_id]
         assert len(store.jobs.list_jobs(limit=2)) == 2
+        oldest_first = [j.job_id for j in store.jobs.list_jobs()]
+        assert oldest_first[0] == stuck.job_id and len(oldest_first) == 3
+        newest = store.jobs.list_jobs(limit=2, newest_first=True)  # the web pages' recent jobs
+        assert [j.job_id for j in newest] == oldest_first[::-1][:2]
 
     # ------------------------------------------------------------------ beyond the moved SQL contract
     def test_count_contains_and_deleting_an_sno_takes_its_pairs_and_attempts(self, store: Store) -> None:

@@ -19,6 +19,14 @@ from cns.workflow.lifecycle import judge_population
 from cns.workflow.manager import CNSWorkflowManager
 
 
+#: how long a page waits for a running job to free the models
+BUSY_WAIT_SECONDS = 3.0
+
+
+class ModelsBusy(Exception):
+    """The models of this process are running a job; the page says so instead of waiting."""
+
+
 @dataclass
 class WebState:
     """``manager``: the models of this process, or None; ``model_lock``: held while they are used."""
@@ -29,12 +37,20 @@ class WebState:
     _judged: tuple[int, list[StructuredNarrativeObject], PairSearchResult] | None = None
 
     def judged(self, store: SQLStore) -> tuple[list[StructuredNarrativeObject], PairSearchResult] | None:
-        """The pairing population and every pair the search judged, or None without models here."""
+        """The pairing population and every pair the search judged, or None without models here.
+
+        Raises :class:`ModelsBusy` when a job holds the models longer than ``BUSY_WAIT_SECONDS``:
+        a page must not hang behind the ingestion of a long document.
+        """
         if self.manager is None:
             return None
         seq = store.current_seq()
-        with self.model_lock:
+        if not self.model_lock.acquire(timeout=BUSY_WAIT_SECONDS):
+            raise ModelsBusy("the models are busy with a job; the near misses show once it is done")
+        try:
             if self._judged is None or self._judged[0] != seq:
                 population, search = judge_population(self.manager)
                 self._judged = (seq, population, search)
             return self._judged[1], self._judged[2]
+        finally:
+            self.model_lock.release()

@@ -167,3 +167,17 @@ def test_job_status_for_the_live_progress(data_dir: Path) -> None:
         status = client.get(f"/ui/jobs/{job_id}").json()
         assert status["state"] == "PENDING" and status["kind"] == "ingest"
         assert client.get("/ui/jobs/unknown").status_code == 404
+
+
+def test_near_misses_wait_for_no_running_job(data_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cns.services.runtime import open_runtime
+    from cns.web import state as state_module
+
+    monkeypatch.setattr(state_module, "BUSY_WAIT_SECONDS", 0.05)
+    with open_runtime(web_config(data_dir)) as rt:
+        state = WebState(manager=rt.manager)
+        with web_client(data_dir, state=state) as (client, _, _):
+            with state.model_lock:  # a job holds the models
+                page = client.get("/ui/pairs")
+            assert 'id="near-misses-busy"' in page.text and "busy with a job" in page.text
+            assert 'id="near-misses"' in client.get("/ui/pairs").text  # free again

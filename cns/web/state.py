@@ -18,7 +18,6 @@ from cns.store.sql import SQLStore
 from cns.workflow.lifecycle import judge_population
 from cns.workflow.manager import CNSWorkflowManager
 
-
 #: how long a page waits for a running job to free the models
 BUSY_WAIT_SECONDS = 3.0
 

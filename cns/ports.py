@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         Page,
         PairRecord,
         SNOChange,
+        SNOQuery,
         SynthesisRecord,
     )
     from cns.core.sno import StructuredNarrativeObject
@@ -384,8 +385,9 @@ class PagedReads(Protocol):
         status: str | None = None,
         min_trust: float | None = None,
         source: str | None = None,
+        query: SNOQuery | None = None,
     ) -> Page[dict[str, Any]]:
-        """SNO JSON documents, oldest first."""
+        """SNO JSON documents, oldest first (``query``: more filters, newest first)."""
         ...
 
     def pairs_page(self, *, limit: int, offset: int, min_potential: float | None = None) -> Page[PairRecord]:

@@ -43,6 +43,7 @@ from cns.core.records import (
     Page,
     PairRecord,
     SNOChange,
+    SNOQuery,
     SynthesisRecord,
     as_utc,
     pair_id_for,
@@ -243,6 +244,17 @@ def _put_sno(
     )
     state.tombstones.pop(sno.sno_id, None)
     state.lineage[sno.sno_id] = parent_ids(sno)
+
+
+def _matches(row: _SNORow, query: SNOQuery) -> bool:
+    """The :class:`SNOQuery` filters, as the SQL store applies them."""
+    if query.source_contains and query.source_contains.lower() not in (row.source or "").lower():
+        return False
+    if query.created_from is not None and row.created_at < as_utc(query.created_from):
+        return False
+    if query.created_before is not None and row.created_at >= as_utc(query.created_before):
+        return False
+    return query.with_document is None or (row.document_id is not None) == query.with_document
 
 
 def _ordered_snos(state: MemoryState) -> list[_SNORow]:
@@ -717,7 +729,9 @@ class MemoryPagedReads:
         status: str | None = None,
         min_trust: float | None = None,
         source: str | None = None,
+        query: SNOQuery | None = None,
     ) -> Page[dict[str, Any]]:
+        query = query or SNOQuery()
         with self._s.lock:
             rows = [
                 r
@@ -725,7 +739,10 @@ class MemoryPagedReads:
                 if (status is None or r.status == status)
                 and (min_trust is None or (r.trust is not None and r.trust >= min_trust))
                 and (source is None or r.source == source)
+                and _matches(r, query)
             ]
+            if query.newest_first:
+                rows.reverse()
             return Page(_out([r.data for r in rows[offset : offset + limit]]), len(rows))
 
     def pairs_page(self, *, limit: int, offset: int, min_potential: float | None = None) -> Page[PairRecord]:

@@ -9,16 +9,17 @@ passed to the templates as plain strings: Jinja2's autoescape turns it into text
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from cns.core.records import SNOQuery
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError
 from cns.report.html import file_label
 from cns.report.plots import reasoning_graph_svg
 from cns.services.jobs import job_view
+from cns.services.queries import list_snos
 from cns.store.sql import SQLStore
-from cns.synthesis.view import is_synthesis
 
 PAGE_SIZE = 25
 #: a gap between two spans this short is shown as a space (it is the space between sentences)
@@ -38,23 +39,12 @@ class NarrativeFilter:
     kind: str = ""  # "", "documents" or "syntheses"
     page: int = 1
 
-    def matches(self, sno: StructuredNarrativeObject) -> bool:
-        if (
-            self.q
-            and self.q.lower()
-            not in file_label(sno).lower() + " " + str(sno.metadata.get("source", "")).lower()
-        ):
-            return False
-        if self.status and sno.status.value != self.status:
-            return False
-        if self.min_trust is not None and (sno.trust_score or 0.0) < self.min_trust:
-            return False
-        day = sno.created_at.date()
-        if (self.since and day < self.since) or (self.until and day > self.until):
-            return False
-        return not (self.kind == "documents" and is_synthesis(sno)) and not (
-            self.kind == "syntheses" and not is_synthesis(sno)
-        )
+    def query(self) -> SNOQuery:
+        """The filters the store applies (the same in SQLite, PostgreSQL and the in-memory store)."""
+        start = None if self.since is None else datetime.combine(self.since, time.min, UTC)
+        end = None if self.until is None else datetime.combine(self.until + timedelta(days=1), time.min, UTC)
+        kind = {"documents": True, "syntheses": False}.get(self.kind)
+        return SNOQuery(self.q or None, start, end, kind, newest_first=True)
 
 
 @dataclass(frozen=True)
@@ -65,17 +55,18 @@ class Paged:
     pages: int
 
 
-def page_of(items: list[Any], page: int, size: int = PAGE_SIZE) -> Paged:
-    pages = max(1, (len(items) + size - 1) // size)
-    page = min(max(1, page), pages)
-    return Paged(items[(page - 1) * size : page * size], len(items), page, pages)
-
-
 def narratives(store: SQLStore, flt: NarrativeFilter) -> Paged:
-    """The narratives matching ``flt``, newest first, one page of them."""
-    chosen = [s for s in store.list() if flt.matches(s)]
-    chosen.sort(key=lambda s: (s.created_at, s.sno_id), reverse=True)
-    return page_of(chosen, flt.page)
+    """One page of the narratives matching ``flt``, newest first (the store filters and counts)."""
+    status = flt.status or None
+    first = list_snos(store, limit=1, offset=0, status=status, min_trust=flt.min_trust, query=flt.query())
+    pages = max(1, (first.total + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(1, flt.page), pages)
+    found = list_snos(
+        store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status, min_trust=flt.min_trust,
+        query=flt.query(),
+    )  # fmt: skip
+    items = [StructuredNarrativeObject.from_dict(d) for d in found.items]
+    return Paged(items, found.total, page, pages)
 
 
 @dataclass(frozen=True)

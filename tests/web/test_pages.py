@@ -181,3 +181,19 @@ def test_near_misses_wait_for_no_running_job(data_dir: Path, monkeypatch) -> Non
                 page = client.get("/ui/pairs")
             assert 'id="near-misses-busy"' in page.text and "busy with a job" in page.text
             assert 'id="near-misses"' in client.get("/ui/pairs").text  # free again
+
+
+def test_narratives_are_paged_newest_first(data_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cns.web import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    with web_client(data_dir) as (client, store, _):
+        newest = sorted(store.list(), key=lambda s: (s.created_at, s.sno_id), reverse=True)
+        first = client.get("/ui/narratives")
+        assert f"page 1 of {(len(newest) + 1) // 2}" in first.text and 'id="next-page"' in first.text
+        rows = re.findall(r'<a href="/ui/narratives/([0-9a-f]+)">', first.text)
+        assert rows == [s.sno_id for s in newest[:2]]
+        second = client.get("/ui/narratives", params={"page": 2})
+        assert re.findall(r'<a href="/ui/narratives/([0-9a-f]+)">', second.text) == [s.sno_id for s in newest[2:4]]
+        beyond = client.get("/ui/narratives", params={"page": 999})  # the last page instead
+        assert f"page {(len(newest) + 1) // 2} of" in beyond.text

@@ -194,6 +194,8 @@ def test_narratives_are_paged_newest_first(data_dir: Path, monkeypatch) -> None:
         rows = re.findall(r'<a href="/ui/narratives/([0-9a-f]+)">', first.text)
         assert rows == [s.sno_id for s in newest[:2]]
         second = client.get("/ui/narratives", params={"page": 2})
-        assert re.findall(r'<a href="/ui/narratives/([0-9a-f]+)">', second.text) == [s.sno_id for s in newest[2:4]]
+        assert re.findall(r'<a href="/ui/narratives/([0-9a-f]+)">', second.text) == [
+            s.sno_id for s in newest[2:4]
+        ]
         beyond = client.get("/ui/narratives", params={"page": 999})  # the last page instead
         assert f"page {(len(newest) + 1) // 2} of" in beyond.text

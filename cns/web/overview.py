@@ -17,7 +17,7 @@ from cns.services.queries import list_pairs
 from cns.services.run import report_thresholds
 from cns.store.sql import SQLStore, pair_id_for
 from cns.web import svg, views
-from cns.web.state import ModelsBusy, WebState
+from cns.web.state import NotReady, WebState
 
 CRITICS = ("grounding", "logic", "novelty")
 SCATTER_PAIRS = 500
@@ -63,10 +63,10 @@ def overview_context(store: SQLStore, config: CNSConfig) -> dict[str, Any]:
 
 def near_miss_rows(state: WebState, store: SQLStore, config: CNSConfig) -> list[dict[str, Any]] | str | None:
     """Per rule, the judged pairs it stopped that came closest to passing; None without models
-    here, a sentence when the models are busy with a job."""
+    here, a sentence while the search is still running."""
     try:
         judged = state.judged(store)
-    except ModelsBusy as exc:
+    except NotReady as exc:
         return str(exc)
     if judged is None:
         return None

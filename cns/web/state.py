@@ -2,9 +2,11 @@
 
 The near misses of the pairs page need the pair search itself — every pair it judged and the rule
 that stopped it — which the store does not keep. Where the models run in this process (``cns ui``)
-the page runs the search once per population change (:func:`~cns.workflow.lifecycle.judge_population`,
-recording nothing) and keeps the result until the store's change counter moves. The API process
-of the service loads no models, so there the page says where the near misses can be seen instead.
+the search runs (:func:`~cns.workflow.lifecycle.judge_population`, recording nothing) in a
+background thread once per change of the population, and the page shows its result when it is
+ready: with real models the search over a few dozen documents takes a minute, and a page must not
+hang that long, nor behind a job that holds the models. The API process of the service loads no
+models, so there the page says where the near misses can be seen instead.
 """
 
 from __future__ import annotations
@@ -13,17 +15,17 @@ import threading
 from dataclasses import dataclass, field
 
 from cns.core.sno import StructuredNarrativeObject
+from cns.logging_setup import get_logger
 from cns.pairs import PairSearchResult
 from cns.store.sql import SQLStore
 from cns.workflow.lifecycle import judge_population
 from cns.workflow.manager import CNSWorkflowManager
 
-#: how long a page waits for a running job to free the models
-BUSY_WAIT_SECONDS = 3.0
+log = get_logger(__name__)
 
 
-class ModelsBusy(Exception):
-    """The models of this process are running a job; the page says so instead of waiting."""
+class NotReady(Exception):
+    """The judgement of the current population is still being computed; the page says so."""
 
 
 @dataclass
@@ -34,22 +36,40 @@ class WebState:
     model_lock: threading.Lock = field(default_factory=threading.Lock)
     local_jobs: bool = False
     _judged: tuple[int, list[StructuredNarrativeObject], PairSearchResult] | None = None
+    _running: threading.Thread | None = None
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    _ready: threading.Event = field(default_factory=threading.Event)
 
     def judged(self, store: SQLStore) -> tuple[list[StructuredNarrativeObject], PairSearchResult] | None:
         """The pairing population and every pair the search judged, or None without models here.
 
-        Raises :class:`ModelsBusy` when a job holds the models longer than ``BUSY_WAIT_SECONDS``:
-        a page must not hang behind the ingestion of a long document.
+        Raises :class:`NotReady` (and starts the search, unless it is running) when the population
+        changed since the last judgement.
         """
         if self.manager is None:
             return None
         seq = store.current_seq()
-        if not self.model_lock.acquire(timeout=BUSY_WAIT_SECONDS):
-            raise ModelsBusy("the models are busy with a job; the near misses show once it is done")
+        with self._guard:
+            if self._judged is not None and self._judged[0] == seq:
+                return self._judged[1], self._judged[2]
+            if self._running is None or not self._running.is_alive():
+                self._ready.clear()
+                self._running = threading.Thread(target=self._judge, args=(seq,), daemon=True)
+                self._running.start()
+        raise NotReady("the pair search is judging the population for the near misses; this page reloads")
+
+    def wait_judged(self, timeout: float) -> bool:
+        """Block until the running judgement is done (tests, scripts); False on timeout."""
+        return self._ready.wait(timeout)
+
+    def _judge(self, seq: int) -> None:
+        assert self.manager is not None
         try:
-            if self._judged is None or self._judged[0] != seq:
+            with self.model_lock:  # after any running job: the models are not shared between threads
                 population, search = judge_population(self.manager)
+            with self._guard:
                 self._judged = (seq, population, search)
-            return self._judged[1], self._judged[2]
+        except Exception:  # the page shows "not ready" again and the next visit retries
+            log.exception("web.judge_failed")
         finally:
-            self.model_lock.release()
+            self._ready.set()

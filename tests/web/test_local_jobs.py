@@ -51,7 +51,9 @@ def test_uploads_run_in_process_and_the_sweep_pairs_them(tmp_path: Path) -> None
         job = client.get(f"/ui/jobs/{again.json()['job_id']}").json()
         assert job["state"] == "SUCCESS" and job["kind"] == "synthesize"
         assert len(store.list_attempts(pairs[0].pair_id)) == 2  # forced past the cooldown
-        assert 'id="near-misses"' in client.get("/ui/pairs").text  # the models run in this process
+        assert 'id="near-misses-pending"' in client.get("/ui/pairs").text  # the models run in this process
+        assert local.app.state.web.wait_judged(60)
+        assert 'id="near-misses"' in client.get("/ui/pairs").text
 
 
 def test_jobs_left_pending_are_resumed_at_the_next_start(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from cns.config import CNSConfig
 from cns.services.lookup import short_id
 from cns.synthesis.view import is_synthesis
 from cns.web.local import local_app
+from cns.web.state import NotReady
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -68,6 +69,13 @@ def main() -> None:
             while not server.started:
                 time.sleep(0.05)
             base = f"http://127.0.0.1:{port}"
+            state = local.app.state.web
+            clock = time.perf_counter()
+            try:  # the pairs page shows the near misses once the search judged the population
+                state.judged(store)
+            except NotReady:
+                state.wait_judged(900)
+            print(f"near misses judged in {time.perf_counter() - clock:.1f} s")
             pages = {
                 "overview": "/",
                 "narratives": "/ui/narratives",

@@ -56,7 +56,7 @@ class WebState:
                 self._ready.clear()
                 self._running = threading.Thread(target=self._judge, args=(seq,), daemon=True)
                 self._running.start()
-        raise NotReady("the pair search is judging the population for the near misses; this page reloads")
+        raise NotReady("The pair search is judging the population for the near misses; this page reloads")
 
     def wait_judged(self, timeout: float) -> bool:
         """Block until the running judgement is done (tests, scripts); False on timeout."""

@@ -188,3 +188,15 @@ def test_api_docs_render_without_internet(browser: Any, server: dict[str, Any]) 
     assert page.locator(".opblock").count() >= 10
     assert outside == []
     page.close()
+
+
+def test_a_missing_chromium_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.web.test_browser as module
+
+    monkeypatch.setattr(module, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        module._chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        module._chromium()

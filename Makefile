@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv demo test lint typecheck unit bench test-nightly clean
+.PHONY: venv demo test lint typecheck unit bench test-nightly clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,17 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck
+# The browser tests (report rendering, the web interface through Playwright) use Debian's
+# chromium, never a browser download: installed here when missing and we are root (CI is); a
+# developer who is not root is told the command, and outside CI those tests skip with the reason.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing: run 'sudo apt-get install -y chromium' (browser tests skip without it)"; fi
+
+test: lint typecheck chromium
 	$(BIN)/python -m pytest -q --cov=cns --cov-report=term
 
 test-nightly: $(STAMP)

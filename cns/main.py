@@ -1,4 +1,4 @@
-"""ASGI entry point of the API: ``uvicorn cns.main:app``.
+"""ASGI entry point of the API and the web pages: ``uvicorn cns.main:app``.
 
 The app is built on first attribute access, not at import, so importing :mod:`cns.main` (for
 example by a test or a tool that lists modules) opens no database and reads no environment.
@@ -18,15 +18,15 @@ def get_app() -> FastAPI:
     """Build (once) the app from the process configuration, with JSON logging configured."""
     global _app
     if _app is None:
-        from cns.api import create_app
         from cns.config.settings import get_config
         from cns.logging_setup import configure_logging
+        from cns.web import create_web_app
 
         config = get_config()
         configure_logging(
             level=config.log_level, fmt=config.log_format, text_preview_chars=config.log_text_preview_chars
         )
-        _app = create_app(config)
+        _app = create_web_app(config)
         freeze_startup_objects()
     return _app
 

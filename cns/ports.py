@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         Page,
         PairRecord,
         SNOChange,
+        SNOQuery,
         SynthesisRecord,
     )
     from cns.core.sno import StructuredNarrativeObject
@@ -386,8 +387,15 @@ class JobRepository(Protocol):
     def requeue_job(self, job_id: str, *, deadline: datetime | None = None) -> JobRecord: ...
 
     def list_jobs(
-        self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
-    ) -> list[JobRecord]: ...
+        self,
+        *,
+        state: JobState | str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[JobRecord]:
+        """Jobs oldest first (newest first with ``newest_first``), at most ``limit``."""
+        ...
 
     def overdue_jobs(self, now: datetime | None = None) -> list[JobRecord]: ...
 
@@ -437,8 +445,9 @@ class PagedReads(Protocol):
         status: str | None = None,
         min_trust: float | None = None,
         source: str | None = None,
+        query: SNOQuery | None = None,
     ) -> Page[dict[str, Any]]:
-        """SNO JSON documents, oldest first."""
+        """SNO JSON documents, oldest first (``query``: more filters, newest first)."""
         ...
 
     def pairs_page(self, *, limit: int, offset: int, min_potential: float | None = None) -> Page[PairRecord]:

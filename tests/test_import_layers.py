@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("workflow", ("cns.workflow",)),
     ("services", ("cns.services",)),
-    ("edges", ("cns.worker", "cns.tasks", "cns.api", "cns.main", "cns.cli", "cns.__main__")),
+    ("edges", ("cns.worker", "cns.tasks", "cns.api", "cns.web", "cns.main", "cns.cli", "cns.__main__")),
     ("facade", ("cns",)),  # cns/__init__.py: the public Python API re-exports, imported by nobody inside
     ("test support", ("cns.testing",)),  # servers and stacks for tests; production never imports them
 )
@@ -46,7 +46,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: (publisher, broker check), never the other way round.
 EDGE_RULES: dict[str, tuple[str, ...]] = {
     "cns.worker": ("cns.api", "cns.cli", "cns.tasks", "cns.main"),
-    "cns.api": ("cns.cli", "cns.tasks"),
+    "cns.api": ("cns.cli", "cns.tasks", "cns.web"),
+    # the pages sit on the API (its app, dependencies and route bodies), never the other way round
+    "cns.web": ("cns.cli", "cns.tasks", "cns.worker"),
 }
 
 #: Libraries the service layer must not import: the broker (Celery and its transport), the CLI's

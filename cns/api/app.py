@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from cns.api import errors
+from cns.api import docs, errors
 from cns.api.deps import Services
 from cns.api.metrics import build_registry
 from cns.api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
@@ -110,8 +110,11 @@ def create_app(
         version=__version__,
         description="Chiral Narrative Synthesis: ingest documents, read SNOs, chiral pairs and syntheses.",
         lifespan=lifespan,
+        docs_url=None,  # served from local copies of the scripts: `docs.install` below
+        redoc_url=None,
     )
     errors.install(app)
+    docs.install(app)
     for module in (ingest, tasks, snos, pairs, search, documents, health):
         app.include_router(module.router)
     app.add_middleware(

@@ -19,6 +19,7 @@ from cns.cli.search_cmd import register as register_search_command
 from cns.cli.service_cmd import register as register_service_commands
 from cns.cli.sno_cmd import sno_app
 from cns.cli.store_cmd import register as register_store_commands
+from cns.cli.ui_cmd import register as register_ui_command
 from cns.config import CNSConfig
 from cns.config.notices import held_config_notices
 from cns.errors import CNSError
@@ -40,6 +41,7 @@ register_run_command(app)
 register_pair_commands(app)
 register_search_command(app)
 register_service_commands(app)
+register_ui_command(app)
 console = Console(stderr=True)
 
 

@@ -473,7 +473,9 @@ class LoadersConfig(_Section):
 class AuthConfig(_Section):
     """Who may call the API: keys are created with `cns apikey create --scope read|write|admin`."""
 
-    enabled: bool = Field(False, description="require an API key (X-API-Key) on write routes")
+    enabled: bool = Field(
+        False, description="require an API key (X-API-Key) on write routes, and a login on every web page"
+    )
     read_access: Literal["auto", "open", "key"] = Field(
         "auto",
         description="read routes: `key` = any valid key (read scope is enough), `open` = no key; "

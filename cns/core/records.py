@@ -235,6 +235,22 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class SNOQuery:
+    """More filters of a page of SNOs (the web interface's narratives list).
+
+    ``source_contains``: part of the source (file name or path), any case; ``created_from`` /
+    ``created_before``: a half-open range of creation times; ``with_document``: True for SNOs
+    from documents, False for those without one (syntheses); ``newest_first`` reverses the order.
+    """
+
+    source_contains: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    with_document: bool | None = None
+    newest_first: bool = False
+
+
+@dataclass(frozen=True)
 class SynthesisRecord:
     """A finished synthesis attempt with the two SNOs of its pair (a row of ``GET /syntheses``)."""
 

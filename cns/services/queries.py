@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cns.core.records import Page, SynthesisRecord
+from cns.core.records import Page, SNOQuery, SynthesisRecord
 from cns.ports import StoreRepositories
 from cns.workflow.lifecycle.attempts import outcome_of
 
@@ -35,10 +35,11 @@ def list_snos(
     status: str | None = None,
     min_trust: float | None = None,
     source: str | None = None,
+    query: SNOQuery | None = None,
 ) -> Page[dict[str, Any]]:
-    """SNO JSON documents, oldest first, with the total matching count."""
+    """SNO JSON documents, oldest first (``query``: more filters, newest first), with the total."""
     return store.reads.snos_page(
-        limit=limit, offset=offset, status=status, min_trust=min_trust, source=source
+        limit=limit, offset=offset, status=status, min_trust=min_trust, source=source, query=query
     )
 
 

@@ -45,6 +45,7 @@ from cns.core.records import (
     Page,
     PairRecord,
     SNOChange,
+    SNOQuery,
     SynthesisRecord,
     as_utc,
     pair_id_for,
@@ -247,6 +248,17 @@ def _put_sno(
     )
     state.tombstones.pop(sno.sno_id, None)
     state.lineage[sno.sno_id] = parent_ids(sno)
+
+
+def _matches(row: _SNORow, query: SNOQuery) -> bool:
+    """The :class:`SNOQuery` filters, as the SQL store applies them."""
+    if query.source_contains and query.source_contains.lower() not in (row.source or "").lower():
+        return False
+    if query.created_from is not None and row.created_at < as_utc(query.created_from):
+        return False
+    if query.created_before is not None and row.created_at >= as_utc(query.created_before):
+        return False
+    return query.with_document is None or (row.document_id is not None) == query.with_document
 
 
 def _ordered_snos(state: MemoryState) -> list[_SNORow]:
@@ -697,11 +709,16 @@ class MemoryJobRepository:
             return _transition(self._s, "requeue_job", job_id, values, NOT_TERMINAL)
 
     def list_jobs(
-        self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        *,
+        state: JobState | str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> builtins.list[JobRecord]:
         wanted = None if state is None else JobState(state)
         with self._s.lock:
-            jobs = sorted(self._s.jobs.values(), key=lambda j: (j.created_at, j.job_id))
+            jobs = sorted(self._s.jobs.values(), key=lambda j: (j.created_at, j.job_id), reverse=newest_first)
         jobs = [j for j in jobs if (wanted is None or j.state is wanted) and (kind is None or j.kind == kind)]
         return _out(jobs[:limit])
 
@@ -834,7 +851,9 @@ class MemoryPagedReads:
         status: str | None = None,
         min_trust: float | None = None,
         source: str | None = None,
+        query: SNOQuery | None = None,
     ) -> Page[dict[str, Any]]:
+        query = query or SNOQuery()
         with self._s.lock:
             rows = [
                 r
@@ -842,7 +861,10 @@ class MemoryPagedReads:
                 if (status is None or r.status == status)
                 and (min_trust is None or (r.trust is not None and r.trust >= min_trust))
                 and (source is None or r.source == source)
+                and _matches(r, query)
             ]
+            if query.newest_first:
+                rows.reverse()
             return Page(_out([r.data for r in rows[offset : offset + limit]]), len(rows))
 
     def pairs_page(self, *, limit: int, offset: int, min_potential: float | None = None) -> Page[PairRecord]:

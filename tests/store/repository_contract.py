@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from cns.core.records import ApiKeyRecord, JobClaim, JobCompletion, JobState, NewDocument, PairRecord
+from cns.core.records import (
+    ApiKeyRecord,
+    JobClaim,
+    JobCompletion,
+    JobState,
+    NewDocument,
+    PairRecord,
+    SNOQuery,
+)
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import JobError, SNONotFoundError, StoreError
 from cns.ports import (
@@ -425,6 +433,10 @@ class RepositoryContract(LeaseContract):
         assert {j.job_id for j in store.jobs.list_jobs(state="PENDING")} == {stuck.job_id, fresh.job_id}
         assert [j.job_id for j in store.jobs.list_jobs(kind="find_pairs")] == [other.job_id]
         assert len(store.jobs.list_jobs(limit=2)) == 2
+        oldest_first = [j.job_id for j in store.jobs.list_jobs()]
+        assert oldest_first[0] == stuck.job_id and len(oldest_first) == 3
+        newest = store.jobs.list_jobs(limit=2, newest_first=True)  # the web pages' recent jobs
+        assert [j.job_id for j in newest] == oldest_first[::-1][:2]
 
     # ------------------------------------------------------------------ beyond the moved SQL contract
     def test_count_contains_and_deleting_an_sno_takes_its_pairs_and_attempts(self, store: Store) -> None:
@@ -546,6 +558,32 @@ class RepositoryContract(LeaseContract):
         assert store.reads.snos_page(limit=10, offset=0, source="own.txt").total == 1
         assert store.reads.snos_page(limit=5, offset=9).items == []
         assert store.reads.snos_page(limit=1, offset=0).items[0] == snos[0].to_dict()
+
+    def test_sno_pages_by_part_of_the_source_date_kind_newest_first(self, store: Store) -> None:
+        doc = store.documents.put_document("a query document", source="notes/Drift_100%.md")
+        snos = []
+        for i in range(4):
+            sno = sample_sno(f"query {i}", trust=0.5, status="active", seed=i)
+            sno.created_at = datetime(2026, 3, 1 + i, 12, tzinfo=UTC)
+            store.snos.put(sno, document_id=doc.document_id if i < 2 else None)
+            snos.append(sno)
+
+        def ids(**query: Any) -> list[str]:
+            return [
+                d["sno_id"] for d in store.reads.snos_page(limit=10, offset=0, query=SNOQuery(**query)).items
+            ]
+
+        assert ids(newest_first=True) == [s.sno_id for s in reversed(snos)]
+        assert ids(source_contains="drift_100%") == [snos[0].sno_id, snos[1].sno_id]  # any case
+        assert ids(source_contains="dr_ft") == ids(source_contains="d%md") == []  # `_`, `%` are text
+        assert ids(with_document=False) == [snos[2].sno_id, snos[3].sno_id]
+        day = datetime(2026, 3, 2, tzinfo=UTC)
+        assert ids(created_from=day, created_before=day + timedelta(days=2)) == [
+            snos[1].sno_id,
+            snos[2].sno_id,
+        ]
+        page = store.reads.snos_page(limit=1, offset=1, query=SNOQuery(newest_first=True, with_document=True))
+        assert (page.total, [d["sno_id"] for d in page.items]) == (2, [snos[0].sno_id])
 
     def test_pair_and_synthesis_pages_and_outcomes(self, store: Store) -> None:
         a, b, c = (sample_sno(h, seed=i) for i, h in enumerate("ABC"))

@@ -132,11 +132,11 @@ async def ingest(
     # one hop to a worker thread for all that blocks (text checks over up to max_text_chars, the
     # commit, the publish): the event loop keeps serving other requests meanwhile
     return await anyio.to_thread.run_sync(
-        _accept_one, services, body, key, caller, limiter=services.submitters
+        accept_one, services, body, key, caller, limiter=services.submitters
     )
 
 
-def _accept_one(
+def accept_one(
     services: Services, body: IngestRequest, key: str | None, caller: ApiKeyInfo | None
 ) -> IngestAccepted:
     _check_text(services, body.text, ["body", "text"])
@@ -176,12 +176,20 @@ def ingest_files(
     runs in the thread pool, and the parse never holds the event loop); a file over a limit is a
     422 naming it, and when all ``loaders.parsers`` are busy the answer is 503 with Retry-After.
     """
+    return submit_uploads(services, [(f.filename, f.file.read()) for f in files], key, caller)
+
+
+def submit_uploads(
+    services: Services, uploads: list[tuple[str | None, bytes]], key: str | None, caller: ApiKeyInfo | None
+) -> IngestBatchAccepted:
+    """Parse uploaded files (name, bytes) and submit each document they hold: the body of
+    ``POST /ingest/files``, shared with the web interface's upload page."""
     limits = LoaderLimits.from_settings(services.config.loaders, wait_for_parser=0.0)
     docs: list[IngestRequest] = []
     skipped: list[dict[str, Any]] = []
-    for upload in files:
+    for filename, data in uploads:
         try:
-            loaded = load_upload(upload.filename, upload.file.read(), limits=limits)
+            loaded = load_upload(filename, data, limits=limits)
         except ParsersBusy as exc:
             raise ApiError(503, str(exc), headers={"Retry-After": "5"}) from None
         skipped += [

@@ -344,9 +344,19 @@ class SQLJobRepository:
         return self._transition("requeue_job", job_id, values, only_if=NOT_TERMINAL)
 
     def list_jobs(
-        self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        *,
+        state: JobState | str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> builtins.list[JobRecord]:
-        stmt = select(JobRow).order_by(JobRow.created_at, JobRow.job_id)
+        order = (
+            (JobRow.created_at.desc(), JobRow.job_id.desc())
+            if newest_first
+            else (JobRow.created_at, JobRow.job_id)
+        )
+        stmt = select(JobRow).order_by(*order)
         if state is not None:
             stmt = stmt.where(JobRow.state == JobState(state).value)
         if kind is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
-from cns.core.records import Page, PairRecord, SynthesisRecord
+from cns.core.records import Page, PairRecord, SNOQuery, SynthesisRecord
 from cns.store.sql._base import Database
 from cns.store.sql._pairs import attempt_of, pair_record_of
 from cns.store.sql.schema import AttemptRow, Document, JobRow, PairRow, SNORow, SNOTombstone
@@ -33,16 +33,34 @@ class SQLPagedReads:
         status: str | None = None,
         min_trust: float | None = None,
         source: str | None = None,
+        query: SNOQuery | None = None,
     ) -> Page[dict[str, Any]]:
-        """SNO JSON documents, oldest first, with the total matching count."""
-        conditions = []
+        """SNO JSON documents, oldest first (newest first by ``query``), with the total matching count."""
+        conditions: list[Any] = []
         if status is not None:
             conditions.append(SNORow.status == status)
         if min_trust is not None:
             conditions.append(SNORow.trust >= min_trust)
         if source is not None:
             conditions.append(SNORow.source == source)
-        rows = select(SNORow.data).where(*conditions).order_by(SNORow.created_at, SNORow.sno_id)
+        query = query or SNOQuery()
+        if query.source_contains:
+            conditions.append(
+                func.lower(SNORow.source).contains(query.source_contains.lower(), autoescape=True)
+            )
+        if query.created_from is not None:
+            conditions.append(SNORow.created_at >= query.created_from)
+        if query.created_before is not None:
+            conditions.append(SNORow.created_at < query.created_before)
+        if query.with_document is not None:
+            has = SNORow.document_id.is_not(None) if query.with_document else SNORow.document_id.is_(None)
+            conditions.append(has)
+        order = (
+            (SNORow.created_at.desc(), SNORow.sno_id.desc())
+            if query.newest_first
+            else (SNORow.created_at, SNORow.sno_id)
+        )
+        rows = select(SNORow.data).where(*conditions).order_by(*order)
         count = select(func.count()).select_from(SNORow).where(*conditions)
         with self._db.reading("snos_page") as session:
             total = int(session.scalar(count) or 0)

@@ -346,9 +346,14 @@ class SQLStore:
         return self.jobs.requeue_job(job_id, deadline=deadline)
 
     def list_jobs(
-        self, *, state: JobState | str | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        *,
+        state: JobState | str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> builtins.list[JobRecord]:
-        return self.jobs.list_jobs(state=state, kind=kind, limit=limit)
+        return self.jobs.list_jobs(state=state, kind=kind, limit=limit, newest_first=newest_first)
 
     def overdue_jobs(self, now: datetime | None = None) -> builtins.list[JobRecord]:
         return self.jobs.overdue_jobs(now)

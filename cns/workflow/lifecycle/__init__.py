@@ -9,6 +9,7 @@ same way:
   decides whether syntheses pair again) and record every pair with all the search said;
 * :func:`rebuild_pair` — the recorded pair, back as a :class:`~cns.pairs.ChiralPair`;
 * :func:`explain` — why two narratives are, or are not, a pair (``cns why``);
+* :func:`judge_population` — the same search recording nothing (the near misses of the web pages);
 * :func:`synthesize_and_store` — synthesize, give the candidate its status, lineage, source and
   archive reason (:func:`finish_synthesis`, the only place that does), store it, *then* record
   the attempt;
@@ -33,6 +34,7 @@ from cns.workflow.lifecycle.attempts import (
 from cns.workflow.lifecycle.pairs import (
     explain,
     find_and_record_pairs,
+    judge_population,
     pair_record,
     pairing_population,
     rebuild_pair,
@@ -67,6 +69,7 @@ __all__ = [
     "find_and_record_pairs",
     "finish_synthesis",
     "is_synthesis",
+    "judge_population",
     "mark_rescored",
     "outcome_of",
     "pair_record",

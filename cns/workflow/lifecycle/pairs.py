@@ -103,6 +103,20 @@ def rebuild_pair(store: SQLStore, pair_id: str) -> ChiralPair:
     )
 
 
+def judge_population(
+    manager: CNSWorkflowManager,
+) -> tuple[list[StructuredNarrativeObject], PairSearchResult]:
+    """The pairing population and the pair search over it, recording nothing.
+
+    What ``cns why`` and the web interface's near misses read: every pair the search judged,
+    with the rule that stopped it. Like :func:`explain` it changes nothing, so it does not apply
+    ``population.size_limit`` either.
+    """
+    population = pairing_population(manager)
+    search = search_chiral_pairs(population, manager.config, nli=manager.nli, embedder=manager.embedder)
+    return population, search
+
+
 def explain(manager: CNSWorkflowManager, sno_a: str, sno_b: str) -> PairExplanation:
     """Why the stored SNOs ``sno_a`` and ``sno_b`` are, or are not, a chiral pair (``cns why``).
 
@@ -113,8 +127,7 @@ def explain(manager: CNSWorkflowManager, sno_a: str, sno_b: str) -> PairExplanat
     """
     if sno_a == sno_b:
         raise ValidationError(f"{sno_a} and {sno_b} are the same narrative: give two different ones")
-    population = pairing_population(manager)
-    search = search_chiral_pairs(population, manager.config, nli=manager.nli, embedder=manager.embedder)
+    population, search = judge_population(manager)
     return explain_pair(
         manager.store.get(sno_a),
         manager.store.get(sno_b),

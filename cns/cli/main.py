@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated, TextIO, cast
@@ -93,6 +94,8 @@ def main(
             stream=None if output.json else cast(TextIO, ConsoleLogStream(output.console)),
             text_preview_chars=_cli_preview_chars(),
         )
+    # a library's warning becomes a log line in the chosen format (JSON stays JSON; a bar stays whole)
+    logging.captureWarnings(True)
 
 
 def _verbosity(quiet: bool, verbose: bool, log_level: str | None) -> Verbosity:

@@ -1,7 +1,7 @@
 """One ``configure_logging()`` for the CLI, the API and the workers.
 
-* JSON lines when stderr is not a TTY, or when ``CNS_LOG_FORMAT=json`` (``console`` forces the
-  human renderer); ISO timestamps; the level; context variables merged in, so a bound
+* JSON lines when asked for (``fmt="json"``); with ``fmt="auto"`` when ``CNS_LOG_FORMAT=json``
+  or stderr is not a TTY (``console`` forces the human renderer); ISO timestamps; the level; context variables merged in, so a bound
   ``request_id`` / ``job_id`` / ``task_id`` appears on every line of that unit of work.
 * Standard-library records (uvicorn, celery, sqlalchemy) go through the same processors.
 * Tracebacks are rendered without local variables: locals may hold document text or secrets.
@@ -34,7 +34,12 @@ _text_preview_chars = DEFAULT_TEXT_PREVIEW_CHARS
 
 
 def _wants_json(fmt: str, stream: TextIO) -> bool:
-    fmt = os.environ.get("CNS_LOG_FORMAT", fmt).lower()
+    """``json`` or ``console`` as asked; ``auto`` defers to ``CNS_LOG_FORMAT``, then to the stream
+    (JSON unless it is a terminal). An explicit choice wins over the environment, so
+    ``cns --log-format console`` is human-readable even where ``CNS_LOG_FORMAT=json`` is set."""
+    fmt = fmt.lower()
+    if fmt == "auto":
+        fmt = os.environ.get("CNS_LOG_FORMAT", fmt).lower()
     if fmt == "json":
         return True
     if fmt == "console":

@@ -3,7 +3,7 @@
 Documents are loaded with the same loaders as ``cns run`` and posted to ``/ingest/batch`` in
 chunks, each document with an ``Idempotency-Key`` derived from its content and source — running
 the same command twice (or retrying after a 503) never creates a second job for a document.
-With ``follow`` the jobs are polled until each is SUCCESS or FAILURE, with a Rich progress bar.
+With ``follow`` the jobs are polled until each is SUCCESS or FAILURE, with a progress bar.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
 from rich.markup import escape
 
-from cns.cli.common import progress_bar
+from cns.core.progress import INGEST, ProgressCallback, no_progress
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import CNSError, JobError
 from cns.ingestion.document import Document
@@ -223,39 +222,42 @@ def _poll(client: httpx.Client, report: SubmitReport, job_id: str) -> bool:
 
 
 def follow_jobs(
-    client: httpx.Client, report: SubmitReport, *, timeout: float, poll: float, console: Console | None
+    client: httpx.Client,
+    report: SubmitReport,
+    *,
+    timeout: float,
+    poll: float,
+    progress: ProgressCallback = no_progress,
+    notify: Callable[[str], None] | None = None,
 ) -> None:
-    """Poll ``GET /tasks/{id}`` until every job is SUCCESS or FAILURE (or ``timeout``), with a
-    progress bar (jobs per second and ETA). A 503 or a lost connection while polling is reported
-    once and polling goes on; jobs still open at the deadline are listed by the caller."""
+    """Poll ``GET /tasks/{id}`` until every job is SUCCESS or FAILURE (or ``timeout``), telling
+    ``progress`` how many are finished (the CLI's bar: jobs per second and ETA). A 503 or a lost
+    connection while polling is reported once through ``notify`` and polling goes on; jobs still
+    open at the deadline are listed by the caller."""
     deadline = time.monotonic() + timeout
     open_jobs = list(report.submitted)  # poll each once at least: a replayed job may be done
-    start = time.monotonic()
     warned: set[str] = set()
-    with progress_bar(console=console, disable=console is None) as progress:
-        bar = progress.add_task("ingesting", total=len(open_jobs), rate="")
-        while open_jobs and time.monotonic() < deadline:
-            still_open = []
-            for position, job_id in enumerate(open_jobs):
-                try:
-                    finished = _poll(client, report, job_id)
-                except (ServiceUnavailable, httpx.TransportError) as exc:
-                    line = f"polling paused: {exc}" if isinstance(exc, ServiceUnavailable) else (
-                        f"polling paused: cannot reach the service ({type(exc).__name__})"
-                    )  # fmt: skip
-                    if line not in warned and console is not None:
-                        progress.console.print(f"[yellow]{escape(line)}[/yellow] (retrying)", highlight=False)
-                    warned.add(line)
-                    still_open += open_jobs[position:]
-                    break
-                if not finished:
-                    still_open.append(job_id)
-            completed = len(report.submitted) - len(still_open)
-            rate = completed / max(time.monotonic() - start, 1e-9)
-            progress.update(bar, completed=completed, rate=f"{rate:.2f} docs/s")
-            open_jobs = still_open
-            if open_jobs:
-                time.sleep(poll)
+    progress(INGEST, 0, len(open_jobs))
+    while open_jobs and time.monotonic() < deadline:
+        still_open = []
+        for position, job_id in enumerate(open_jobs):
+            try:
+                finished = _poll(client, report, job_id)
+            except (ServiceUnavailable, httpx.TransportError) as exc:
+                line = f"polling paused: {exc}" if isinstance(exc, ServiceUnavailable) else (
+                    f"polling paused: cannot reach the service ({type(exc).__name__})"
+                )  # fmt: skip
+                if line not in warned and notify is not None:
+                    notify(f"[yellow]{escape(line)}[/yellow] (retrying)")
+                warned.add(line)
+                still_open += open_jobs[position:]
+                break
+            if not finished:
+                still_open.append(job_id)
+        progress(INGEST, len(report.submitted) - len(still_open), len(report.submitted))
+        open_jobs = still_open
+        if open_jobs:
+            time.sleep(poll)
 
 
 def _pages(client: httpx.Client, path: str) -> list[dict[str, Any]]:
@@ -300,7 +302,8 @@ def run_via_api(
     api_key: str | None = None,
     timeout: float = 3600.0,
     poll_seconds: float = 0.5,
-    console: Console | None = None,
+    progress: ProgressCallback = no_progress,
+    notify: Callable[[str], None] | None = None,
     transport: httpx.BaseTransport | None = None,
     follow_symlinks: bool = False,
     retry_wait: float = 2.0,
@@ -310,7 +313,8 @@ def run_via_api(
 
     Folders are walked as by ``cns run`` (regular files only; links out of them only with
     ``follow_symlinks``). ``fetch`` is called with the open client once the jobs are followed
-    (``cns run --api --out`` reads the outputs there). An unreachable service is a
+    (``cns run --api --out`` reads the outputs there); ``progress`` hears the finished jobs and
+    ``notify`` receives a line (Rich markup) when polling pauses. An unreachable service is a
     :class:`~cns.errors.CNSError`; a refused key or a lasting 503 is recorded in ``problems``
     with every document it kept out.
     """
@@ -326,7 +330,9 @@ def run_via_api(
         with httpx.Client(base_url=api_url, headers=headers, timeout=30.0, transport=transport) as client:
             submit_documents(client, documents, report, retry_wait=retry_wait)
             if follow and report.submitted:
-                follow_jobs(client, report, timeout=timeout, poll=poll_seconds, console=console)
+                follow_jobs(
+                    client, report, timeout=timeout, poll=poll_seconds, progress=progress, notify=notify
+                )
             if fetch is not None:
                 fetch(client, report)
     except httpx.HTTPError as exc:

@@ -8,17 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
+from cns.cli.output import out
 from cns.config import CNSConfig
 from cns.errors import AmbiguousIdError, DocumentNotFoundError, PairNotFoundError, SNONotFoundError
 from cns.services.llm_gate import gate_llm
@@ -73,35 +65,19 @@ def runtime(
         opened.close()
 
 
-def check_llm_once(rt: Runtime, console: Console) -> None:
+def check_llm_once(rt: Runtime) -> None:
     """The up-front LLM check of ``cns run`` for the other commands that use the LLM: one line if it
     is unusable, then the offline path (``llm.on_unavailable: fallback``) or a stop (``fail``)."""
     gate = gate_llm(rt.manager)
     if gate.message:
-        console.print(f"[yellow]{escape(gate.message)}[/yellow]")
+        out().warning(f"[yellow]{escape(gate.message)}[/yellow]", event="llm.unusable", status=gate.status)
 
 
 @contextmanager
-def lookup_errors(console: Console) -> Iterator[None]:
+def lookup_errors() -> Iterator[None]:
     """An id that matches nothing, or several things, is one red line and exit code 1."""
     try:
         yield
     except (AmbiguousIdError, SNONotFoundError, PairNotFoundError, DocumentNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        out().error(f"[red]error:[/red] {escape(str(exc))}", event="lookup.failed")
         raise typer.Exit(code=1) from None
-
-
-def progress_bar(*, console: Console | None = None, disable: bool = False) -> Progress:
-    """A Rich progress bar with documents per second and ETA (written to stderr, or ``console``)."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        transient=False,
-        console=console,
-        disable=disable,
-    )

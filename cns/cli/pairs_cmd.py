@@ -11,6 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from cns.cli.common import DataDirOption, TopicPairsOption, check_llm_once, lookup_errors, runtime
+from cns.cli.output import out
+from cns.cli.progress import ProgressDisplay
 from cns.core.pair_json import pair_files
 from cns.pairs import ChiralPair
 from cns.pairs.explain import PairExplanation
@@ -45,8 +47,8 @@ def pairs(
     neighbours that cite no common source (by chirality; `--no-topic-pairs` leaves them out).
     `cns why A B` explains why two documents were or were not paired.
     """
-    with runtime(data_dir, topic_pairs=topic_pairs) as rt:
-        result = rt.manager.find_pairs()
+    with runtime(data_dir, topic_pairs=topic_pairs) as rt, ProgressDisplay() as progress:
+        result = rt.manager.find_pairs(progress=progress)
     found = [p for p in result.pairs if min_chirality is None or p.chirality >= min_chirality]
     shown = found[:top] if top is not None else found
     if as_json:
@@ -122,10 +124,10 @@ def why(
     """Explain why two documents were or were not paired: shared evidence, opposition and its
     parts, topic gate, trust, and the threshold that stopped them (runs the `cns pairs` search)."""
     with runtime(data_dir, topic_pairs=topic_pairs) as rt:
-        with lookup_errors(Console(stderr=True)):
+        with lookup_errors():
             a, b = resolve_narrative(rt.store, first), resolve_narrative(rt.store, second)
         if a.id == b.id:
-            Console(stderr=True).print(f"[red]error:[/red] both name the same narrative {escape(a.id)}")
+            out().error(f"[red]error:[/red] both name the same narrative {escape(a.id)}", event="why.same")
             raise typer.Exit(code=1)
         ex = explain(rt.manager, a.id, b.id)
     if as_json:
@@ -176,13 +178,14 @@ def synthesize(
     console = Console()
     with runtime(data_dir) as rt:
         if pair_id is None:
-            check_llm_once(rt, Console(stderr=True))
-            report = rt.manager.run_cycle(rescore=False)
+            check_llm_once(rt)
+            with ProgressDisplay() as progress:
+                report = rt.manager.run_cycle(rescore=False, progress=progress)
             outcomes = report.results
         else:
-            with lookup_errors(Console(stderr=True)):
+            with lookup_errors():
                 match = resolve(rt.store, "pair", pair_id)
-            check_llm_once(rt, Console(stderr=True))
+            check_llm_once(rt)
             pair = rebuild_pair(rt.store, match.id)
             outcomes = [(pair, rt.manager.synthesize_pair(pair, force=force))]
     for pair, result in outcomes:

@@ -247,8 +247,19 @@ def submit(
 ) -> None:
     """Send documents to a running service and follow their jobs."""
     from cns.cli.api_client import run_via_api
+    from cns.cli.output import out
+    from cns.cli.progress import ProgressDisplay
 
-    report = run_via_api(paths, api, follow=follow, api_key=api_key, timeout=timeout, console=console)
+    with ProgressDisplay() as progress:
+        report = run_via_api(
+            paths,
+            api,
+            follow=follow,
+            api_key=api_key,
+            timeout=timeout,
+            progress=progress,
+            notify=out().warning,
+        )
     summary = report.summary()
     console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
     for source, reason in report.skipped:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cns.cli.common import DataDirOption, check_llm_once, lookup_errors, progress_bar, runtime
+from cns.cli.common import DataDirOption, check_llm_once, lookup_errors, runtime
+from cns.cli.output import out as stderr_output
+from cns.cli.progress import ProgressDisplay
 from cns.cli.render import sno_panel
+from cns.core.progress import INGEST, ProgressCallback
 from cns.services.lookup import describe, resolve_document, resolve_narrative, short_id
 from cns.services.runtime import Runtime
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
@@ -29,53 +31,73 @@ FollowSymlinksOption = Annotated[
 
 
 def ingest_with_progress(
-    rt: Runtime, paths: list[Path], console: Console, *, follow_symlinks: bool = False
+    rt: Runtime, paths: list[Path], progress: ProgressCallback, *, follow_symlinks: bool = False
 ) -> IngestReport:
-    """Ingest ``paths`` into the runtime's store with a progress bar (documents/s and ETA).
+    """Ingest ``paths`` into the runtime's store, telling ``progress`` after each document, and
+    print a line per document, the summary, and every skipped, failed and archived file.
 
     File names and reasons are printed escaped: a file named ``[/bold]x.txt`` is text, not markup.
     """
-    with progress_bar() as progress:
-        task = progress.add_task("ingesting", total=None, rate="")
-        start = time.perf_counter()
+    output = stderr_output()
+    total = 0
+    finished = 0
 
-        def loaded(total: int) -> None:
-            progress.update(task, total=total)
+    def loaded(count: int) -> None:
+        nonlocal total
+        total = count
+        progress(INGEST, 0, total)
 
-        def done(entry: IngestedDocument | FailedDocument, duplicate: bool) -> None:
-            label = (
-                "duplicate"
-                if duplicate
-                else ("failed" if isinstance(entry, FailedDocument) else entry.status)
-            )
-            progress.advance(task)
-            sno = f"{short_id(entry.sno_id)}  " if isinstance(entry, IngestedDocument) else ""
-            progress.console.print(f"  {label:9} {sno}{escape(entry.source)}", highlight=False)
-            finished = progress.tasks[0].completed
-            rate = finished / max(time.perf_counter() - start, 1e-9)
-            progress.update(task, rate=f"{rate:.2f} docs/s")
-
-        report = rt.manager.ingest_paths(
-            paths, follow_symlinks=follow_symlinks or None, on_loaded=loaded, on_document=done
+    def done(entry: IngestedDocument | FailedDocument, duplicate: bool) -> None:
+        nonlocal finished
+        label = (
+            "duplicate" if duplicate else ("failed" if isinstance(entry, FailedDocument) else entry.status)
         )
+        sno_id = entry.sno_id if isinstance(entry, IngestedDocument) else None
+        sno = f"{short_id(sno_id)}  " if sno_id else ""
+        output.detail(
+            f"  {label:9} {sno}{escape(entry.source)}",
+            event="ingest.document",
+            status=label,
+            sno_id=sno_id,
+            source=entry.source,
+        )
+        finished += 1
+        progress(INGEST, finished, total)
+
+    report = rt.manager.ingest_paths(
+        paths, follow_symlinks=follow_symlinks or None, on_loaded=loaded, on_document=done
+    )
     summary = report.summary()
-    console.print(
+    output.summary(
         f"ingested {summary['ingested']} (admitted {summary['admitted']}, archived {summary['archived']}), "
-        f"duplicates {summary['duplicates']}, skipped {len(report.skipped)}, failed {len(report.failed)}"
+        f"duplicates {summary['duplicates']}, skipped {len(report.skipped)}, failed {len(report.failed)}",
+        event="ingest.summary",
+        **{k: v for k, v in summary.items() if isinstance(v, int)},
+        skipped=len(report.skipped),
+        failed=len(report.failed),
     )
     for skipped in report.skipped:
-        console.print(
-            f"  [yellow]skipped[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}", highlight=False
+        output.detail(
+            f"  [yellow]skipped[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}",
+            event="ingest.skipped",
+            source=skipped.path,
+            reason=skipped.reason,
         )
     for failed in report.failed:
-        console.print(
-            f"  [red]failed[/red] {escape(failed.source)}: {escape(failed.reason)}", highlight=False
+        output.error(
+            f"  [red]failed[/red] {escape(failed.source)}: {escape(failed.reason)}",
+            event="ingest.failed",
+            source=failed.source,
+            reason=failed.reason,
         )
     for archived in report.archived:
-        console.print(
-            f"  [yellow]archived[/yellow] {short_id(archived.sno_id)}  {escape(archived.source)}: "
-            f"{escape(archived.reason or 'below the ingest threshold')}",
-            highlight=False,
+        reason = archived.reason or "below the ingest threshold"
+        output.detail(
+            f"  [yellow]archived[/yellow] {short_id(archived.sno_id)}  {escape(archived.source)}: {escape(reason)}",
+            event="ingest.archived",
+            sno_id=archived.sno_id,
+            source=archived.source,
+            reason=reason,
         )
     return report
 
@@ -84,10 +106,10 @@ def ingest(
     paths: PathsArg, data_dir: DataDirOption = None, follow_symlinks: FollowSymlinksOption = False
 ) -> None:
     """Ingest documents (txt, md, html, pdf, jsonl, folders) into the local store."""
-    console = Console(stderr=True)
     with runtime(data_dir) as rt:
-        check_llm_once(rt, console)
-        report = ingest_with_progress(rt, paths, console, follow_symlinks=follow_symlinks)
+        check_llm_once(rt)
+        with ProgressDisplay() as progress:
+            report = ingest_with_progress(rt, paths, progress, follow_symlinks=follow_symlinks)
     if report.failed:
         raise typer.Exit(code=1)
 
@@ -99,7 +121,7 @@ def show(
     data_dir: DataDirOption = None,
 ) -> None:
     """Print one stored SNO: source file, reasoning graph, trust breakdown and evidence."""
-    with runtime(data_dir) as rt, lookup_errors(Console(stderr=True)):
+    with runtime(data_dir) as rt, lookup_errors():
         match = resolve_narrative(rt.store, sno_id)
         sno = rt.store.get(match.id)
     Console(width=160).print(sno_panel(sno, document_id=match.document_id))
@@ -113,12 +135,16 @@ def _write_from_store(out: Path, data_dir: Path | None, *, html: bool) -> None:
     with runtime(data_dir) as rt:
         data = store_report_data(rt)
         written = write_outputs(data, out, html=html, svg_cache=svg_cache_dir(rt.config))
-    console = Console(stderr=True)
-    console.print(
+    output = stderr_output()
+    output.summary(
         f"wrote {written.snos} SNOs, {written.pairs} pairs and {written.graphs} graphs to {escape(str(out))}",
-        highlight=False,
+        event="outputs.written",
+        snos=written.snos,
+        pairs=written.pairs,
+        graphs=written.graphs,
+        out_dir=str(out),
     )
-    console.print("  " + ", ".join(escape(p.name) for p in written.files), highlight=False)
+    output.summary("  " + ", ".join(escape(p.name) for p in written.files), event="outputs.files")
 
 
 def export(
@@ -155,12 +181,12 @@ def delete(
 ) -> None:
     """Remove a document, its SNO, its index entries and the pairs and syntheses that depend on it."""
     with runtime(data_dir) as rt:
-        with lookup_errors(Console(stderr=True)):
+        with lookup_errors():
             match = resolve_document(rt.store, document_id)
         report = rt.store.delete_document(match.id)
         rt.reference.sync()
     if not report.document_removed:  # deleted by another process between the lookup and the delete
-        typer.echo(f"document {describe(match)} is already gone", err=True)
+        stderr_output().error(f"document {escape(describe(match))} is already gone", event="delete.gone")
         raise typer.Exit(code=1)
     typer.echo(
         f"deleted document {describe(match)}: {len(report.sno_ids)} SNOs, {len(report.synthesis_ids)} "

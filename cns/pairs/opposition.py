@@ -25,7 +25,8 @@ from cns.config.settings import ChiralityMethod, CNSConfig
 from cns.core.sno import StructuredNarrativeObject
 from cns.index.memory import ExactVectorIndex
 from cns.metrics import chirality_batch
-from cns.pairs.scoring import candidate_opposition, opposition_upper_bound
+from cns.pairs.progress import StepCounter, judge_candidates, opposition_judge
+from cns.pairs.scoring import opposition_upper_bound
 from cns.pairs.types import ChiralPair, PairSearchStats
 from cns.ports import Embedder, NLIModel
 
@@ -61,6 +62,7 @@ def opposition_pairs(
     embedder: Embedder | None,
     stats: PairSearchStats,
     neighbours: int,
+    counter: StepCounter | None = None,
 ) -> tuple[list[ChiralPair], list[tuple[int, int, float, float]], NLIModel | None]:
     """Opposed neighbour pairs without shared evidence (``O ≥ θ_O``, ``C ≥ θ_C``), strongest first,
     every judged ``(row a, row b, opposition, relevance)`` for the side check, and the NLI model (loaded with
@@ -95,9 +97,10 @@ def opposition_pairs(
         nli = load_nli()
     a = np.array([p[0] for p in pairs], dtype=np.int64)
     b = np.array([p[1] for p in pairs], dtype=np.int64)
-    opp, calls, relevance = candidate_opposition(
-        snos, a, b, config=config.chirality, nli=nli, embedder=embedder
-    )
+    if counter is not None:
+        counter.start(len(pairs))
+    judge = opposition_judge(snos, config=config.chirality, nli=nli, embedder=embedder)
+    opp, calls, relevance = judge_candidates(a, b, judge, counter)
     stats.nli_pairs += calls
     chir = chirality_batch(opp, t0[a], t0[b])
     out = []

@@ -19,7 +19,8 @@ from cns.config.settings import CNSConfig
 from cns.core.sno import StructuredNarrativeObject
 from cns.metrics import chirality_batch, synthesis_potential
 from cns.pairs.candidates import Candidates
-from cns.pairs.scoring import PairMatches, candidate_opposition
+from cns.pairs.progress import StepCounter, judge_candidates, opposition_judge
+from cns.pairs.scoring import PairMatches
 from cns.pairs.types import PairSearchOptions, PairSearchStats
 from cns.ports import Embedder, NLIModel
 
@@ -71,12 +72,20 @@ def score_best_first(
     max_pairs: int,
     stats: PairSearchStats,
     facts: PairMatches | None = None,
+    counter: StepCounter | None = None,
 ) -> ScoredPairs:
+    """Score candidates best bound first, batch by batch, until no better pair is possible.
+
+    ``counter`` (a watched search) hears after every few candidates; it ends at the number scored.
+    """
     th = config.synthesis_thresholds
     order = best_first_order(cand, bound, opts.max_scored_candidates)
     out = ScoredPairs([], [], [], [], [], [])
     limit = order.size
     start = 0
+    judge = opposition_judge(snos, config=config.chirality, nli=nli, embedder=embedder, facts=facts)
+    if counter is not None:
+        counter.start(int(limit))
     while start < limit:
         if len(out.potential) >= max_pairs:
             kth = sorted(out.potential, reverse=True)[max_pairs - 1]
@@ -84,9 +93,7 @@ def score_best_first(
                 break
         batch = order[start : min(limit, start + opts.nli_batch_size)]
         a, b = cand.a[batch], cand.b[batch]
-        opp, nli_pairs, relevance = candidate_opposition(
-            snos, a, b, config=config.chirality, nli=nli, embedder=embedder, facts=facts
-        )
+        opp, nli_pairs, relevance = judge_candidates(a, b, judge, counter)
         stats.nli_pairs += nli_pairs
         chir = chirality_batch(opp, t[a], t[b])
         pot = synthesis_potential(chir, ent[batch])
@@ -101,6 +108,8 @@ def score_best_first(
         out.opposition += opp[ok].tolist()
         start += batch.size
     stats.scored_candidates = start
+    if counter is not None:
+        counter.finish()
     stats.exact = start >= stats.entangled_candidates or start < limit
     return out
 

@@ -32,15 +32,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cns.config.settings import ChiralityMethod, CNSConfig
+from cns.core.progress import PAIR_CONFLICTS, PAIR_EVIDENCE, PAIR_FACTS, PAIR_TOPIC, ProgressCallback
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import ValidationError
 from cns.logging_setup import get_logger
 from cns.metrics import chirality_batch, jaccard_from_counts
 from cns.metrics.shared_facts import EvidenceMatch
 from cns.pairs.candidates import CandidateIndex, Candidates, Incidence
-from cns.pairs.conflicts import conflict_points
 from cns.pairs.facts import FactSearchStats, PairMatches, fact_entanglement, find_fact_matches
 from cns.pairs.opposition import opposition_pairs
+from cns.pairs.progress import StepCounter, conflicts_with_progress
 from cns.pairs.ranking import EPS, POTENTIAL_BONUS_MAX, score_best_first, top_by_bound
 from cns.pairs.scoring import can_reach_chirality, opposition_upper_bound, trusts
 from cns.pairs.sides import assign_sides, same_side
@@ -84,6 +85,15 @@ def population_of(
     )
 
 
+def _counters(progress: ProgressCallback | None) -> dict[str, StepCounter]:
+    """One counter per model-calling stage of a watched search (none when nobody watches)."""
+    if progress is None:
+        return {}
+    return {
+        step: StepCounter(step, progress) for step in (PAIR_FACTS, PAIR_EVIDENCE, PAIR_TOPIC, PAIR_CONFLICTS)
+    }
+
+
 def _fact_matches(
     snos: list[StructuredNarrativeObject],
     t: FloatArray,
@@ -91,6 +101,7 @@ def _fact_matches(
     nli: NLIModel | None,
     embedder: Embedder | None,
     stats: PairSearchStats,
+    counter: StepCounter | None = None,
 ) -> tuple[PairMatches, NLIModel | None]:
     """Fact matches among eligible SNOs (none without an embedder, or when ``facts`` is off)."""
     cfg = config.evidence_matching
@@ -103,7 +114,11 @@ def _fact_matches(
     nli = nli or _load_nli(config)
     clock = time.perf_counter()
     found = FactSearchStats()
+    if counter is not None:
+        counter.start(1)  # one model call over every narrative's evidence
     matches = find_fact_matches(snos, rows, config=config, nli=nli, embedder=embedder, stats=found)
+    if counter is not None:
+        counter.advance(1)
     stats.fact_items, stats.fact_judged_pairs = found.items, found.judged_pairs
     stats.fact_matches, stats.fact_pairs = found.matches, len(matches)
     stats.nli_pairs += 2 * found.judged_pairs
@@ -209,15 +224,21 @@ def search_chiral_pairs(
     nli: NLIModel | None = None,
     embedder: Embedder | None = None,
     options: PairSearchOptions | None = None,
+    progress: ProgressCallback | None = None,
 ) -> PairSearchResult:
-    """Like :func:`find_chiral_pairs` but also returns what the search did (:class:`PairSearchStats`)."""
+    """Like :func:`find_chiral_pairs` but also returns what the search did (:class:`PairSearchStats`).
+
+    ``progress`` hears how far each model-calling stage has got (:mod:`cns.core.progress`); the
+    candidates are then judged a few at a time (:mod:`cns.pairs.progress`).
+    """
     opts = options or PairSearchOptions()
     snos = population_of(snos_or_store)
     max_pairs = opts.max_pairs or config.population.max_pairs
     stats = PairSearchStats(population=len(snos))
     clock = time.perf_counter()
     t = trusts(snos)
-    facts, nli = _fact_matches(snos, t, config, nli, embedder, stats)
+    watch = _counters(progress)
+    facts, nli = _fact_matches(snos, t, config, nli, embedder, stats, watch.get(PAIR_FACTS))
     cand, ent, bound = _entangled(snos, t, config, opts, stats, facts)
     stats.seconds["candidates"] = time.perf_counter() - clock - stats.seconds["index"]
     needs_nli = config.chirality.method is not ChiralityMethod.EMBEDDING
@@ -237,6 +258,7 @@ def search_chiral_pairs(
         max_pairs=max_pairs,
         stats=stats,
         facts=facts,
+        counter=watch.get(PAIR_EVIDENCE),
     )
     pairs = [
         _make_pair(snos[i], snos[j], c, e, p, o, facts.get((min(i, j), max(i, j)), []))
@@ -264,6 +286,7 @@ def search_chiral_pairs(
             embedder=embedder,
             stats=stats,
             neighbours=neighbours,
+            counter=watch.get(PAIR_TOPIC),
         )
         judged += topic_judged
         records += _topic_records(snos, t, topic_judged)
@@ -281,12 +304,13 @@ def search_chiral_pairs(
     clock = time.perf_counter()
     if pairs:
         nli = nli or _load_nli(config)
-        points = conflict_points(
+        points = conflicts_with_progress(
             [(p.sno_a, p.sno_b) for p in pairs],
             nli=nli,
             threshold=opts.conflict_threshold,
             top=opts.max_conflict_points,
             max_claims_per_side=opts.max_claims_per_side,
+            counter=watch.get(PAIR_CONFLICTS),
         )
         for pair, found in zip(pairs, points, strict=True):
             pair.conflict_points = found

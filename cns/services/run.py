@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cns.config import CNSConfig
+from cns.core.progress import ProgressCallback
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError
 from cns.logging_setup import get_logger
@@ -87,6 +88,7 @@ def run_pipeline(
     ingest: Callable[[Runtime, Sequence[Path]], IngestReport] | None = None,
     max_syntheses: int | None = None,
     notify: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> RunSummary:
     """The whole single-machine job; ``ingest`` lets the CLI plug in its progress bar.
 
@@ -94,7 +96,8 @@ def run_pipeline(
     among the corpus's own narratives unless ``population.pair_syntheses`` (earlier accepted
     syntheses then take part, which grows the population by a generation per run) — the same
     lifecycle the service runs (:mod:`cns.workflow.lifecycle`). ``notify`` receives the one line
-    about an unusable LLM (the CLI prints it).
+    about an unusable LLM (the CLI prints it); ``progress`` hears re-score, pair search and
+    synthesis as they go (the CLI's bars).
     """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -109,7 +112,7 @@ def run_pipeline(
     report = ingest(rt, paths) if ingest is not None else rt.manager.ingest_paths(list(paths))
     seconds["ingest"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    cycle = rt.manager.run_cycle(max_syntheses=max_syntheses)
+    cycle = rt.manager.run_cycle(max_syntheses=max_syntheses, progress=progress)
     seconds["pairs_and_synthesis"] = time.perf_counter() - clock
     clock = time.perf_counter()
     snos = rt.store.list()

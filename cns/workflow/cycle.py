@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cns.core.progress import SYNTHESIS, ProgressCallback, no_progress
 from cns.logging_setup import get_logger
 from cns.pairs import ChiralPair, PairSearchResult
 from cns.synthesis import SynthesisResult
@@ -53,14 +54,25 @@ class CycleReport:
 
 
 def run_cycle(
-    manager: CNSWorkflowManager, *, rescore: bool = True, max_syntheses: int | None = None
+    manager: CNSWorkflowManager,
+    *,
+    rescore: bool = True,
+    max_syntheses: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> CycleReport:
     """Re-score (if ``rescore`` and the population grew), find pairs, synthesize those not in
-    cooldown, best first; ``max_syntheses`` caps the syntheses actually attempted."""
-    rescored = rescore_if_due(manager) if rescore else RescoreReport()
-    search = find_and_record_pairs(manager)
+    cooldown, best first; ``max_syntheses`` caps the syntheses actually attempted.
+
+    ``progress`` hears each step (re-score, the stages of the pair search, synthesis); the
+    synthesis step counts the pairs looked at, a pair in cooldown included.
+    """
+    tell = progress or no_progress
+    rescored = rescore_if_due(manager, progress=tell) if rescore else RescoreReport()
+    search = find_and_record_pairs(manager, progress=progress)
     report = CycleReport(search=search, rescored=rescored.changed, archived_at_rescore=rescored.archived)
     budget = max_syntheses if max_syntheses is not None else len(search.pairs)
+    planned = min(len(search.pairs), budget)
+    tell(SYNTHESIS, 0, planned)
     for pair in search.pairs:
         if budget <= 0:
             break
@@ -68,5 +80,8 @@ def run_cycle(
         report.results.append((pair, result))
         if not result.skipped:
             budget -= 1
+        # a pair in cooldown costs no budget, so one more pair will be looked at
+        planned = min(len(report.results) + budget, len(search.pairs))
+        tell(SYNTHESIS, len(report.results), planned)
     log.info("cycle.complete", **report.summary())
     return report

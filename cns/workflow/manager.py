@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cns.config.settings import CNSConfig
+from cns.core.progress import ProgressCallback
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.critics.evaluator import Evaluator
 from cns.critics.grounding import GroundingCritic
@@ -518,11 +519,11 @@ class CNSWorkflowManager:
 
         return rescore_population(self).changed
 
-    def find_pairs(self) -> PairSearchResult:
+    def find_pairs(self, *, progress: ProgressCallback | None = None) -> PairSearchResult:
         """Chiral pairs of the pairing population, best synthesis potential first (recorded if SQL)."""
         from cns.workflow.lifecycle import find_and_record_pairs
 
-        return find_and_record_pairs(self)
+        return find_and_record_pairs(self, progress=progress)
 
     def synthesize_pair(self, pair: ChiralPair, *, force: bool = False) -> SynthesisResult:
         """Synthesize one pair; the candidate is stored as active if accepted, else archived."""
@@ -530,8 +531,14 @@ class CNSWorkflowManager:
 
         return synthesize_and_store(self, pair, force=force)
 
-    def run_cycle(self, *, rescore: bool = True, max_syntheses: int | None = None) -> CycleReport:
+    def run_cycle(
+        self,
+        *,
+        rescore: bool = True,
+        max_syntheses: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> CycleReport:
         """Re-score if the population grew, find pairs and synthesize those not in cooldown."""
         from cns.workflow.cycle import run_cycle
 
-        return run_cycle(self, rescore=rescore, max_syntheses=max_syntheses)
+        return run_cycle(self, rescore=rescore, max_syntheses=max_syntheses, progress=progress)

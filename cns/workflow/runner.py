@@ -23,6 +23,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from cns.core.ids import stable_id
+from cns.core.progress import INGEST, SYNTHESIS, ProgressCallback, no_progress
 from cns.errors import CNSError
 from cns.logging_setup import bound_context, get_logger
 
@@ -91,8 +92,14 @@ class AsyncRunner:
         synthesis_interval: float = 30.0,
         metrics_interval: float = 300.0,
         on_shutdown: Callable[[], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
+        """``progress`` hears the queued documents and syntheses as they finish, and each pair
+        scan's re-score and search stages (``cns loop`` draws them)."""
         self.manager = manager
+        self.progress = progress
+        self._submitted = {"ingest": 0, "synthesize": 0}
+        self._finished = {"ingest": 0, "synthesize": 0}
         self.synthesis_interval = synthesis_interval
         self.metrics_interval = metrics_interval
         self.on_shutdown = on_shutdown
@@ -121,6 +128,14 @@ class AsyncRunner:
 
     def _put(self, priority: Priority, task_id: str, kind: str, payload: dict[str, Any]) -> None:
         self.queue.put_nowait(ProcessingTask(int(priority), next(self._seq), task_id, kind, payload))
+        self._submitted[kind] += 1
+        self._tell(kind)
+
+    def _tell(self, kind: str) -> None:
+        """Report how many tasks of ``kind`` have finished (failed ones included) of those queued."""
+        if self.progress is not None:
+            step = INGEST if kind == "ingest" else SYNTHESIS
+            self.progress(step, self._finished[kind], self._submitted[kind])
 
     def stop(self) -> None:
         """Ask the loops to finish (safe to call from a signal handler)."""
@@ -163,6 +178,8 @@ class AsyncRunner:
                 log.warning("runner.task_failed", task_id=task.task_id, kind=task.kind, error=exc.message)
             finally:
                 self.queue.task_done()
+                self._finished[task.kind] += 1
+                self._tell(task.kind)
 
     async def _every(self, seconds: float, action: Callable[[], Any]) -> None:
         while not self._stop.is_set():
@@ -187,8 +204,8 @@ class AsyncRunner:
         grew since the last re-score, then find and record pairs."""
         from cns.workflow.lifecycle import find_and_record_pairs, rescore_if_due
 
-        rescore_if_due(self.manager)
-        return find_and_record_pairs(self.manager)
+        rescore_if_due(self.manager, progress=self.progress or no_progress)
+        return find_and_record_pairs(self.manager, progress=self.progress)
 
     async def _log_metrics(self) -> None:
         snapshot = await asyncio.to_thread(self.metrics.snapshot, self.manager, self.queue.qsize())

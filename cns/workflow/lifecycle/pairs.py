@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from cns.core.progress import ProgressCallback
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import PairNotFoundError, ValidationError
 from cns.logging_setup import get_logger
@@ -42,15 +43,22 @@ def pairing_population(manager: CNSWorkflowManager) -> list[StructuredNarrativeO
     return [s for s in population if not is_synthesis(s)]
 
 
-def find_and_record_pairs(manager: CNSWorkflowManager) -> PairSearchResult:
+def find_and_record_pairs(
+    manager: CNSWorkflowManager, *, progress: ProgressCallback | None = None
+) -> PairSearchResult:
     """Search the pairing population for chiral pairs and record them when the store keeps pairs.
 
     The population is first brought within ``population.size_limit``
-    (:func:`~cns.workflow.lifecycle.population.enforce_size_limit`).
+    (:func:`~cns.workflow.lifecycle.population.enforce_size_limit`). ``progress`` hears how far
+    each stage of the search has got.
     """
     enforce_size_limit(manager)
     result = search_chiral_pairs(
-        pairing_population(manager), manager.config, nli=manager.nli, embedder=manager.embedder
+        pairing_population(manager),
+        manager.config,
+        nli=manager.nli,
+        embedder=manager.embedder,
+        progress=progress,
     )
     if isinstance(manager.store, SQLStore):
         record_pairs(manager.store, result.pairs)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cns.core.progress import RESCORE, ProgressCallback, no_progress
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.logging_setup import get_logger
 from cns.store.sql import SQLStore
@@ -63,20 +64,23 @@ class RescoreReport:
         return {"changed": self.changed, "archived": [a.to_dict() for a in self.archived]}
 
 
-def rescore_population(manager: CNSWorkflowManager) -> RescoreReport:
+def rescore_population(
+    manager: CNSWorkflowManager, *, progress: ProgressCallback = no_progress
+) -> RescoreReport:
     """Re-evaluate every active SNO against the current reference set and store what changed.
 
     An SNO whose trust falls to or below the ingest threshold is archived with the reason, logged
     (``population.rescore_archived``, a warning) and listed in the returned report, so the CLI and
     the run report can show it; the reference set is the stored trust before this pass, so the
-    order does not matter.
+    order does not matter. ``progress`` hears after each SNO (step ``re-score``).
     """
     population = manager.population()
     reference = manager.reference_index()
     by_id = {sno.sno_id: sno for sno in population}
     report = RescoreReport()
     changed: list[StructuredNarrativeObject] = []
-    for sno in population:
+    progress(RESCORE, 0, len(population))
+    for done, sno in enumerate(population, 1):
         before = sno.trust_score
         result = manager.evaluator.evaluate(sno, reference_index=reference, reference_lookup=by_id.get)
         reason = admit(sno, manager.config, rescored=True)
@@ -88,6 +92,7 @@ def rescore_population(manager: CNSWorkflowManager) -> RescoreReport:
             log.warning("population.rescore_archived", **archived.to_dict())
         if sno.trust_score != before or sno.status is not SNOStatus.ACTIVE:
             changed.append(sno)
+        progress(RESCORE, done, len(population))
     for sno in changed:
         manager.store.put(sno)
     report.changed = len(changed)
@@ -145,11 +150,11 @@ def mark_rescored(manager: CNSWorkflowManager, mark: int) -> None:
         manager.rescored_mark = mark
 
 
-def rescore_if_due(manager: CNSWorkflowManager) -> RescoreReport:
+def rescore_if_due(manager: CNSWorkflowManager, *, progress: ProgressCallback = no_progress) -> RescoreReport:
     """Re-score the population if it grew since the last re-score (an empty report otherwise)."""
     mark = rescore_due(manager)
     if mark is None:
         return RescoreReport()
-    report = rescore_population(manager)
+    report = rescore_population(manager, progress=progress)
     mark_rescored(manager, mark)
     return report

@@ -154,12 +154,27 @@ class LeaseKeeper:
                 continue
             with self._lock:
                 ended = key not in self._held  # the delivery finished while this renewal ran
-            if not renewed and not ended:
+            if not renewed and not ended and not self._finished_by_holder(lease):
                 lease.lost.set()
                 log.warning(
                     "job.lease_lost", job_id=lease.job_id, lease_token=lease.token, holder=self.terms.holder,
                     reason="the job was handed to another worker, finished or requeued while this one held it",
                 )  # fmt: skip
+
+    def _finished_by_holder(self, lease: Lease) -> bool:
+        """Whether this very delivery wrote the job's final state (its token, a finished state).
+
+        A renewal can run between the delivery's final write and the end of its ``hold``: the
+        job is then finished under our own token, which is not a lost lease and must not be
+        reported as one.
+        """
+        try:
+            job = self.jobs.get_job(lease.job_id)
+        except Exception:  # the database is away: treat as lost, the final write is fenced anyway
+            return False
+        return (
+            job is not None and job.lease_token == lease.token and job.state.terminal
+        )
 
     def _release(self, lease: Lease) -> None:
         try:

@@ -3,7 +3,7 @@ persistent caches.
 
 Real backends (the embedded NLI, sentence-transformers) write their judgements and vectors to
 SQLite caches under ``data_dir``; the fakes do not, so a test of what the caches do on a full disk
-needs the fakes wrapped the same way. The worker runtime's model loaders are swapped here (test
+needs the fakes wrapped the same way. The model loaders of :mod:`cns.models` are swapped here (test
 code), exactly as the factory wraps the real backends; the product code path stays untouched.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import cns.worker.runtime as runtime
+import cns.models as models
 from cns.config.settings import CNSConfig, get_config
 from cns.models.embedding_cache import CachedEmbedder
 from cns.models.nli_cache import CachedNLI
@@ -33,8 +33,9 @@ def _cached_nli(*_: Any, config: CNSConfig | None = None, **__: Any) -> CachedNL
     )
 
 
-runtime.load_embedder = _cached_embedder  # type: ignore[attr-defined]
-runtime.load_nli = _cached_nli  # type: ignore[attr-defined]
+# the runtime's manager imports its loaders from cns.models when it first needs a model
+models.load_embedder = _cached_embedder  # type: ignore[assignment]
+models.load_nli = _cached_nli  # type: ignore[assignment]
 
 from cns.tasks import app  # noqa: E402
 

@@ -172,9 +172,7 @@ class LeaseKeeper:
             job = self.jobs.get_job(lease.job_id)
         except Exception:  # the database is away: treat as lost, the final write is fenced anyway
             return False
-        return (
-            job is not None and job.lease_token == lease.token and job.state.terminal
-        )
+        return job is not None and job.lease_token == lease.token and job.state.terminal
 
     def _release(self, lease: Lease) -> None:
         try:

@@ -70,7 +70,7 @@ def test_pdf_with_too_many_pages_is_skipped_before_extraction() -> None:
 def test_html_that_needs_more_memory_than_allowed_is_skipped() -> None:
     unclosed = b"<html><body>" + b"<b>a " * 300_000  # ~1.5 MB; BeautifulSoup builds 300,000 nested tags
     loaded = load_upload(
-        "deep.html", unclosed, limits=LoaderLimits(parser_memory_mb=100, parse_timeout_seconds=120)
+        "deep.html", unclosed, limits=LoaderLimits(parser_memory_mb=100, parse_timeout_seconds=20)
     )
     assert loaded.documents == []
     reason = loaded.skipped[0].reason

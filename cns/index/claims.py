@@ -31,8 +31,8 @@ from cns.core.records import ChangePage, SNOChange
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import SNONotFoundError, VectorIndexError
 from cns.index.faiss_index import FaissVectorIndex
-from cns.index.persistence import SYNC_PAGE, load_index, save_index
-from cns.index.reference import new_faiss_index
+from cns.index.persistence import SYNC_PAGE, save_index
+from cns.index.reference import new_faiss_index, open_saved_index
 from cns.logging_setup import get_logger
 from cns.ports import Embedder, FloatArray
 
@@ -173,26 +173,12 @@ class ClaimIndex:
 
     def _open(self, dimension: int, path: Path) -> FaissVectorIndex:
         assert self.model_name is not None
-        try:
-            index, self.synced_seq = load_index(
-                path,
-                dimension=dimension,
-                kind=self.settings.kind,
-                model_name=self.model_name,
-                ef_construction=self.settings.ef_construction,
-                ef_search=self.settings.ef_search,
-                rebuild_ratio=self.settings.rebuild_ratio,
-                selection=SELECTION,
-            )
-        except VectorIndexError as exc:
-            if path.exists():
-                log.warning("index.rebuild", path=str(path), reason=exc.message)
-            index = new_faiss_index(dimension, self.settings)
-            self.synced_seq = self._sync_from(0, index)
-            save_index(
-                index, path, synced_seq=self.synced_seq, model_name=self.model_name, selection=SELECTION
-            )
-            return index
+        index, self.synced_seq, loaded = open_saved_index(
+            path, dimension=dimension, settings=self.settings, model_name=self.model_name,
+            selection=SELECTION, rebuild=lambda empty: self._sync_from(0, empty),
+        )  # fmt: skip
+        if not loaded:
+            return index  # _sync_from already recorded the claims it added
         for index_id in index.ids():
             self._claims.setdefault(ClaimKey.parse(index_id).sno_id, []).append(index_id)
         return index

@@ -25,7 +25,7 @@ worker, the API — and every store (in-memory, SQLite, PostgreSQL) keeps it the
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
 from cns.config.settings import CNSConfig, IndexConfig
@@ -52,6 +52,46 @@ def new_faiss_index(dimension: int, settings: IndexConfig) -> FaissVectorIndex:
         ef_search=settings.ef_search,
         rebuild_ratio=settings.rebuild_ratio,
     )
+
+
+def open_saved_index(
+    path: Path,
+    *,
+    dimension: int,
+    settings: IndexConfig,
+    model_name: str,
+    selection: str,
+    rebuild: Callable[[FaissVectorIndex], int],
+) -> tuple[FaissVectorIndex, int, bool]:
+    """Load the index saved at ``path``, or build it anew with ``rebuild`` and save it.
+
+    Every index that follows the store (hypotheses, claims) is kept the same way: a saved file is
+    used only if it matches the dimension, settings, model and selection asked for; otherwise
+    ``rebuild(empty_index)`` refills it from the store and returns the change number it reached.
+    Returns (index, synced change number, whether it was loaded rather than rebuilt).
+    """
+    try:
+        index, synced_seq = load_index(
+            path,
+            dimension=dimension,
+            kind=settings.kind,
+            model_name=model_name,
+            ef_construction=settings.ef_construction,
+            ef_search=settings.ef_search,
+            rebuild_ratio=settings.rebuild_ratio,
+            selection=selection,
+        )
+        log.info("index.loaded", path=str(path), size=len(index), synced_seq=synced_seq)
+        return index, synced_seq, True
+    except VectorIndexError as exc:
+        if path.exists():
+            log.warning("index.rebuild", path=str(path), reason=exc.message)
+        else:
+            log.info("index.build", path=str(path), reason="no saved index")
+    index = new_faiss_index(dimension, settings)
+    synced_seq = rebuild(index)
+    save_index(index, path, synced_seq=synced_seq, model_name=model_name, selection=selection)
+    return index, synced_seq, False
 
 
 class ReferenceIndex:
@@ -166,31 +206,14 @@ class ReferenceIndex:
     def _open(self, dimension: int, path: Path) -> FaissVectorIndex:
         """Load the saved index, or rebuild it from the store (and save it) when it is unusable."""
         assert self.model_name is not None
-        try:
-            index, self.synced_seq = load_index(
-                path,
-                dimension=dimension,
-                kind=self.settings.kind,
-                model_name=self.model_name,
-                ef_construction=self.settings.ef_construction,
-                ef_search=self.settings.ef_search,
-                rebuild_ratio=self.settings.rebuild_ratio,
-                selection=self.selection,
-            )
-            log.info("index.loaded", path=str(path), size=len(index), synced_seq=self.synced_seq)
-            return index
-        except VectorIndexError as exc:
-            if path.exists():
-                log.warning("index.rebuild", path=str(path), reason=exc.message)
-            else:
-                log.info("index.build", path=str(path), reason="no saved index")
-        index = new_faiss_index(dimension, self.settings)
-        self.synced_seq = sync_from_store(
-            index, self.feed, 0, statuses=self.statuses, min_trust=self.min_trust
-        )
-        save_index(
-            index, path, synced_seq=self.synced_seq, model_name=self.model_name, selection=self.selection
-        )
+
+        def rebuild(index: FaissVectorIndex) -> int:
+            return sync_from_store(index, self.feed, 0, statuses=self.statuses, min_trust=self.min_trust)
+
+        index, self.synced_seq, _ = open_saved_index(
+            path, dimension=dimension, settings=self.settings, model_name=self.model_name,
+            selection=self.selection, rebuild=rebuild,
+        )  # fmt: skip
         return index
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from cns.api.deps import Services
 from cns.api.errors import ApiError
 from cns.api.stored import can_exist
 from cns.errors import AmbiguousIdError, CNSError, PairNotFoundError, SNONotFoundError
@@ -86,6 +87,15 @@ def narrative(request: Request, ref: str, who: ViewerDep, services: ServicesDep)
     return page(request, who, "narrative.html.j2", **context)
 
 
+def _labelled(
+    services: Services, items: list[dict[str, Any]], total: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Rows of a page of pairs or syntheses with both sides' file labels, and the page count."""
+    names = views.labels(services.store, sorted({row[k] for row in items for k in ("sno_a", "sno_b")}))
+    rows = [{**row, "label_a": names[row["sno_a"]], "label_b": names[row["sno_b"]]} for row in items]
+    return rows, max(1, (total + views.PAGE_SIZE - 1) // views.PAGE_SIZE)
+
+
 @router.get("/ui/pairs", response_class=HTMLResponse)
 def pairs(
     request: Request,
@@ -95,9 +105,7 @@ def pairs(
 ) -> HTMLResponse:
     size = views.PAGE_SIZE
     found = list_pairs(services.store, limit=size, offset=(page_no - 1) * size)
-    names = views.labels(services.store, sorted({p[k] for p in found.items for k in ("sno_a", "sno_b")}))
-    rows = [{**p, "label_a": names[p["sno_a"]], "label_b": names[p["sno_b"]]} for p in found.items]
-    pages = max(1, (found.total + size - 1) // size)
+    rows, pages = _labelled(services, found.items, found.total)
     misses = near_miss_rows(request.app.state.web, services.store, services.config)
     return page(
         request, who, "pairs.html.j2", rows=rows, total=found.total, page_no=page_no, pages=pages, misses=misses,
@@ -128,9 +136,7 @@ def syntheses(
 ) -> HTMLResponse:
     size = views.PAGE_SIZE
     found = list_syntheses(services.store, limit=size, offset=(page_no - 1) * size)
-    names = views.labels(services.store, sorted({p[k] for p in found.items for k in ("sno_a", "sno_b")}))
-    rows = [{**r, "label_a": names[r["sno_a"]], "label_b": names[r["sno_b"]]} for r in found.items]
-    pages = max(1, (found.total + size - 1) // size)
+    rows, pages = _labelled(services, found.items, found.total)
     return page(request, who, "syntheses.html.j2", rows=rows, total=found.total, page_no=page_no, pages=pages)
 
 

@@ -19,7 +19,7 @@ from cns.api.readiness import ReadinessProbe
 from cns.config.settings import CNSConfig, get_config
 from cns.ports import Publisher
 from cns.store.sql import SQLStore
-from cns.web import actions, pages
+from cns.web import actions, ask, pages
 from cns.web.deps import LoginRequired
 from cns.web.state import WebState
 
@@ -31,6 +31,7 @@ def install_pages(app: FastAPI, state: WebState | None = None) -> FastAPI:
     app.state.web = state or WebState()
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
     app.include_router(pages.router)
+    app.include_router(ask.router)
     app.include_router(actions.router)
 
     @app.exception_handler(LoginRequired)

@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader
 
+from cns.services.lookup import file_label
 from cns.version import __version__
 from cns.web.session import COOKIE, Viewer, cookie_options
 from cns.web.views import iso_day
@@ -38,6 +39,7 @@ def environment() -> Environment:
     )
     env.filters["fmt"] = _fmt
     env.filters["day"] = iso_day
+    env.filters["filename"] = file_label  # a source path shown as its file name
     env.globals["version"] = __version__
     return env
 

@@ -179,6 +179,35 @@ def test_a_read_only_key_has_no_write_buttons(browser: Any, server: dict[str, An
     page.context.close()
 
 
+def test_an_analyst_asks_a_question_and_sees_where_the_corpus_disagrees(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    url = server["url"]
+    page = _login(browser, url, server["reader"])  # asking only reads: a read-only key is enough
+    page.click("#nav-ask")
+    page.wait_for_url(url + "/ui/ask")
+    page.fill("#ask-q", "Do continents drift across the mantle?")
+    page.click("#ask-submit")
+    page.wait_for_url("**/ui/ask?q=*")
+    files = page.locator("#ask-narratives tr td:first-child a").all_inner_texts()
+    assert files[0] == "fixed.txt" and "drift.md" in files
+    first = page.locator("#disagreement-1")
+    assert sorted(first.locator("h3").all_inner_texts()) == ["drift.md", "fixed.txt"]
+    assert "recorded these two as a chiral pair" in first.inner_text()
+    assert (
+        "continents do not drift"
+        in first.locator(".side-a, .side-b").all_inner_texts()[0]
+        + (first.locator(".side-a, .side-b").all_inner_texts()[1])
+    )
+    assert "no LLM is configured" in page.locator("#answer-note").inner_text()
+    first.locator("a[href^='/ui/pairs/']").click()  # on to the pair, side by side
+    page.wait_for_url("**/ui/pairs/*")
+    assert page.locator("#side-A").is_visible() and page.locator("#side-B").is_visible()
+    page.goto(url + "/ui/ask?q=%20")
+    assert "The question is empty" in page.locator("#ask-problem").inner_text()
+    page.context.close()
+
+
 def test_api_docs_render_without_internet(browser: Any, server: dict[str, Any]) -> None:
     page = browser.new_page()
     outside: list[str] = []

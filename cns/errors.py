@@ -160,6 +160,13 @@ class DocumentNotFoundError(StoreError, KeyError):
         return self.message
 
 
+class JobNotFoundError(StoreError, KeyError):
+    """No job has the requested id (or id prefix)."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class AmbiguousIdError(StoreError):
     """An id prefix matches more than one stored object; ``details['candidates']`` lists them
     as ``(id, file name)`` so a person can pick a longer prefix."""

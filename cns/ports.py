@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         Page,
         PairRecord,
         SNOChange,
+        SNOHead,
         SNOQuery,
         SynthesisRecord,
     )
@@ -458,6 +459,10 @@ class PagedReads(Protocol):
         self, *, limit: int, offset: int, accepted: bool | None = None
     ) -> Page[SynthesisRecord]:
         """Finished attempts, newest first; ``accepted=False`` lists rejections, not errors."""
+        ...
+
+    def sno_heads(self, sno_ids: Sequence[str]) -> dict[str, SNOHead]:
+        """Source and hypothesis of each stored SNO named (absent ids are left out), in one read."""
         ...
 
     def jobs_by_state(self) -> dict[tuple[str, str], int]: ...

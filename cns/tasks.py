@@ -19,6 +19,7 @@ from cns.worker.celery_app import (
     PROCESS_INGESTION,
     RECONCILE_JOBS,
     RESCORE_POPULATION,
+    SEARCH_PAIRS,
     SYNTHESIZE_PAIR,
 )
 
@@ -32,6 +33,7 @@ _TASKS = {
     "process_ingestion": PROCESS_INGESTION,
     "synthesize_pair": SYNTHESIZE_PAIR,
     "rescore_population": RESCORE_POPULATION,
+    "search_pairs": SEARCH_PAIRS,
     "evaluate_sno": EVALUATE_SNO,
     "find_pairs": FIND_PAIRS,
     "reconcile_jobs": RECONCILE_JOBS,

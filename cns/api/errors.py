@@ -23,7 +23,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cns.errors import BrokerUnavailable, CNSError, ConfigError, SNONotFoundError, StoreError, ValidationError
+from cns.errors import (
+    AmbiguousIdError,
+    BrokerUnavailable,
+    CNSError,
+    ConfigError,
+    DocumentNotFoundError,
+    JobNotFoundError,
+    PairNotFoundError,
+    SNONotFoundError,
+    StoreError,
+    ValidationError,
+)
 from cns.logging_setup import get_logger
 from cns.services.jobs import IdempotencyKeyReused
 
@@ -103,6 +114,10 @@ def _response(error: ApiError) -> JSONResponse:
 _PASS_THROUGH: tuple[tuple[type[CNSError], int, str | None], ...] = (
     (IdempotencyKeyReused, 422, "idempotency_key_reused"),
     (SNONotFoundError, 404, None),
+    (PairNotFoundError, 404, None),
+    (DocumentNotFoundError, 404, None),
+    (JobNotFoundError, 404, None),
+    (AmbiguousIdError, 409, "ambiguous_id"),
     (ValidationError, 400, None),
 )
 
@@ -124,7 +139,10 @@ def from_cns_error(exc: CNSError) -> ApiError:
 
 
 def _field_details(exc: CNSError) -> list[dict[str, Any]]:
-    """``[{"loc": ["body", field], ...}]`` when a CNS validation error names the offending field."""
+    """``[{"loc": ["body", field], ...}]`` when a CNS validation error names the offending field;
+    for an ambiguous id prefix, one ``{"id", "files"}`` per candidate, so a client can choose."""
+    if isinstance(exc, AmbiguousIdError):
+        return [{"id": cid, "files": list(files)} for cid, files in exc.details.get("candidates") or []]
     field = exc.details.get("field")
     if not isinstance(exc, ValidationError) or not isinstance(field, str):
         return []

@@ -17,6 +17,7 @@ _DESCRIPTIONS = {
     401: "a valid X-API-Key is required (auth.enabled; reads too in the prod profile)",
     403: "the API key's scope does not allow this (read < write < admin), or the document is another key's",
     404: "no such resource",
+    409: "the id prefix matches several stored objects: `details` lists each candidate's id and files",
     413: "request body larger than service.max_body_bytes",
     422: "the request does not match the schema or a configured limit",
     429: "rate limit exceeded (see Retry-After)",

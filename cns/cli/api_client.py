@@ -260,11 +260,11 @@ def follow_jobs(
             time.sleep(poll)
 
 
-def _pages(client: httpx.Client, path: str) -> list[dict[str, Any]]:
+def _pages(client: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
     """Every item of a paged list route (``limit``/``offset``/``total``)."""
     items: list[dict[str, Any]] = []
     while True:
-        page = _raise_for(client.get(path, params={"limit": PAGE, "offset": len(items)}))
+        page = _raise_for(client.get(path, params={**params, "limit": PAGE, "offset": len(items)}))
         items += page["items"]
         if not page["items"] or len(items) >= int(page["total"]):
             return items
@@ -281,7 +281,10 @@ class ServedData:
 
 def fetch_served(client: httpx.Client) -> ServedData:
     """``GET /snos``, ``GET /pairs`` and ``GET /syntheses``, every page."""
-    snos = [StructuredNarrativeObject.from_dict(item) for item in _pages(client, "/snos")]
+    # whole SNOs, vectors too (a list item is only a summary unless asked): the report is built
+    # from the same SNOs as from a local store
+    whole = _pages(client, "/snos", include=["full", "embedding"])
+    snos = [StructuredNarrativeObject.from_dict(item) for item in whole]
     pairs = _pages(client, "/pairs")
     last: dict[str, LastSynthesis] = {}
     for attempt in _pages(client, "/syntheses"):  # newest first: the first seen per pair is the last

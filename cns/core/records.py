@@ -235,6 +235,15 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class SNOHead:
+    """What a list shows of an SNO named by another row (a pair's side): its file and hypothesis."""
+
+    sno_id: str
+    source: str | None
+    hypothesis: str
+
+
+@dataclass(frozen=True)
 class SNOQuery:
     """More filters of a page of SNOs (the web interface's narratives list).
 

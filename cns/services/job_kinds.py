@@ -12,11 +12,13 @@ from __future__ import annotations
 INGEST = "ingest"
 SYNTHESIZE = "synthesize"
 RESCORE = "rescore"
+PAIR_SEARCH = "pair_search"
 
 #: Task names of the job tasks (their only argument is the job id).
 PROCESS_INGESTION = "cns.process_ingestion"
 SYNTHESIZE_PAIR = "cns.synthesize_pair"
 RESCORE_POPULATION = "cns.rescore_population"
+SEARCH_PAIRS = "cns.search_pairs"
 
 #: Task names of the tasks that have no job row (beat's periodic tasks, the per-SNO re-score).
 EVALUATE_SNO = "cns.evaluate_sno"

@@ -19,14 +19,16 @@ from cns.config.settings import CNSConfig
 from cns.ports import Publisher
 from cns.services.job_kinds import (
     INGEST,
+    PAIR_SEARCH,
     PROCESS_INGESTION,
     RESCORE,
     RESCORE_POPULATION,
+    SEARCH_PAIRS,
     SYNTHESIZE,
     SYNTHESIZE_PAIR,
 )
 from cns.services.jobs import JobHandler
-from cns.services.synthesis_jobs import rescore_job_handler, synthesize_job_handler
+from cns.services.synthesis_jobs import pair_search_job_handler, rescore_job_handler, synthesize_job_handler
 from cns.store.sql import SQLStore
 from cns.workflow.manager import CNSWorkflowManager
 
@@ -69,6 +71,10 @@ def _rescore(context: JobContext) -> JobHandler:
     return rescore_job_handler(context.store, context.manager, context.publisher, context.config)
 
 
+def _pair_search(context: JobContext) -> JobHandler:
+    return pair_search_job_handler(context.store, context.manager, context.publisher, context.config)
+
+
 JOB_TABLE: dict[str, JobKind] = {
     row.kind: row
     for row in (
@@ -89,6 +95,13 @@ JOB_TABLE: dict[str, JobKind] = {
             RESCORE_POPULATION,
             "Re-score the grown population (a ``rescore`` job), then find pairs and schedule syntheses.",
             _rescore,
+        ),
+        JobKind(
+            PAIR_SEARCH,
+            SEARCH_PAIRS,
+            "Search pairs now (a ``pair_search`` job): re-score if the population grew, find pairs, "
+            "schedule syntheses.",
+            _pair_search,
         ),
     )
 }

@@ -1,8 +1,9 @@
 """Resolve what a person typed — an id prefix or a file name — to one stored object.
 
-Every CLI command that takes an SNO, document or pair id calls one of these functions, so a
-prefix works the same in ``cns show``, ``cns delete``, ``cns synthesize`` and ``cns why``: a
-unique prefix is enough, an ambiguous one is refused with the candidates and their file names,
+Every CLI command that takes an SNO, document or pair id calls one of these functions, and so do
+the API routes and the pages that take an SNO, pair or job id, so a prefix works the same in
+``cns show``, ``cns synthesize``, ``GET /snos/{id}`` and ``/ui/pairs/{id}``: a unique prefix is
+enough, an ambiguous one is refused with the candidates and their file names,
 and a prefix that matches nothing says so. The lookup itself is one indexed query in the store
 (:meth:`~cns.store.sql.SQLStore.ids_with_prefix`), on SQLite and PostgreSQL alike.
 """
@@ -12,12 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from cns.errors import AmbiguousIdError, DocumentNotFoundError, PairNotFoundError, SNONotFoundError
+from cns.errors import (
+    AmbiguousIdError,
+    DocumentNotFoundError,
+    JobNotFoundError,
+    PairNotFoundError,
+    SNONotFoundError,
+)
 from cns.store.sql import IdKind, IdMatch, SQLStore
 
 #: how many candidates an ambiguous prefix lists
 CANDIDATES_SHOWN = 8
-_NOUN = {"sno": "SNO", "document": "document", "pair": "pair"}
+_NOUN = {"sno": "SNO", "document": "document", "pair": "pair", "job": "job"}
 
 
 def short_id(value: str, length: int = 12) -> str:
@@ -53,7 +60,9 @@ def _not_found(kind: IdKind, prefix: str, extra: str = "") -> Exception:
     if kind == "sno":
         return SNONotFoundError(message, sno_id=prefix)
     if kind == "pair":
-        return PairNotFoundError(message + " (run `cns pairs` to list them)", pair_id=prefix)
+        return PairNotFoundError(message + " (`cns pairs` or GET /pairs lists them)", pair_id=prefix)
+    if kind == "job":
+        return JobNotFoundError(message, job_id=prefix)
     return DocumentNotFoundError(message, document_id=prefix)
 
 

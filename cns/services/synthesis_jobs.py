@@ -11,6 +11,10 @@ chiral pairs, records them (upsert by the pair's stable id) and submits one ``sy
 per pair not in cooldown. The job's idempotency key includes the pair's attempt count, so while
 a synthesis of a pair is queued or running, later sweeps find the same key and add nothing.
 
+``submit_pair_search`` is the same step asked for by a person (``POST /pairs/search``): a
+``pair_search`` job whose handler re-scores first if the population grew, then searches pairs and
+schedules their syntheses, so its progress and outcome can be polled like any job's.
+
 ``synthesize_job_handler`` runs one synthesis through
 :func:`~cns.workflow.lifecycle.synthesize_and_store`: the synthesized SNO is stored before the
 attempt is recorded, so a crash in between leaves no attempt and the redelivered job
@@ -25,7 +29,14 @@ from cns.config.settings import CNSConfig
 from cns.errors import JobError
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
-from cns.services.job_kinds import RESCORE, RESCORE_POPULATION, SYNTHESIZE, SYNTHESIZE_PAIR
+from cns.services.job_kinds import (
+    PAIR_SEARCH,
+    RESCORE,
+    RESCORE_POPULATION,
+    SEARCH_PAIRS,
+    SYNTHESIZE,
+    SYNTHESIZE_PAIR,
+)
 from cns.services.jobs import JobHandler, Submission, submit_job
 from cns.store.sql import JobRecord, SQLStore, pair_id_for
 from cns.workflow.lifecycle import (
@@ -101,17 +112,67 @@ def sweep(
     return find_and_schedule(store=store, publisher=publisher, config=config, manager=manager)
 
 
+def _rescore(manager: CNSWorkflowManager, mark: int) -> dict[str, Any]:
+    """Re-score the population and remember its size (``mark``); counts for the job's result."""
+    report = rescore_population(manager)
+    mark_rescored(manager, mark)
+    return {"mark": mark, "rescored": report.changed, "archived": len(report.archived)}
+
+
 def rescore_job_handler(
     store: SQLStore, manager: CNSWorkflowManager, publisher: Publisher, config: CNSConfig
 ) -> JobHandler:
     """Re-score the population, remember its size, then search pairs and schedule syntheses."""
 
     def run(job: JobRecord) -> dict[str, Any]:
-        mark = int(job.payload["mark"])
-        report = rescore_population(manager)
-        mark_rescored(manager, mark)
-        counts = find_and_schedule(store=store, publisher=publisher, config=config, manager=manager)
-        return {"mark": mark, "rescored": report.changed, "archived": len(report.archived), **counts}
+        rescored = _rescore(manager, int(job.payload["mark"]))
+        return {
+            **rescored,
+            **find_and_schedule(store=store, publisher=publisher, config=config, manager=manager),
+        }
+
+    return run
+
+
+def submit_pair_search(
+    *,
+    store: SQLStore,
+    publisher: Publisher,
+    config: CNSConfig,
+    idempotency_key: str | None = None,
+    owner: str | None = None,
+) -> Submission:
+    """A ``pair_search`` job: what the periodic sweep does, now, as a job a client can poll.
+
+    Each call is a new job (a replay of ``idempotency_key`` returns the first): two searches of one
+    population record the same pairs (upserts) and schedule each synthesis once (its own key).
+    """
+    return submit_job(
+        store=store,
+        publisher=publisher,
+        config=config,
+        kind=PAIR_SEARCH,
+        task_name=SEARCH_PAIRS,
+        payload={},
+        idempotency_key=idempotency_key,
+        owner=owner,
+    )
+
+
+def pair_search_job_handler(
+    store: SQLStore, manager: CNSWorkflowManager, publisher: Publisher, config: CNSConfig
+) -> JobHandler:
+    """Re-score first if the population grew since the last re-score, then search pairs and
+    schedule their syntheses (the sweep's steps, in this job instead of a follow-up one)."""
+
+    def run(job: JobRecord) -> dict[str, Any]:
+        del job  # the job names no input: it searches the population as it is now
+        mark = rescore_due(manager)
+        rescored = {} if mark is None else _rescore(manager, mark)
+        return {
+            **rescored,
+            **find_and_schedule(store=store, publisher=publisher, config=config, manager=manager),
+        }
 
     return run
 

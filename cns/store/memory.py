@@ -45,6 +45,7 @@ from cns.core.records import (
     Page,
     PairRecord,
     SNOChange,
+    SNOHead,
     SNOQuery,
     SynthesisRecord,
     as_utc,
@@ -889,6 +890,13 @@ class MemoryPagedReads:
                 key=lambda r: r.attempt.finished_at or utcnow(), reverse=True
             )  # stable: ties keep order
             return Page(_out(rows[offset : offset + limit]), len(rows))
+
+    def sno_heads(self, sno_ids: Sequence[str]) -> dict[str, SNOHead]:
+        with self._s.lock:
+            rows = [self._s.snos[i] for i in sno_ids if i in self._s.snos]
+            return {
+                r.sno_id: SNOHead(r.sno_id, r.source, str(r.data.get("central_hypothesis", ""))) for r in rows
+            }
 
     def jobs_by_state(self) -> dict[tuple[str, str], int]:
         result: dict[tuple[str, str], int] = {}

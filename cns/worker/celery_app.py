@@ -30,6 +30,7 @@ from cns.services.job_kinds import (
     PROCESS_INGESTION,
     RECONCILE_JOBS,
     RESCORE_POPULATION,
+    SEARCH_PAIRS,
     SYNTHESIZE_PAIR,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "QUEUE",
     "RECONCILE_JOBS",
     "RESCORE_POPULATION",
+    "SEARCH_PAIRS",
     "SYNTHESIZE_PAIR",
     "celery_settings",
     "make_celery",

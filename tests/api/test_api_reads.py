@@ -45,7 +45,7 @@ def test_snos_pagination_filters_and_single_item(tmp_path: Path, embedder) -> No
         assert page["total"] == 3 and len(page["items"]) == 2 and page["limit"] == 2
         rest = client.get("/snos", params={"limit": 2, "offset": 2}).json()
         assert [s["sno_id"] for s in page["items"] + rest["items"]] == ids
-        assert page["items"][0]["metadata"]["source"] == "s0.txt"
+        assert page["items"][0]["source"] == "s0.txt"
         trusted = client.get("/snos", params={"min_trust": 0.5, "status": "active"}).json()
         assert trusted["total"] == 2
         assert client.get("/snos", params={"limit": 0}).status_code == 422

@@ -41,7 +41,12 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
 EXAMPLES = 30
 REQUEST_TIMEOUT = 20.0  # seconds; a request that takes longer is a hang, not a slow answer
-WRITE_OPERATIONS = {"POST /ingest", "POST /ingest/batch", "POST /pairs/{pair_id}/synthesize"}
+WRITE_OPERATIONS = {
+    "POST /ingest",
+    "POST /ingest/batch",
+    "POST /pairs/search",
+    "POST /pairs/{pair_id}/synthesize",
+}
 
 
 def fuzz_operation(

@@ -42,5 +42,5 @@ def test_tasks_module_registers_every_task() -> None:
 
     names = {n for n in app.tasks if n.startswith("cns.")}
     assert names == {"cns.process_ingestion", "cns.evaluate_sno", "cns.find_pairs", "cns.synthesize_pair",
-                     "cns.rescore_population", "cns.reconcile_jobs", "cns.canary"}  # fmt: skip
+                     "cns.rescore_population", "cns.search_pairs", "cns.reconcile_jobs", "cns.canary"}  # fmt: skip
     assert app.main == "cns_tasks"

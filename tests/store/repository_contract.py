@@ -202,6 +202,17 @@ class RepositoryContract(LeaseContract):
         with pytest.raises(StoreError, match="two different"):
             store.pairs.record_pair(PairRecord(a.sno_id, a.sno_id, 0.5, 0.5, 0.5))
 
+    def test_sno_heads_give_source_and_hypothesis_in_one_read(self, store: Store) -> None:
+        a, b = sample_sno("Continents drift", seed=1), sample_sno("Continents <b>stay</b>", seed=2)
+        a.metadata["source"] = "docs/drift.md"
+        for sno in (a, b):
+            store.snos.put(sno)
+        heads = store.reads.sno_heads([a.sno_id, b.sno_id, "gone"])
+        assert set(heads) == {a.sno_id, b.sno_id}  # an id not stored is left out
+        assert (heads[a.sno_id].source, heads[a.sno_id].hypothesis) == ("docs/drift.md", "Continents drift")
+        assert (heads[b.sno_id].source, heads[b.sno_id].hypothesis) == (None, "Continents <b>stay</b>")
+        assert store.reads.sno_heads([]) == {}
+
     def test_attempts_are_numbered_with_cooldowns(self, store: Store) -> None:
         a, b = sample_sno("A", seed=1), sample_sno("B", seed=2)
         store.snos.put(a)

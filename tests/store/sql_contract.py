@@ -162,6 +162,14 @@ class SQLStoreContract:
         assert [m.id for m in store.snos_with_source("docs/fixed.txt")] == [b.sno_id]
         assert store.snos_with_source("rift.md") == [] and store.snos_with_source("DRIFT.md") == []
 
+    def test_job_prefixes_carry_the_job_kind(self, store: SQLStore) -> None:
+        first, _ = store.create_job("ingest", {"source": "a.txt"})
+        second, _ = store.create_job("synthesize", {"pair_id": "p"})
+        [found] = store.ids_with_prefix("job", first.job_id)
+        assert (found.kind, found.id, found.sources) == ("job", first.job_id, ("ingest",))
+        both = store.ids_with_prefix("job", "")
+        assert sorted(m.id for m in both) == sorted([first.job_id, second.job_id])
+
     def test_resolving_a_prefix_names_the_candidates_or_says_nothing_matched(self, store: SQLStore) -> None:
         from cns.errors import AmbiguousIdError, DocumentNotFoundError
         from cns.services.lookup import resolve, resolve_document, resolve_narrative

@@ -56,6 +56,20 @@ def test_uploads_run_in_process_and_the_sweep_pairs_them(tmp_path: Path) -> None
         assert 'id="near-misses"' in client.get("/ui/pairs").text
 
 
+def test_a_pair_search_asked_for_through_the_api_runs_in_process(built_store: Path, tmp_path: Path) -> None:
+    from tests.web.web_helpers import copy_store
+
+    config = web_config(copy_store(built_store, tmp_path / "data"))
+    with local_app(config) as local, TestClient(local.app) as client:
+        answer = client.post("/pairs/search")
+        assert answer.status_code == 202, answer.text
+        assert local.runner.wait_idle(60)
+        status = client.get(f"/tasks/{answer.json()['job_id'][:10]}").json()  # a prefix is enough
+        pairs = local.runtime.store.list_pairs()
+    assert status["kind"] == "pair_search" and status["state"] == "SUCCESS", status
+    assert status["result"]["pairs"] == len(pairs) == 1
+
+
 def test_jobs_left_pending_are_resumed_at_the_next_start(tmp_path: Path) -> None:
     config = web_config(tmp_path / "data")
     with local_app(config) as local:

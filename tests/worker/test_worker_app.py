@@ -11,7 +11,7 @@ import pytest
 
 from cns.config.settings import CNSConfig
 from cns.errors import ConfigError
-from cns.services.job_kinds import INGEST, RESCORE, RESCORE_POPULATION, SYNTHESIZE
+from cns.services.job_kinds import INGEST, PAIR_SEARCH, RESCORE, RESCORE_POPULATION, SEARCH_PAIRS, SYNTHESIZE
 from cns.services.job_table import JOB_TABLE, JOB_TASK_NAMES, task_for_kind
 from cns.store.sql import JobState
 from cns.worker import job_request, runtime
@@ -32,10 +32,11 @@ def unbound_runtime() -> Iterator[None]:
 
 
 def test_every_job_kind_has_one_task() -> None:
-    assert set(JOB_TABLE) == {INGEST, SYNTHESIZE, RESCORE}
+    assert set(JOB_TABLE) == {INGEST, SYNTHESIZE, RESCORE, PAIR_SEARCH}
     assert {row.task_name for row in JOB_TABLE.values()} == JOB_TASK_NAMES
     assert len(JOB_TASK_NAMES) == len(JOB_TABLE)
     assert task_for_kind(RESCORE) == RESCORE_POPULATION
+    assert task_for_kind(PAIR_SEARCH) == SEARCH_PAIRS
     assert task_for_kind("no-such-kind") is None  # the reconciler skips a kind it does not run
 
 

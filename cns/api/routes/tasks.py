@@ -1,7 +1,8 @@
 """``GET /tasks/{id}`` (alias ``/jobs/{id}``): job state from the database, 404 for unknown ids.
 
 Celery's result backend reports any unknown or expired id as PENDING forever; the job table does
-not forget, so a finished job stays SUCCESS/FAILURE and a made-up id is a clear 404.
+not forget, so a finished job stays SUCCESS/FAILURE and a made-up id is a clear 404. A unique
+prefix of the id is enough (an ambiguous one is a 409 listing the candidates), as for SNOs and pairs.
 """
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ from cns.api.responses import READ, error_responses
 from cns.api.schemas import TaskStatus
 from cns.api.stored import can_exist
 from cns.services.jobs import job_view
+from cns.services.lookup import resolve
 
-router = APIRouter(tags=["tasks"], responses=error_responses(*READ, 404))
+router = APIRouter(tags=["tasks"], responses=error_responses(*READ, 404, 409))
 
 JobId = Path(max_length=64, description="the task_id / job_id returned by a submit")
 
 
 def _status(services: ServicesDep, task_id: str) -> TaskStatus:
-    job = services.store.get_job(task_id) if can_exist(task_id) else None
-    if job is None:
+    if not can_exist(task_id):
+        raise ApiError(404, f"no task with id {task_id!r}")
+    # the whole id is what clients poll with: one read; a prefix (a person typing) costs a lookup more
+    job = services.store.get_job(task_id) or services.store.get_job(
+        resolve(services.store, "job", task_id).id
+    )
+    if job is None:  # deleted between the lookup and the read
         raise ApiError(404, f"no task with id {task_id!r}")
     return TaskStatus(**job_view(job))
 

@@ -1,4 +1,4 @@
-"""Finding stored SNOs, documents and pairs by the start of their id, or SNOs by file name.
+"""Finding stored SNOs, documents, pairs and jobs by the start of their id, or SNOs by file name.
 
 Ids are long hex strings (a document id has 64 digits); people copy the first few. Every CLI
 command that takes an id resolves it through :meth:`SQLIdLookup.ids_with_prefix` (by way of
@@ -18,10 +18,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from cns.store.sql._base import Database
-from cns.store.sql.schema import Document, PairRow, SNORow
+from cns.store.sql.schema import Document, JobRow, PairRow, SNORow
 
-IdKind = Literal["sno", "document", "pair"]
-ID_KINDS: tuple[IdKind, ...] = ("sno", "document", "pair")
+IdKind = Literal["sno", "document", "pair", "job"]
+ID_KINDS: tuple[IdKind, ...] = ("sno", "document", "pair", "job")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class IdMatch:
     """One stored object whose id starts with the prefix asked for, and where it came from.
 
     ``sources`` holds the file name(s) a person knows the object by: the SNO's or document's
-    ``source`` (one entry, or none when it was stored without one), both SNOs' sources for a pair.
+    ``source`` (one entry, or none when it was stored without one), both SNOs' sources for a pair,
+    the job's kind for a job (a job has no file of its own).
     """
 
     kind: IdKind
@@ -81,6 +82,14 @@ class SQLIdLookup:
                     .limit(limit)
                 ).all()
                 return [IdMatch("document", did, (source,), sno, did) for did, source, sno in rows]
+            if kind == "job":
+                jobs = session.execute(
+                    select(JobRow.job_id, JobRow.kind)
+                    .where(_starts_with(JobRow.job_id, prefix))
+                    .order_by(JobRow.job_id)
+                    .limit(limit)
+                ).all()
+                return [IdMatch("job", jid, (job_kind,)) for jid, job_kind in jobs]
             a, b = aliased(SNORow), aliased(SNORow)
             rows = session.execute(
                 select(PairRow.pair_id, a.source, b.source)

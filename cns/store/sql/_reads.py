@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
-from cns.core.records import Page, PairRecord, SNOQuery, SynthesisRecord
+from cns.core.records import Page, PairRecord, SNOHead, SNOQuery, SynthesisRecord
 from cns.store.sql._base import Database
 from cns.store.sql._pairs import attempt_of, pair_record_of
 from cns.store.sql.schema import AttemptRow, Document, JobRow, PairRow, SNORow, SNOTombstone
@@ -102,6 +102,16 @@ class SQLPagedReads:
                 for a, sno_a, sno_b in session.execute(rows.limit(limit).offset(offset))
             ]
         return Page(items, total)
+
+    def sno_heads(self, sno_ids: Sequence[str]) -> dict[str, SNOHead]:
+        """Source and hypothesis of each stored SNO named: one query, the hypothesis read out of
+        the JSON by the database (not the whole document, with its vector, per SNO)."""
+        if not sno_ids:
+            return {}
+        hypothesis = SNORow.data["central_hypothesis"].as_string()
+        stmt = select(SNORow.sno_id, SNORow.source, hypothesis).where(SNORow.sno_id.in_(list(sno_ids)))
+        with self._db.reading("sno_heads") as session:
+            return {sid: SNOHead(sid, source, text or "") for sid, source, text in session.execute(stmt)}
 
     def jobs_by_state(self) -> dict[tuple[str, str], int]:
         """(kind, state) → number of jobs."""

@@ -258,6 +258,11 @@ class DocumentRepository(Protocol):
 
     def list_documents(self) -> list[DocumentRecord]: ...
 
+    def document_text(self, document_id: str) -> str | None:
+        """The document's whole text, which its SNOs' spans are offsets into; None for a document
+        stored before the store kept texts, or one not stored."""
+        ...
+
     def snos_of_document(self, document_id: str) -> list[str]: ...
 
     def delete_document(self, document_id: str) -> DeletionReport:

@@ -106,6 +106,7 @@ class MemoryState:
     tombstones: dict[str, int] = field(default_factory=dict)
     lineage: dict[str, set[str]] = field(default_factory=dict)  # child → parents
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
+    document_texts: dict[str, str] = field(default_factory=dict)
     pairs: dict[str, PairRecord] = field(default_factory=dict)
     attempts: dict[str, list[AttemptRecord]] = field(default_factory=dict)
     jobs: dict[str, JobRecord] = field(default_factory=dict)
@@ -313,6 +314,10 @@ class MemoryDocumentRepository:
             documents = sorted(self._s.documents.values(), key=lambda d: (d.created_at, d.document_id))
             return _out(documents)
 
+    def document_text(self, document_id: str) -> str | None:
+        with self._s.lock:
+            return self._s.document_texts.get(document_id)
+
     def snos_of_document(self, document_id: str) -> builtins.list[str]:
         with self._s.lock:
             return sorted(i for i, row in self._s.snos.items() if row.document_id == document_id)
@@ -327,6 +332,7 @@ class MemoryDocumentRepository:
             attempts = sum(len(self._s.attempts.get(p, [])) for p in pair_ids)
             _delete_snos(self._s, doomed)
             removed = self._s.documents.pop(document_id, None) is not None
+            self._s.document_texts.pop(document_id, None)
         return DeletionReport(
             document_id=document_id,
             document_removed=removed,
@@ -372,6 +378,7 @@ def _put_document(
     """Insert the document, or update source and metadata when the same owner stores it again."""
     document_id = document_id_for(text)
     found = state.documents.get(document_id)
+    state.document_texts.setdefault(document_id, text)  # the first text: its SNO's spans point into it
     if found is None:
         state.documents[document_id] = DocumentRecord(
             document_id, source, copy.deepcopy(dict(metadata or {})), len(text), utcnow(), owner

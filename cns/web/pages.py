@@ -72,12 +72,16 @@ def narrative(request: Request, ref: str, who: ViewerDep, services: ServicesDep)
         sno = services.store.get(resolve_narrative(services.store, ref).id)
     except (SNONotFoundError, AmbiguousIdError) as exc:
         return _not_found(request, who, exc.message)
+    spans = views.narrative_spans(sno)
+    text = views.document_text(services.store, sno)
+    whole = text is not None and views.fits(spans, text)
     context: dict[str, Any] = {
         "sno": sno,
         "label": views.file_label(sno),
         "breakdown": critic_breakdown(sno),
         "graph": views.graph_svg(sno),
-        "segments": views.document_segments(views.narrative_spans(sno)),
+        "segments": views.document_segments(spans, text if whole else None),
+        "whole_text": whole,
         "thresholds": report_thresholds(services.config),
     }
     if is_synthesis(sno):

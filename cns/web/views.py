@@ -111,9 +111,16 @@ def narrative_spans(sno: StructuredNarrativeObject) -> list[Span]:
     return sorted(spans.values(), key=lambda s: (s.start, s.end))
 
 
-def document_segments(spans: list[Span]) -> list[Segment]:
-    """The document as far as the store knows it: each source span at its place, the gaps between
-    them marked with their length (the store keeps the spans, not the whole document text)."""
+def document_segments(spans: list[Span], text: str | None = None) -> list[Segment]:
+    """The document with each source span highlighted at its place.
+
+    With the document's whole ``text`` (stored since the store kept texts) every character is
+    shown and the spans are cut out of it by their offsets; without it (an older document, a
+    synthesis), or when a span does not fit inside it, the spans alone, the gaps between them
+    marked with their length.
+    """
+    if text is not None and fits(spans, text):
+        return _in_text(spans, text)
     segments: list[Segment] = []
     position = 0
     for span in spans:
@@ -127,6 +134,34 @@ def document_segments(spans: list[Span]) -> list[Segment]:
         segments.append(Segment(span.text, span.label, f"span-{span.start}-{span.end}"))
         position = span.end
     return segments
+
+
+def fits(spans: list[Span], text: str) -> bool:
+    """Whether every span lies inside ``text`` (a text that does not belong to the spans would not)."""
+    return all(0 <= s.start <= s.end <= len(text) for s in spans)
+
+
+def _in_text(spans: list[Span], text: str) -> list[Segment]:
+    """``text`` cut at the spans: plain runs between them, each span marked (the first of
+    overlapping spans wins, as in the spans-only view)."""
+    segments: list[Segment] = []
+    position = 0
+    for span in spans:
+        if span.start < position:
+            continue
+        if span.start > position:
+            segments.append(Segment(text[position : span.start]))
+        segments.append(Segment(text[span.start : span.end], span.label, f"span-{span.start}-{span.end}"))
+        position = span.end
+    if position < len(text):
+        segments.append(Segment(text[position:]))
+    return segments
+
+
+def document_text(store: SQLStore, sno: StructuredNarrativeObject) -> str | None:
+    """The whole text of the document ``sno`` was extracted from, when the store has it."""
+    document_id = sno.metadata.get("document_id")
+    return store.documents.document_text(str(document_id)) if document_id else None
 
 
 def recent_jobs(store: SQLStore, limit: int = 10) -> list[dict[str, Any]]:

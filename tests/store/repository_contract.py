@@ -202,6 +202,20 @@ class RepositoryContract(LeaseContract):
         with pytest.raises(StoreError, match="two different"):
             store.pairs.record_pair(PairRecord(a.sno_id, a.sno_id, 0.5, 0.5, 0.5))
 
+    def test_the_whole_document_text_is_kept_and_the_first_text_stays(self, store: Store) -> None:
+        text = "We argue that  continents drift.\nThe sea floor spreads."
+        sno = sample_sno("We argue that continents drift.", seed=3)
+        store.documents.put_with_document(sno, text, source="drift.md")
+        document_id = document_id_for(text)
+        assert store.documents.document_text(document_id) == text  # exactly, spaces and newlines
+        store.documents.put_document(
+            "We argue that continents drift. The sea floor spreads.", source="again.md"
+        )
+        assert store.documents.document_text(document_id) == text  # same id: the first text stays
+        assert store.documents.document_text("no-such-document") is None
+        store.documents.delete_document(document_id)
+        assert store.documents.document_text(document_id) is None  # deleted with its document
+
     def test_sno_heads_give_source_and_hypothesis_in_one_read(self, store: Store) -> None:
         a, b = sample_sno("Continents drift", seed=1), sample_sno("Continents <b>stay</b>", seed=2)
         a.metadata["source"] = "docs/drift.md"

@@ -49,6 +49,30 @@ def test_downgrade_and_upgrade_round_trip(tmp_path: Path) -> None:
         assert len(store) == 0 and store.current_seq() == 0
 
 
+def test_documents_stored_before_the_text_column_keep_a_null_text(tmp_path: Path) -> None:
+    """Upgrading a store whose documents were written without texts: they read as None (the
+    pages then show the spans alone) and a new ingestion of the same text fills it in."""
+    from cns.core.sno import StructuredNarrativeObject
+
+    with SQLStore.open(tmp_path / "old.sqlite3") as store:
+        with store.engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0006_job_leases")
+            conn.execute(
+                text(
+                    "INSERT INTO documents (document_id, source, metadata, char_count, created_at) "
+                    "VALUES ('d0', 'old.txt', '{}', 9, '2026-01-01 00:00:00')"
+                )
+            )
+            command.upgrade(alembic_config(conn), "head")
+        assert store.documents.document_text("d0") is None
+        assert store.documents.get_document("d0") is not None  # the row itself is untouched
+        body = "We argue that old rows stay readable."
+        sno = StructuredNarrativeObject(body)
+        store.put_with_document(sno, body, source="new.txt")
+        [new] = [d for d in store.list_documents() if d.document_id != "d0"]
+        assert store.documents.document_text(new.document_id) == body
+
+
 def test_concurrent_opens_of_a_fresh_file(tmp_path: Path) -> None:
     path = tmp_path / "fresh.sqlite3"
     with ThreadPoolExecutor(max_workers=6) as pool:

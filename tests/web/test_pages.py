@@ -65,6 +65,48 @@ def test_narrative_page_has_hypothesis_graph_spans_and_critics_in_words(data_dir
         assert f"Why trust is {sno.trust_score:.3f}" in page.text
 
 
+def _document_div(html: str) -> str:
+    start = html.index('<div class="document" id="document-text">') + len(
+        '<div class="document" id="document-text">'
+    )
+    return html[start : html.index("</div>", start)]
+
+
+def test_the_narrative_page_highlights_the_spans_inside_the_whole_document(data_dir: Path) -> None:
+    from html import unescape
+
+    with web_client(data_dir) as (client, store, _):
+        sno = next(s for s in store.list() if str(s.metadata.get("source", "")).endswith("drift.md"))
+        text = store.documents.document_text(sno.metadata["document_id"])
+        page = client.get(f"/ui/narratives/{sno.sno_id}").text
+    assert text is not None and text.startswith("Continents drift")  # the parsed text the spans point into
+    shown = _document_div(page)
+    assert 'id="document-whole"' in page and "characters…]" not in shown
+    assert unescape(re.sub(r"<[^>]+>", "", shown)) == text  # every character, once, in order
+    marks = re.findall(r'<mark id="span-(\d+)-(\d+)" title="[^"]*">([^<]*)</mark>', shown)
+    assert len(marks) >= 3
+    for start, end, inner in marks:
+        assert unescape(inner) == text[int(start) : int(end)]  # cut out of the text by its offsets
+    hypothesis = sno.metadata["hypothesis_span"]
+    assert (str(hypothesis[0]), str(hypothesis[1])) in {(s, e) for s, e, _ in marks}
+
+
+def test_a_document_stored_without_its_text_keeps_the_spans_only_view(data_dir: Path) -> None:
+    from sqlalchemy import text as sql
+
+    with web_client(data_dir) as (client, store, _):
+        sno = next(s for s in store.list() if str(s.metadata.get("source", "")).endswith("drift.md"))
+        with store.engine.begin() as conn:  # as a row written before texts were kept
+            conn.execute(sql("UPDATE documents SET text = NULL"))
+        page = client.get(f"/ui/narratives/{sno.sno_id}").text
+    shown = _document_div(page)
+    assert 'id="document-spans"' in page and 'id="document-whole"' not in page
+    assert "characters…]" in shown and "Continents drift\n" not in shown
+    for claim in sno.claims():
+        start, end = claim.metadata["span"]
+        assert f'id="span-{start}-{end}"' in shown
+
+
 def test_synthesis_page_shows_parents_sections_provenance_and_acceptance(data_dir: Path) -> None:
     with web_client(data_dir) as (client, store, _):
         synthesis = next(s for s in store.list() if is_synthesis(s))

@@ -65,6 +65,10 @@ class SQLDocumentRepository:
             rows = session.scalars(select(Document).order_by(Document.created_at, Document.document_id))
             return [document_of(row) for row in rows]
 
+    def document_text(self, document_id: str) -> str | None:
+        with self._db.reading("document_text") as session:
+            return session.scalar(select(Document.text).where(Document.document_id == document_id))
+
     def snos_of_document(self, document_id: str) -> builtins.list[str]:
         with self._db.reading("snos_of_document") as session:
             stmt = select(SNORow.sno_id).where(SNORow.document_id == document_id).order_by(SNORow.sno_id)
@@ -155,9 +159,11 @@ def put_document_in(
 ) -> str:
     """The upsert of ``put_document``, inside the caller's transaction; the document id.
 
-    A new document records ``owner_key_id`` (the API key that submitted it). Storing the same
-    text again updates ``source`` and ``metadata`` only for the same owner: another key's
-    duplicate must not rewrite the first key's record (it links to the same document).
+    A new document records ``owner_key_id`` (the API key that submitted it) and its whole text.
+    Storing the same text again updates ``source`` and ``metadata`` only for the same owner:
+    another key's duplicate must not rewrite the first key's record (it links to the same
+    document). The first text stays (texts of one id differ at most in whitespace, and the SNO's
+    spans point into the first); a row stored before texts were kept gets this one.
     """
     document_id = document_id_for(text)
     row = {
@@ -167,6 +173,7 @@ def put_document_in(
         "char_count": len(text),
         "created_at": utcnow(),
         "owner_key_id": owner_key_id,
+        "text": text,
     }
     table = table_of(Document)
     # one row as keywords, not a list: a multi-row VALUES has no cache key, and SQLAlchemy then
@@ -174,7 +181,11 @@ def put_document_in(
     stmt = insert_for(session)(table).values(**row)
     stmt = stmt.on_conflict_do_update(  # one statement: no extra round trip for the owner check
         index_elements=["document_id"],
-        set_={"source": stmt.excluded.source, "metadata": stmt.excluded.metadata},
+        set_={
+            "source": stmt.excluded.source,
+            "metadata": stmt.excluded.metadata,
+            "text": func.coalesce(table.c.text, stmt.excluded.text),
+        },
         where=table.c.owner_key_id.is_not_distinct_from(stmt.excluded.owner_key_id),
     )
     session.execute(stmt)

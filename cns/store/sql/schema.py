@@ -76,6 +76,9 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: the API key that first submitted the document (None: the CLI, or auth disabled)
     owner_key_id: Mapped[str | None] = mapped_column(String(32))
+    #: the whole text, which the SNOs' character spans point into (None: stored before texts were
+    #: kept); deferred, so reading a document's record does not read its text
+    text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class SNORow(Base):

@@ -11,10 +11,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cns.api import create_app
+from cns.api.errors import error_body
 from cns.api.readiness import ReadinessProbe
 from cns.config.settings import CNSConfig, get_config
 from cns.ports import Publisher
@@ -24,6 +25,14 @@ from cns.web.deps import LoginRequired
 from cns.web.state import WebState
 
 STATIC = Path(__file__).parent / "static"
+#: what a page's script is told when its login is gone (the cookie expired, or the key was revoked)
+LOGIN_EXPIRED = "your login has expired or its key was revoked: log in again"
+
+
+def wants_json(request: Request) -> bool:
+    """A request from a page's script (job progress, uploads), not a browser navigating: a redirect
+    to the login form would reach the script as an HTML page it cannot read, so it gets a 401."""
+    return request.url.path.startswith("/ui/jobs/") or "application/json" in request.headers.get("accept", "")
 
 
 def install_pages(app: FastAPI, state: WebState | None = None) -> FastAPI:
@@ -35,8 +44,14 @@ def install_pages(app: FastAPI, state: WebState | None = None) -> FastAPI:
     app.include_router(actions.router)
 
     @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:  # noqa: ARG001
-        return RedirectResponse(f"/ui/login?next={quote(exc.next_url, safe='')}", status_code=303)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        login = f"/ui/login?next={quote(exc.next_url, safe='')}"
+        if wants_json(request):
+            body = error_body(
+                401, LOGIN_EXPIRED, details=[{"login": "/ui/login"}], error_type="login_required"
+            )
+            return JSONResponse(body, status_code=401)
+        return RedirectResponse(login, status_code=303)
 
     return app
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from cns.services.apikeys import create_api_key
+from cns.services.apikeys import create_api_key, revoke_api_key
 from cns.web.local import local_app
 from tests.web.web_helpers import HOSTILE_NAME, SCRIPT, copy_store, web_config
 
@@ -205,6 +205,37 @@ def test_an_analyst_asks_a_question_and_sees_where_the_corpus_disagrees(
     assert page.locator("#side-A").is_visible() and page.locator("#side-B").is_visible()
     page.goto(url + "/ui/ask?q=%20")
     assert "The question is empty" in page.locator("#ask-problem").inner_text()
+    page.context.close()
+
+
+def test_a_login_lost_while_a_job_is_watched_says_log_in_again(browser: Any, server: dict[str, Any]) -> None:
+    store = server["local"].runtime.store
+    info, key = create_api_key(store, name="expiring")
+    url = server["url"]
+    page = _login(browser, url, key)
+    page.goto(url + "/ui/upload")
+    revoked: list[str] = []
+
+    def revoke_then_ask(route: Any) -> None:  # the login ends between the upload and its first poll
+        if not revoked:
+            revoke_api_key(store, info.key_id)
+            revoked.append(route.request.url)
+        route.continue_()
+
+    page.route("**/ui/jobs/**", revoke_then_ask)
+    page.fill("#text-source", "expiring-note.txt")
+    page.fill(
+        "#text-body", "We argue that rivers cut canyons because water erodes rock. Thus canyons deepen."
+    )
+    page.click("#text-submit")
+    job = page.locator("#upload-jobs li").first
+    page.wait_for_function("() => document.querySelector('#upload-jobs li')?.dataset.state === 'LOGIN'")
+    assert revoked and "log in again" in job.inner_text()
+    job.locator("a.login-again").click()
+    page.wait_for_url("**/ui/login?next=%2Fui%2Fupload")
+    page.fill("#api-key", server["writer"])
+    page.click("#login-submit")
+    page.wait_for_url(url + "/ui/upload")  # back where the job was watched
     page.context.close()
 
 

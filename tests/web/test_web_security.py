@@ -22,7 +22,8 @@ def test_pages_redirect_to_the_login_and_a_valid_key_opens_them(data_dir: Path) 
         first = client.get("/ui/pairs?page=1")
         assert first.status_code == 303
         assert first.headers["location"] == "/ui/login?next=%2Fui%2Fpairs%3Fpage%3D1"
-        assert client.get("/ui/jobs/x").status_code == 303  # the job status needs the login too
+        status = client.get("/ui/jobs/x")  # the job status needs the login too, and says so in JSON
+        assert status.status_code == 401 and status.json()["error"]["type"] == "login_required"
         wrong = _login(client, "cns_nothing.wrong")
         assert wrong.status_code == 401 and 'id="login-error"' in wrong.text
         done = _login(client, key, "/ui/pairs?page=1")
@@ -141,3 +142,28 @@ def test_upload_errors_are_the_api_error_bodies(data_dir: Path) -> None:
         )
         assert good.status_code == 202 and len(good.json()["items"]) == 1
         assert len(publisher.sent) == 1
+
+
+def test_a_lost_login_answers_the_pages_scripts_with_a_401_not_a_login_page(data_dir: Path) -> None:
+    with web_client(data_dir, **AUTH) as (client, store, _):
+        info, key = create_api_key(store, name="analyst")
+        _login(client, key)
+        token = csrf_of(client.get("/ui/upload").text)
+        job_id = client.post(
+            "/ui/upload/text", data={"source": "a.txt", "text": "We argue that sand moves."},
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
+        ).json()["job_id"]  # fmt: skip
+        assert client.get(f"/ui/jobs/{job_id}").status_code == 200
+        revoke_api_key(store, info.key_id)  # the login is gone, as when the cookie expires
+        polled = client.get(f"/ui/jobs/{job_id}", headers={"Accept": "application/json"})
+        upload = client.post(
+            "/ui/upload/text", data={"source": "b.txt", "text": "We argue that sand stays."},
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
+        )  # fmt: skip
+        navigation = client.get("/ui/upload")
+    for answer in (polled, upload):
+        assert answer.status_code == 401 and answer.headers["content-type"] == "application/json"
+        error = answer.json()["error"]
+        assert error["type"] == "login_required" and error["message"].endswith("log in again")
+        assert error["details"] == [{"login": "/ui/login"}]
+    assert navigation.status_code == 303 and navigation.headers["location"].startswith("/ui/login?next=")

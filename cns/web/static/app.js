@@ -9,6 +9,30 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
 
+  // The login form, coming back to this page afterwards.
+  function loginUrl() {
+    return "/ui/login?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
+  // An error shown in ``element``; a lost login (401 from the server) also gets a link to log in again.
+  function showError(element, error) {
+    element.textContent = error.message;
+    element.setAttribute("data-state", error.login ? "LOGIN" : "ERROR");
+    if (error.login) {
+      var link = document.createElement("a");
+      link.href = loginUrl();
+      link.className = "login-again";
+      link.textContent = " Log in again";
+      element.appendChild(link);
+    }
+  }
+
+  function failure(body, status) {
+    var error = new Error(errorText(body, status));
+    error.login = status === 401;
+    return error;
+  }
+
   function errorText(body, status) {
     // the API's one error shape: {"error": {"message": ..., "details": [...]}}
     if (body && body.error) {
@@ -29,7 +53,7 @@
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
-        if (!response.ok) { throw new Error(errorText(body, response.status)); }
+        if (!response.ok) { throw failure(body, response.status); }
         return body;
       });
     });
@@ -48,11 +72,11 @@
     element.setAttribute("data-state", "PENDING");
     element.textContent = "job " + jobId.slice(0, 12) + ": PENDING";
     function tick() {
-      fetch("/ui/jobs/" + encodeURIComponent(jobId), { credentials: "same-origin" })
-        .then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+      fetch("/ui/jobs/" + encodeURIComponent(jobId), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json().then(function (b) { return [r.ok, b, r.status]; }); })
         .then(function (pair) {
           var ok = pair[0], job = pair[1];
-          if (!ok) { element.textContent = errorText(job, 0); element.setAttribute("data-state", "ERROR"); return; }
+          if (!ok) { showError(element, failure(job, pair[2])); return; }  // stops polling: nothing will change
           element.textContent = "job " + jobId.slice(0, 12) + ": " + describe(job);
           element.setAttribute("data-state", job.state);
           if (job.state === "SUCCESS" || job.state === "FAILURE") {
@@ -90,7 +114,7 @@
       error.textContent = "";
       var data = makeData();
       if (!data) { return; }
-      post(form.getAttribute("data-upload"), data).then(showJobs).catch(function (e) { error.textContent = e.message; });
+      post(form.getAttribute("data-upload"), data).then(showJobs).catch(function (e) { showError(error, e); });
     });
   }
 
@@ -124,7 +148,7 @@
       event.preventDefault();
       post(synthForm.getAttribute("action"), new FormData(synthForm))
         .then(function (body) { watch(body.job_id, synthJob, function () { setTimeout(function () { location.reload(); }, 300); }); })
-        .catch(function (e) { synthJob.textContent = e.message; synthJob.setAttribute("data-state", "ERROR"); });
+        .catch(function (e) { showError(synthJob, e); });
     });
   }
   if (synthJob && synthJob.getAttribute("data-job-id")) { watch(synthJob.getAttribute("data-job-id"), synthJob); }

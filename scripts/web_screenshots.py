@@ -7,7 +7,8 @@ Usage (after ``make demo``, which leaves the demo corpus in ``out/data``)::
 Serves ``cns ui``'s app over a *copy* of the store (taking screenshots changes nothing) on a free
 local port, opens each page in Debian's headless Chromium through Playwright and saves one PNG
 per page (the first screen of it, 1280 pixels wide). The pair, narrative and synthesis shown are
-the first of their list.
+the first of their list; the Ask page answers ``--question`` (the first question loads the
+embedder and the NLI model, so it is asked once before its screenshot).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("docs/img/web"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--question", default="Do the continents move?", help="what the Ask page asks")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,6 +86,7 @@ def main() -> None:
                 "pairs": "/ui/pairs",
                 "syntheses": "/ui/syntheses",
                 "upload": "/ui/upload",
+                "ask": "/ui/ask?" + urlencode({"q": args.question}),
             }
             if pair is not None:
                 pages["pair"] = f"/ui/pairs/{short_id(pair.pair_id)}"
@@ -92,6 +96,8 @@ def main() -> None:
                 with sync_playwright() as p:
                     browser = p.chromium.launch(executable_path=args.chromium, args=ARGS)
                     page = browser.new_page(viewport={"width": 1280, "height": 900})
+                    page.set_default_timeout(600_000)  # the first question loads the models
+                    page.goto(base + pages["ask"])  # warm: the screenshot shows the answer, not the wait
                     for name, path in pages.items():
                         _shoot(page, base + path, args.out / f"{name}.png")
                     browser.close()

@@ -161,7 +161,8 @@ def _plan(
     return _PairPlan(chosen, premises, topic)
 
 
-def _hyp_cosine(sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject) -> float | None:
+def hypothesis_cosine(sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject) -> float | None:
+    """Cosine of the two stored hypothesis embeddings; None when one is missing."""
     ha, hb = sno_a.hypothesis_embedding, sno_b.hypothesis_embedding
     if ha is None or hb is None or ha.shape != hb.shape:
         return None
@@ -201,7 +202,7 @@ def narrative_opposition(
     )
     sim = _Similarity(texts, embedder)
     plans = [
-        _plan(sa, sb, s, sim, _hyp_cosine(a, b), cfg)
+        _plan(sa, sb, s, sim, hypothesis_cosine(a, b), cfg)
         for (a, b), (sa, sb), s in zip(pairs, sides, shared_texts, strict=True)
     ]
     low, high = cfg.topic_gate

@@ -101,6 +101,26 @@ def test_opposing_narratives_never_paired_are_judged_for_the_question(tmp_path: 
         rt.close()
 
 
+def test_opposed_hypotheses_about_different_questions_are_no_disagreement(tmp_path: Path) -> None:
+    """The pair search's topic gate holds here too: "not" makes two sentences contradict each other
+    whatever they are about, so the hypotheses' own vectors must also say they share a topic."""
+    import numpy as np
+
+    from cns.core.sno import StructuredNarrativeObject
+    from cns.services.search.disagreement import disagreements
+
+    config = config_for(tmp_path)
+    a = StructuredNarrativeObject("We argue that light is a wave.")
+    b = StructuredNarrativeObject("We argue that light is not a wave.")
+    ask = lambda: disagreements([a, b], [], config, nli=RuleNLI, embedder=HashEmbedder(4))  # noqa: E731
+    a.set_embedding(np.array([1.0, 0.0, 0.0, 0.0]))
+    b.set_embedding(np.array([1.0, 0.0, 0.0, 0.0]))  # one topic: the gate is open
+    [same_topic] = ask()
+    assert same_topic.opposition >= config.search.opposition_threshold
+    b.set_embedding(np.array([0.0, 1.0, 0.0, 0.0]))  # cosine 0, under chirality.topic_gate's low end
+    assert ask() == []
+
+
 def test_archived_narratives_only_when_asked(rt: Runtime) -> None:
     fixed = next(
         s for s in rt.store.list() if s.central_hypothesis.startswith("We argue that continents do not")

@@ -8,7 +8,10 @@ Two sources, both shown with the reason they are shown:
 * **opposing narratives found together but never paired** (they share no evidence, or the pair
   search has not run since they arrived): their hypotheses are judged by the same opposition
   measure as the pair search (``chirality.method``, the NLI model by default), and a pair at or
-  above ``search.opposition_threshold`` is shown.
+  above ``search.opposition_threshold`` is shown. With the default ``narrative`` method the pair
+  search's topic gate (``chirality.topic_gate``, on the stored hypothesis embeddings) applies
+  too: two hypotheses about different questions ("the universe has no beginning", "the plates
+  did not move") may read as opposed sentences, but the corpus does not disagree about anything.
 
 Syntheses are left out of the second kind: a synthesis states both sides on purpose, so its
 hypothesis "opposes" each parent without the corpus disagreeing about anything.
@@ -19,11 +22,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
-from cns.config.settings import CNSConfig
+from cns.config.settings import ChiralityMethod, CNSConfig
 from cns.core.ids import pair_id_for
 from cns.core.records import PairRecord
 from cns.core.sno import StructuredNarrativeObject
 from cns.metrics import opposition_scores
+from cns.metrics.narrative import hypothesis_cosine, topic_gate
 from cns.ports import Embedder, NLIModel
 from cns.services.search.evidence import file_of
 from cns.services.search.results import Disagreement, PairHit
@@ -94,9 +98,18 @@ def disagreements(
         scores = opposition_scores(texts, nli=nli(), embedder=embedder, config=config.chirality)
         threshold = config.search.opposition_threshold
         for (a, b), score in zip(candidates, scores.tolist(), strict=True):
-            if score >= threshold:
-                out.append(_judged(a, b, float(score), threshold))
+            gated = score * _on_topic(a, b, config)
+            if gated >= threshold:
+                out.append(_judged(a, b, float(gated), threshold))
     return sorted(out, key=lambda d: (-d.opposition, d.sno_a, d.sno_b))
+
+
+def _on_topic(a: StructuredNarrativeObject, b: StructuredNarrativeObject, config: CNSConfig) -> float:
+    """The pair search's topic gate for two hypotheses (1 for another method, or without vectors)."""
+    cosine = hypothesis_cosine(a, b)
+    if config.chirality.method is not ChiralityMethod.NARRATIVE or cosine is None:
+        return 1.0
+    return topic_gate(cosine, *config.chirality.topic_gate)
 
 
 def _recorded(p: PairHit) -> Disagreement:

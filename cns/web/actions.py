@@ -3,8 +3,9 @@
 Every write goes through the API's own route bodies and the service layer — an upload is
 ``POST /ingest`` / ``POST /ingest/files`` (:func:`cns.api.routes.ingest.ingest`,
 :func:`~cns.api.routes.ingest.submit_uploads`), "synthesize now" is
-:func:`~cns.services.synthesis_jobs.submit_synthesis`, "find pairs now" publishes the task celery
-beat runs — so the interface adds no rule of its own and its errors are the API's error bodies.
+:func:`~cns.services.synthesis_jobs.submit_synthesis`, "find pairs now" is
+:func:`~cns.services.synthesis_jobs.submit_pair_search` — so the interface adds no rule of its own
+and its errors are the API's error bodies.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from cns.api.routes.ingest import accept_one, accepted, submit_uploads
 from cns.api.schemas import IngestRequest
 from cns.errors import AmbiguousIdError, PairNotFoundError
 from cns.services.apikeys import verify_api_key
-from cns.services.job_kinds import FIND_PAIRS
 from cns.services.lookup import resolve
-from cns.services.synthesis_jobs import submit_synthesis
+from cns.services.synthesis_jobs import submit_pair_search, submit_synthesis
 from cns.web.deps import ServicesDep, WriterDep, current_viewer
 from cns.web.render import page, secure_request
 from cns.web.session import (
@@ -131,8 +131,14 @@ def synthesize(request: Request, ref: str, services: ServicesDep, who: WriterDep
 
 
 @router.post("/ui/find-pairs")
-def find_pairs(services: ServicesDep, who: WriterDep) -> Response:  # noqa: ARG001 - CSRF-checked
-    """Run now what celery beat runs periodically: re-score if the population grew, search pairs,
-    schedule their syntheses (in the worker, or in this process's job thread under ``cns ui``)."""
-    services.publisher.publish(FIND_PAIRS)
-    return RedirectResponse("/ui/pairs?searching=1", status_code=303)
+def find_pairs(services: ServicesDep, who: WriterDep) -> Response:
+    """Run now what celery beat runs periodically — re-score if the population grew, search pairs,
+    schedule their syntheses — as the ``pair_search`` job of ``POST /pairs/search``, so the page can
+    watch it finish (in the worker, or in this process's job thread under ``cns ui``)."""
+    submission = submit_pair_search(
+        store=services.store,
+        publisher=services.publisher,
+        config=services.config,
+        owner=who.key.key_id if who.key is not None else None,
+    )
+    return RedirectResponse(f"/ui/pairs?job={quote(submission.job.job_id)}", status_code=303)

@@ -135,8 +135,14 @@ def test_an_analyst_logs_in_browses_uploads_and_synthesizes(browser: Any, server
     page.wait_for_url("**/ui/narratives/*")
     assert page.locator("#narrative-title").inner_text() == "browser-note.txt"
 
-    # open a pair and synthesize it now
+    # search for pairs now: the page watches the job and comes back to the list when it is done
     page.goto(url + "/ui/pairs")
+    page.click("#find-pairs")
+    page.wait_for_url("**/ui/pairs?job=*")
+    page.wait_for_url("**/ui/pairs", timeout=JOB_WAIT_MS)
+    assert page.locator("a.pair-link").count() >= 1
+
+    # open a pair and synthesize it now
     page.locator("a.pair-link").first.click()
     page.wait_for_url("**/ui/pairs/*")
     before = page.locator("#attempts tr").count()

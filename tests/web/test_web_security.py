@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cns.services.apikeys import create_api_key, revoke_api_key
+from cns.services.job_kinds import SEARCH_PAIRS
 from cns.web.session import COOKIE, csrf_token
 from tests.web.web_helpers import csrf_of, web_client
 
@@ -69,11 +70,16 @@ def test_every_write_needs_the_csrf_token_of_this_session(data_dir: Path) -> Non
         assert ok.status_code == 202
         synth = client.post(f"/ui/pairs/{pair_id}/synthesize", data={"csrf_token": token})
         assert synth.status_code == 303 and synth.headers["location"].startswith(f"/ui/pairs/{pair_id}?job=")
-        assert client.post("/ui/find-pairs", data={"csrf_token": token}).status_code == 303
+        search = client.post("/ui/find-pairs", data={"csrf_token": token})
+        assert search.status_code == 303 and search.headers["location"].startswith("/ui/pairs?job=")
+        search_job = search.headers["location"].split("job=")[1]
+        job = store.get_job(search_job)
+        assert job is not None and job.kind == "pair_search"
+        assert 'data-job-id="' + search_job + '"' in client.get(search.headers["location"]).text
         assert [name for name, _ in publisher.sent] == [
             "cns.process_ingestion",
             "cns.synthesize_pair",
-            "cns.find_pairs",
+            SEARCH_PAIRS,
         ]
 
 

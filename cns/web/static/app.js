@@ -152,4 +152,11 @@
     });
   }
   if (synthJob && synthJob.getAttribute("data-job-id")) { watch(synthJob.getAttribute("data-job-id"), synthJob); }
+
+  var searchJob = document.getElementById("search-job");
+  if (searchJob && searchJob.getAttribute("data-job-id")) {
+    watch(searchJob.getAttribute("data-job-id"), searchJob, function (job) {
+      if (job.state === "SUCCESS") { setTimeout(function () { location.replace("/ui/pairs"); }, 300); }
+    });
+  }
 })();

@@ -1,4 +1,4 @@
-"""Screenshots of every page of the web interface, for docs/web.md.
+"""Screenshots of every page of the web interface, for docs/ui.md.
 
 Usage (after ``make demo``, which leaves the demo corpus in ``out/data``)::
 

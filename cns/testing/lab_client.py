@@ -5,6 +5,11 @@ client host, to talk to the API and to read the shared database:
 
     python -m cns.testing.lab_client post API_URL CORPUS_DIR    -> {"task_ids": [...]}
     python -m cns.testing.lab_client snapshot DATABASE_URL      -> jobs, SNOs and pairs
+    python -m cns.testing.lab_client serve DATABASE_URL         -> a snapshot per line read
+
+``serve`` stays running and answers each line on its standard input with a snapshot, so a test
+that polls the database pays for starting Python (seconds of CPU on a small machine, taken from
+the workers it is waiting for) once instead of at every look.
 """
 
 from __future__ import annotations
@@ -47,8 +52,18 @@ def snapshot(database_url: str) -> dict[str, Any]:
     return {"jobs": jobs, "snos": snos, "pairs": pairs}
 
 
+def serve(database_url: str) -> None:
+    """One snapshot line on standard output per line on standard input, until it closes."""
+    for _ in sys.stdin:
+        sys.stdout.write(json.dumps(snapshot(database_url)) + "\n")
+        sys.stdout.flush()
+
+
 def main(argv: list[str]) -> int:
     command, *args = argv
+    if command == "serve":
+        serve(args[0])
+        return 0
     if command == "post":
         out = post(args[0], Path(args[1]))
     elif command == "snapshot":

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -86,9 +88,42 @@ def host_env(host: LabHost, **extra: str) -> dict[str, str]:
     return env
 
 
-def snapshot(client: LabHost, env: dict[str, str], database_url: str) -> dict[str, Any]:
-    out = client.run([sys.executable, "-m", "cns.testing.lab_client", "snapshot", database_url], env)
-    return last_json(out)
+class Snapshots:
+    """The database as seen from the client host, through one long-running ``lab_client serve``."""
+
+    def __init__(self, client: LabHost, env: dict[str, str], database_url: str) -> None:
+        argv = [sys.executable, "-m", "cns.testing.lab_client", "serve", database_url]
+        self.log = (client.directory / "snapshots.log").open("ab")
+        self.proc = subprocess.Popen(
+            client.command(argv), env=env, cwd=client.directory, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
+        )  # fmt: skip
+
+    def take(self, timeout: float = 60.0) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("snapshot\n")
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # log lines may come before the answer
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            line = self.proc.stdout.readline() if ready else ""
+            if not line and self.proc.poll() is not None:
+                break
+            if line.startswith("{"):
+                return json.loads(line)  # type: ignore[no-any-return]
+        raise AssertionError(f"no snapshot from the client host within {timeout} s (exit {self.proc.poll()})")
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
 
 
 def last_json(output: str) -> dict[str, Any]:
@@ -141,7 +176,7 @@ def local_reference(corpus: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_api_two_workers_redis_and_postgres_on_separate_hosts(
-    lab: NetLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lab: NetLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     corpus = write_corpus(tmp_path / "docs")
     for name, text in EXTRA.items():
@@ -199,8 +234,11 @@ def test_api_two_workers_redis_and_postgres_on_separate_hosts(
     interrupted = wait_for(started_on_worker1, 60, "worker1 to start a job", lab)
     w1.kill("worker")  # the whole worker host's process group, inside the job
 
+    snapshots = Snapshots(client, client_env, database_url)
+    request.addfinalizer(snapshots.close)
+
     def all_done() -> dict[str, Any] | None:
-        snap = snapshot(client, client_env, database_url)
+        snap = snapshots.take()
         states = [snap["jobs"].get(t, [None, None])[1] for t in task_ids]
         return snap if all(s == "SUCCESS" for s in states) else None
 
@@ -213,7 +251,7 @@ def test_api_two_workers_redis_and_postgres_on_separate_hosts(
     api.start("beat", [sys.executable, "-m", "cns.cli.service_cmd", "beat"], host_env(api, **urls))
 
     def rescored() -> dict[str, Any] | None:
-        snap = snapshot(client, client_env, database_url)
+        snap = snapshots.take()
         rescore = [j for j in snap["jobs"].values() if j[0] == "rescore" and j[1] == "SUCCESS"]
         syntheses = [j for j in snap["jobs"].values() if j[0] == "synthesize"]
         settled = rescore and len(syntheses) >= len(reference["pairs"])

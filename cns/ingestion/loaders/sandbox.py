@@ -243,8 +243,8 @@ class _Parser:
                 conn.close()
 
     def _wait(self, timeout: float) -> str:
-        """ "answer" once the process has answered (or died), "memory" as soon as it has grown past
-        its limit, "timeout" after ``timeout`` seconds."""
+        """How waiting for the answer ended: ``answer`` (it answered, or died), ``memory`` (it grew
+        past its limit, checked every :data:`WATCH_SECONDS`) or ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()

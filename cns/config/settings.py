@@ -457,7 +457,7 @@ class LoadersConfig(_Section):
     parser_memory_mb: int = Field(
         1024,
         ge=64,
-        description="memory one parse may add before it fails (address-space limit of its process)",
+        description="memory one parse may add before its process is stopped (address space, watched by the caller)",
     )
     isolate_parsers: bool = Field(
         True,

@@ -5,6 +5,12 @@ client host, to talk to the API and to read the shared database:
 
     python -m cns.testing.lab_client post API_URL CORPUS_DIR    -> {"task_ids": [...]}
     python -m cns.testing.lab_client snapshot DATABASE_URL      -> jobs, SNOs and pairs
+    python -m cns.testing.lab_client serve                      -> one answer per command line read
+
+``serve`` stays running and answers each line on its standard input (``post API_URL CORPUS_DIR``
+or ``snapshot DATABASE_URL``) with one JSON line, so a test that polls the database pays for
+starting Python (seconds of CPU on a small machine, taken from the workers it is waiting for)
+once instead of at every look.
 """
 
 from __future__ import annotations
@@ -47,14 +53,28 @@ def snapshot(database_url: str) -> dict[str, Any]:
     return {"jobs": jobs, "snos": snos, "pairs": pairs}
 
 
+def answer(command: str, args: list[str]) -> dict[str, Any]:
+    if command == "post":
+        return post(args[0], Path(args[1]))
+    if command == "snapshot":
+        return snapshot(args[0])
+    raise SystemExit(f"unknown command {command!r}")
+
+
+def serve() -> None:
+    """Answer each command line on standard input with one JSON line, until the input closes."""
+    for line in sys.stdin:
+        command, *args = line.split()
+        sys.stdout.write(json.dumps(answer(command, args)) + "\n")
+        sys.stdout.flush()
+
+
 def main(argv: list[str]) -> int:
     command, *args = argv
-    if command == "post":
-        out = post(args[0], Path(args[1]))
-    elif command == "snapshot":
-        out = snapshot(args[0])
-    else:
-        raise SystemExit(f"unknown command {command!r}")
+    if command == "serve":
+        serve()
+        return 0
+    out = answer(command, args)
     sys.stdout.write(json.dumps(out) + "\n")  # the last line: the test reads it after any log lines
     return 0
 

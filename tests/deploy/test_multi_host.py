@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -86,14 +88,48 @@ def host_env(host: LabHost, **extra: str) -> dict[str, str]:
     return env
 
 
-def snapshot(client: LabHost, env: dict[str, str], database_url: str) -> dict[str, Any]:
-    out = client.run([sys.executable, "-m", "cns.testing.lab_client", "snapshot", database_url], env)
-    return last_json(out)
+class LabClient:
+    """Questions asked from the client host, through one long-running ``lab_client serve``."""
 
+    def __init__(self, client: LabHost, env: dict[str, str]) -> None:
+        argv = [sys.executable, "-m", "cns.testing.lab_client", "serve"]
+        self.log = (client.directory / "lab-client.log").open("ab")
+        self.proc = subprocess.Popen(
+            client.command(argv), env=env, cwd=client.directory, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log, bufsize=0,
+        )  # fmt: skip
+        self.pending = b""  # what was read from its output past the last full line
 
-def last_json(output: str) -> dict[str, Any]:
-    """The client prints its answer as the last line (log lines may come before it)."""
-    return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    def ask(self, *command: str, timeout: float = 120.0) -> dict[str, Any]:
+        """The JSON answer to ``command`` (``post API_URL DIR`` or ``snapshot DATABASE_URL``)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((" ".join(command) + "\n").encode())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line, newline, rest = self.pending.partition(b"\n")
+            if newline:
+                self.pending = rest
+                if line.startswith(b"{"):  # log lines may come before the answer
+                    return json.loads(line)  # type: ignore[no-any-return]
+                continue
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 20) if ready else b""
+            if ready and not chunk:
+                break  # the client exited
+            self.pending += chunk
+        raise AssertionError(f"no answer to {command[0]} from the client host within {timeout} s")
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
 
 
 def wait_for(check: Any, timeout: float, what: str, lab: NetLab) -> Any:
@@ -102,7 +138,7 @@ def wait_for(check: Any, timeout: float, what: str, lab: NetLab) -> Any:
         value = check()
         if value:
             return value
-        time.sleep(1.0)
+        time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{lab.tail_logs()}")
 
 
@@ -141,14 +177,11 @@ def local_reference(corpus: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_api_two_workers_redis_and_postgres_on_separate_hosts(
-    lab: NetLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lab: NetLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     corpus = write_corpus(tmp_path / "docs")
     for name, text in EXTRA.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    reference = local_reference(corpus, tmp_path, monkeypatch)
-    assert reference["pairs"], "the corpus has chiral pairs"
-
     client = lab.add_host("client")
     db, broker = lab.add_host("db"), lab.add_host("broker")
     api, w1, w2 = lab.add_host("api"), lab.add_host("worker1"), lab.add_host("worker2")
@@ -172,7 +205,6 @@ def test_api_two_workers_redis_and_postgres_on_separate_hosts(
         str(API_PORT),
     ]
     api.start("api", serve, host_env(api, **urls))
-    wait_for_port(api, API_PORT, via=client)
     # worker1 judges slowly (the same answers), so the kill surely lands inside a running job
     slow = {"CNS_FAKE_NLI_DELAY_SECONDS": "5"}
     for host, app_module, extra in ((w1, "tests.service.slow_worker_app", slow), (w2, "cns.tasks", {})):
@@ -180,14 +212,17 @@ def test_api_two_workers_redis_and_postgres_on_separate_hosts(
                   "--pool", "prefork", "--concurrency", "1", "--queues", "cns", "--without-gossip",
                   "--without-mingle", "--loglevel", "INFO", "--hostname", f"{host.name}@%h"]  # fmt: skip
         host.start("worker", worker, host_env(host, **urls, **extra))
+    client_env = host_env(client, **urls)
+    asker = LabClient(client, client_env)
+    request.addfinalizer(asker.close)
+    # the one-machine reference is computed here, while the service processes start up
+    reference = local_reference(corpus, tmp_path, monkeypatch)
+    assert reference["pairs"], "the corpus has chiral pairs"
+    wait_for_port(api, API_PORT, via=client)
     wait_for(lambda: "ready" in w1.log("worker") and "ready" in w2.log("worker"), 60, "both workers", lab)
 
-    client_env = host_env(client, **urls)
     api_url = f"http://{api.address}:{API_PORT}"
-    posted = client.run(
-        [sys.executable, "-m", "cns.testing.lab_client", "post", api_url, str(shipped)], client_env
-    )
-    task_ids = last_json(posted)["task_ids"]
+    task_ids = asker.ask("post", api_url, str(shipped))["task_ids"]
     assert len(task_ids) == len(reference["docs"]) == len(EXTRA) + 4
 
     def started_on_worker1() -> str | None:
@@ -200,7 +235,7 @@ def test_api_two_workers_redis_and_postgres_on_separate_hosts(
     w1.kill("worker")  # the whole worker host's process group, inside the job
 
     def all_done() -> dict[str, Any] | None:
-        snap = snapshot(client, client_env, database_url)
+        snap = asker.ask("snapshot", database_url)
         states = [snap["jobs"].get(t, [None, None])[1] for t in task_ids]
         return snap if all(s == "SUCCESS" for s in states) else None
 
@@ -213,7 +248,7 @@ def test_api_two_workers_redis_and_postgres_on_separate_hosts(
     api.start("beat", [sys.executable, "-m", "cns.cli.service_cmd", "beat"], host_env(api, **urls))
 
     def rescored() -> dict[str, Any] | None:
-        snap = snapshot(client, client_env, database_url)
+        snap = asker.ask("snapshot", database_url)
         rescore = [j for j in snap["jobs"].values() if j[0] == "rescore" and j[1] == "SUCCESS"]
         syntheses = [j for j in snap["jobs"].values() if j[0] == "synthesize"]
         settled = rescore and len(syntheses) >= len(reference["pairs"])

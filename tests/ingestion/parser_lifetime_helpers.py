@@ -1,4 +1,4 @@
-"""A loader that gets stuck in C code holding the interpreter lock, for the parser-lifetime test."""
+"""Loaders that misbehave inside a parser process: stuck in C code, or one huge allocation."""
 
 from __future__ import annotations
 
@@ -12,3 +12,9 @@ def stuck_loader(data: bytes, path: Path, metadata: dict[str, Any] | None) -> li
     Path(path).write_text("stuck", encoding="utf-8")
     ctypes.PyDLL(None).sleep(600)  # PyDLL keeps the interpreter lock: no other thread runs
     return []
+
+
+def allocate_loader(data: bytes, path: Path, metadata: dict[str, Any] | None) -> list[Any]:
+    """Allocate ``int(data)`` bytes in one piece (a decompression bomb's one big buffer)."""
+    block = bytearray(int(data))
+    return [len(block)]

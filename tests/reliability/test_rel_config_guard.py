@@ -101,8 +101,8 @@ def test_r19_prod_profile_refuses_an_unsafe_broker_redis(tmp_path: Path) -> None
         client = broker.client()
         client.config_set("maxmemory-policy", "noeviction")
         client.config_set("appendonly", "yes")
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         wait_until(lambda: _readyz(stack)[0] == 200, 60, "/readyz to report ready on a safe Redis")
         client.config_set("maxmemory-policy", "allkeys-lru")  # someone loosens it at runtime
         changed = time.monotonic()

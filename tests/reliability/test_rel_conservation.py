@@ -20,8 +20,8 @@ JOBS = 100
 
 def test_r10_one_hundred_jobs_complete_exactly_once(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         docs = [document(i) for i in range(JOBS)]
         started = time.monotonic()
         job_ids: list[str] = []

@@ -69,10 +69,10 @@ def recovery_seconds(interrupted: list[dict[str, object]], states: dict[str, Job
 
 def test_r30_connection_resets_while_jobs_run_fail_no_job(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker", app="tests.service.slow_worker_app", concurrency=2, CNS_FAKE_NLI_DELAY_SECONDS="0.01"
         )
+        stack.start_api()
         jobs = enqueue(stack, "reset", 50)
         url = stack.env["CNS_DATABASE_URL"]
         with stack_store(stack) as store, PostgresFaults(url) as faults:
@@ -124,10 +124,10 @@ def wait_until_readable(store: SQLStore, jobs: list[str]) -> dict[str, JobRecord
 
 def test_r31_database_outage_does_not_drain_the_queue(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker", app="tests.service.slow_worker_app", concurrency=2, CNS_FAKE_NLI_DELAY_SECONDS="0.05"
         )
+        stack.start_api()
         jobs = enqueue(stack, "outage", 100)
         url = stack.env["CNS_DATABASE_URL"]
         with stack_store(stack) as store, PostgresFaults(url) as faults:

@@ -102,8 +102,8 @@ def test_r32_full_data_dir_costs_the_cache_not_the_job(tmp_path: Path) -> None:
             tmp_path, CNS_DATA_DIR=str(data_dir), CNS_SERVICE__DATA_DIR_MIN_FREE_MB=str(MIN_FREE_MB)
         ) as stack,
     ):
-        stack.start_api()
         stack.start_worker("worker", app="tests.service.cached_worker_app")
+        stack.start_api()
         with stack_store(stack) as store:
             first = submit(stack, "warm", 1)
             assert wait_finished(store, first, 60)[first[0]].state is JobState.SUCCESS

@@ -83,8 +83,8 @@ def first_started(stack: Stack, job_ids: list[str], timeout: float = 60) -> str:
 
 def test_l01_whole_worker_killed_mid_batch_its_job_is_handed_on_by_the_lease(tmp_path: Path) -> None:
     with service_stack(tmp_path, **LONG_VISIBILITY) as stack:
-        stack.start_api()
         stack.start_worker("worker-a", **SLOW)
+        stack.start_api()
         stack.start("beat", ["python", "-m", "cns.cli.service_cmd", "beat"])
         batch = {"documents": [document(i) for i in range(12)]}
         answer = httpx.post(f"{stack.api_url}/ingest/batch", json=batch, timeout=30)
@@ -131,10 +131,10 @@ def test_l01_whole_worker_killed_mid_batch_its_job_is_handed_on_by_the_lease(tmp
 
 def test_l02_frozen_worker_past_its_lease_cannot_write_after_it_wakes(tmp_path: Path) -> None:
     with service_stack(tmp_path, **LONG_VISIBILITY) as stack:
-        stack.start_api()
         names = ("worker-a", "worker-b")
         for name in names:
             stack.start_worker(name, **SLOW)
+        stack.start_api()
         wait_until(lambda: all(stack.logs[n].stat().st_size > 0 for n in names), 30, "both workers to log")
         job_id = httpx.post(f"{stack.api_url}/ingest", json=document(3), timeout=10).json()["job_id"]
         first_started(stack, [job_id])
@@ -176,10 +176,10 @@ def test_l02_frozen_worker_past_its_lease_cannot_write_after_it_wakes(tmp_path: 
 
 def test_l03_without_beat_a_surviving_worker_runs_the_reconciler(tmp_path: Path) -> None:
     with service_stack(tmp_path, **LONG_VISIBILITY) as stack:
-        stack.start_api()
         names = ("worker-a", "worker-b")
         for name in names:
             stack.start_worker(name, **SLOW)
+        stack.start_api()
         wait_until(lambda: all(stack.logs[n].stat().st_size > 0 for n in names), 30, "both workers to log")
         job_id = httpx.post(f"{stack.api_url}/ingest", json=document(5), timeout=10).json()["job_id"]
         first_started(stack, [job_id])

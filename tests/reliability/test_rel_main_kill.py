@@ -29,10 +29,10 @@ DOC = document(7)  # long enough to reach the (slow) NLI several times
 
 def test_r14_main_process_sigkill_leaves_the_message_unacked_until_restored(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="1.0"
         )
+        stack.start_api()
         job_id = submit_and_wait_started(stack, DOC)
         time.sleep(0.3)
         os.kill(stack.procs["worker-slow"].pid, signal.SIGKILL)  # the MainProcess only

@@ -41,8 +41,8 @@ def test_r16_repeated_redis_restarts_need_no_worker_or_api_restart(tmp_path: Pat
     broker = f"redis://127.0.0.1:{port}/0"
     with service_stack(tmp_path, CNS_BROKER_URL=broker) as stack:
         start_redis(stack, port, tmp_path)
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         first = submit_with_key(stack, "before", "Music helps focus in students. A trial followed 40 people.")
         assert wait_terminal(stack, [first], timeout=60)[first]["state"] == "SUCCESS"
         restarts_started = time.monotonic()

@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(120)]
 def test_r23_dead_result_backend_does_not_hide_finished_jobs(tmp_path: Path) -> None:
     dead_backend = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens: every backend call would fail
     with service_stack(tmp_path, CNS_RESULT_BACKEND=dead_backend) as stack:
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         doc = {"source": "backend.txt", "text": "Fasting changes metabolism. A trial followed 20 adults."}
         job_id = httpx.post(f"{stack.api_url}/ingest", json=doc, timeout=10).json()["job_id"]
         states = wait_terminal(stack, [job_id], timeout=60)

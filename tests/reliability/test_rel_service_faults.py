@@ -129,10 +129,10 @@ def _pings(client: redis.Redis) -> bool:
 
 def test_r13_poison_document_fails_after_max_deliveries_and_the_worker_survives(tmp_path: Path) -> None:
     with service_stack(tmp_path, CNS_CELERY__MAX_DELIVERIES="3") as stack:
-        stack.start_api()
         stack.start_worker(
             "worker-poison", app="tests.service.slow_worker_app", CNS_FAKE_NLI_CRASH_MARKER="POISONPILL"
         )
+        stack.start_api()
         poison = {
             "source": "poison.txt",
             "text": "Coffee is POISONPILL good for the memory of adults in a long trial with many people. "

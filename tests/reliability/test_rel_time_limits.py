@@ -30,13 +30,13 @@ LIMITS = {"CNS_CELERY__TASK_SOFT_TIME_LIMIT_SECONDS": "2", "CNS_CELERY__TASK_TIM
 
 def test_r21_soft_time_limit_fails_the_job_once_and_the_worker_goes_on(tmp_path: Path) -> None:
     with service_stack(tmp_path, **LIMITS) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker-slow",
             app="tests.service.slow_worker_app",
             CNS_FAKE_NLI_DELAY_SECONDS="3",
             CNS_FAKE_NLI_SLOW_MARKER="SLOWDOC",
         )
+        stack.start_api()
         slow_doc = {"source": "slow.txt", "text": "SLOWDOC coffee helps memory. Therefore coffee is good."}
         slow = httpx.post(f"{stack.api_url}/ingest", json=slow_doc, timeout=10).json()["job_id"]
         states = wait_terminal(stack, [slow], timeout=60)
@@ -80,7 +80,6 @@ def test_r21_hard_time_limit_kills_the_child_fails_the_job_once_and_the_worker_g
     tmp_path: Path,
 ) -> None:
     with service_stack(tmp_path, **HARD_LIMITS) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker-hard",
             app="tests.service.slow_worker_app",
@@ -88,6 +87,7 @@ def test_r21_hard_time_limit_kills_the_child_fails_the_job_once_and_the_worker_g
             CNS_FAKE_NLI_SLOW_MARKER="HARDDOC",
             CNS_FAKE_NLI_IGNORE_SOFT_LIMIT="1",
         )
+        stack.start_api()
         wait_until(lambda: len(pool_children(stack, "worker-hard")) == 1, 60, "the prefork child")
         first_child = pool_children(stack, "worker-hard")
         hard_doc = {"source": "hard.txt", "text": "HARDDOC coffee helps memory. Therefore coffee is good."}

@@ -21,10 +21,10 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(150)]
 
 def test_r15_warm_shutdown_finishes_the_running_task_and_loses_nothing(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="0.7"
         )
+        stack.start_api()
         response = httpx.post(
             f"{stack.api_url}/ingest/batch", json={"documents": [document(i) for i in range(3)]}, timeout=30
         )

@@ -49,10 +49,10 @@ DOC = {
 
 def test_r12_child_killed_mid_task_is_redelivered_and_completed_once(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="1.0"
         )
+        stack.start_api()
         job_id = submit_and_wait_started(stack, DOC)
         time.sleep(0.3)  # inside the slow NLI call
         main = psutil.Process(stack.procs["worker-slow"].pid)
@@ -82,13 +82,13 @@ def test_r12_child_killed_mid_task_is_redelivered_and_completed_once(tmp_path: P
 
 def test_r12_negative_control_without_reject_on_worker_lost_fails_the_job(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker(
             "worker-noreject",
             app="tests.service.no_reject_worker_app",
             CNS_FAKE_NLI_DELAY_SECONDS="3.0",
             CNS_FAKE_NLI_SLOW_MARKER="LOSTDOC",
         )
+        stack.start_api()
         # the marker is in both sentences the NLI compares, so the kill lands inside a 3 s call
         lost_doc = {"source": "lost.txt", "text": "LOSTDOC walking improves mood. Therefore walking is good."}
         job_id = submit_and_wait_started(stack, lost_doc)
@@ -132,8 +132,8 @@ def test_r12_negative_control_without_reject_on_worker_lost_fails_the_job(tmp_pa
 
 def test_r22_malformed_and_pickled_messages_are_never_executed(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         config = CNSConfig(broker_url=REDIS_URL)
         sender = make_celery(config, role="api")
         with stack_store(stack) as store:

@@ -77,8 +77,8 @@ def test_cns_run_and_the_service_store_the_same_population(
     documents = load_path(corpus).documents
     service = {"CNS_CELERY__FIND_PAIRS_INTERVAL_SECONDS": "2", "CNS_THRESHOLDS__SYNTHESIS": "0.0"}
     with service_stack(tmp_path / "service", **service) as stack:
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         job_ids = []
         for document in documents:
             body = {"source": document.source, "text": document.text, "metadata": document.metadata}

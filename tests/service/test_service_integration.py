@@ -54,8 +54,8 @@ def all_snos(stack: Stack) -> dict:
 
 def test_fifty_documents_become_fifty_snos_and_logs_are_json(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         docs = [document(i) for i in range(50)]
         body = httpx.post(f"{stack.api_url}/ingest/batch", json={"documents": docs[:25]}, timeout=30)
         assert body.status_code == 202, body.text
@@ -97,12 +97,12 @@ def check_logs(stack: Stack, expected_jobs: set[str]) -> None:
 
 def test_worker_sigkill_mid_task_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         # one NLI call per document since the per-document model session: 2 s keeps the kill
         # below inside the task (observing STARTED takes up to ~0.5 s, then 0.3 s of sleep)
         stack.start_worker(
             "worker-slow", app="tests.service.slow_worker_app", CNS_FAKE_NLI_DELAY_SECONDS="2.0"
         )
+        stack.start_api()
         docs = [document(i) for i in range(6)]
         response = httpx.post(f"{stack.api_url}/ingest/batch", json={"documents": docs}, timeout=30)
         job_ids = [item["job_id"] for item in response.json()["items"]]
@@ -149,8 +149,8 @@ def test_cns_run_api_waits_prints_a_readable_summary_and_writes_the_outputs(tmp_
     (folder / "shout.txt").write_text("!!! ??? ...", encoding="utf-8")  # no words: the API answers 422
     (folder / "script.py").write_text("print('not a document')\n", encoding="utf-8")
     with service_stack(tmp_path) as stack:
-        stack.start_api()
         stack.start_worker()
+        stack.start_api()
         out = tmp_path / "out"
         first = cns_run_api(stack, folder, out)
         said = " ".join(first.stderr.split())

@@ -6,8 +6,10 @@ characters, 5 MB of unclosed HTML tags take minutes and over a gigabyte. In-proc
 holds the interpreter lock (the API stops answering) and cannot be interrupted. Here it runs in a
 parser process (a Python subprocess running :func:`serve`), at most ``loaders.parsers`` at once:
 
-- a parser's address space is capped at its size after start-up plus ``loaders.parser_memory_mb``
-  (``RLIMIT_AS``): a parse that needs more fails with ``MemoryError`` and the process is replaced;
+- a parse may add ``loaders.parser_memory_mb`` to its process's address space: the caller watches
+  the process while it parses and kills it beyond that, and a kernel cap (``RLIMIT_AS``) a little
+  higher catches one sudden large allocation (:mod:`cns.ingestion.loaders.parser_memory` says why
+  both); either way the file is skipped and the process replaced;
 - the caller waits ``loaders.parse_timeout_seconds`` for the answer, then kills the process (a
   new one starts for the next file);
 - a caller that cannot wait for a free parser (the API) gets :class:`ParsersBusy` at once
@@ -42,6 +44,7 @@ from typing import Any
 from cns.errors import IngestionError
 from cns.ingestion.document import Document
 from cns.ingestion.loaders.base import LoaderLimits, SkippedFileError
+from cns.ingestion.loaders.parser_memory import WATCH_SECONDS, MemoryWatch, cap_address_space
 from cns.logging_setup import get_logger
 
 log = get_logger(__name__)
@@ -97,32 +100,6 @@ def run_loader(
 # ---------------------------------------------------------------------------------- the parser
 
 
-def _address_space_bytes() -> int | None:
-    """This process's virtual memory size (Linux), or None where it cannot be read."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _cap_memory(extra_mb: int) -> int | None:
-    """Cap the address space at its current size plus ``extra_mb``; the cap, or None if unsupported."""
-    try:
-        import resource
-    except ImportError:  # not POSIX: the time limit still applies
-        return None
-    current = _address_space_bytes()
-    if current is None:
-        return None
-    limit = current + extra_mb * 1024 * 1024
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ValueError, OSError):
-        return None
-    return limit
-
-
 def _watch_parent(parent: int) -> None:
     """Exit as soon as the process that started this one is gone (where the kernel cannot tell us)."""
     while os.getppid() == parent:
@@ -174,7 +151,7 @@ def serve(read_fd: int, write_fd: int, parent: int, memory_mb: int) -> None:
     configure_logging(level="WARNING", fmt="json", stream=sys.stderr)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     requests, answers = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
-    _cap_memory(memory_mb)
+    cap_address_space(memory_mb)
     answers.send_bytes(b"ready")
     for _ in range(MAX_FILES_PER_PROCESS):
         try:
@@ -235,6 +212,9 @@ class _Parser:
         env = dict(os.environ)
         # the same code as the caller, even from a source checkout that is not the installed one
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        # one malloc arena: a second thread's arena reserves 64 MB of address space at once, which
+        # would count as memory the parse used
+        env["MALLOC_ARENA_MAX"] = "1"
         args = f"{to_child_r}, {from_child_w}, {os.getpid()}, {int(memory_mb)}"
         argv = [sys.executable, "-c", f"from {__name__} import serve; serve({args})"]
         try:
@@ -248,6 +228,7 @@ class _Parser:
         if not self.answers.poll(STARTUP_SECONDS) or self.answers.recv_bytes() != b"ready":
             self.kill()
             raise OSError(f"a parser process did not start within {STARTUP_SECONDS:g} s")
+        self.memory = MemoryWatch(self.process.pid, memory_mb)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -261,18 +242,36 @@ class _Parser:
             with contextlib.suppress(OSError):
                 conn.close()
 
+    def _wait(self, timeout: float) -> str:
+        """How waiting for the answer ended: ``answer`` (it answered, or died), ``memory`` (it grew
+        past its limit, checked every :data:`WATCH_SECONDS`) or ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            if self.answers.poll(min(left, WATCH_SECONDS)):
+                return "answer"
+            if self.memory.exceeded():
+                return "memory"
+
     def parse(
         self, loader: Loader, data: bytes, path: Path, metadata: dict[str, Any] | None, limits: LoaderLimits
     ) -> tuple[str, Any]:
-        """(status, documents or reason); on a timeout or a dead process the process is killed."""
+        """(status, documents or reason); on a timeout, over its memory or dead, the process is killed."""
         self.files += 1
         request = pickle.dumps((loader, data, str(path), metadata, limits), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self.requests.send_bytes(request)
-            if not self.answers.poll(limits.parse_timeout_seconds):
+            waited = self._wait(limits.parse_timeout_seconds)
+            if waited == "timeout":
                 self.kill()
                 log.warning("ingestion.parse_timeout", path=str(path), seconds=limits.parse_timeout_seconds)
                 return "skip", timeout_reason(limits)
+            if waited == "memory":
+                self.kill()
+                log.warning("ingestion.parse_memory", path=str(path), memory_mb=limits.parser_memory_mb)
+                return "skip", memory_reason(limits)
             status, value = pickle.loads(self.answers.recv_bytes())
         except (EOFError, OSError):
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -107,16 +107,15 @@ def test_worker_sigkill_mid_task_loses_and_duplicates_nothing(tmp_path: Path) ->
         response = httpx.post(f"{stack.api_url}/ingest/batch", json={"documents": docs}, timeout=30)
         job_ids = [item["job_id"] for item in response.json()["items"]]
 
+        started: list[str] = []
+
         def some_job_started() -> bool:
-            states = [httpx.get(f"{stack.api_url}/tasks/{j}", timeout=5).json()["state"] for j in job_ids]
-            return "STARTED" in states
+            # the jobs seen STARTED in this pass: asking again would spend the slow task's time
+            states = {j: httpx.get(f"{stack.api_url}/tasks/{j}", timeout=5).json()["state"] for j in job_ids}
+            started[:] = [j for j, state in states.items() if state == "STARTED"]
+            return bool(started)
 
         wait_until(some_job_started, 60, "a job to start")
-        started = [
-            j
-            for j in job_ids
-            if httpx.get(f"{stack.api_url}/tasks/{j}", timeout=5).json()["state"] == "STARTED"
-        ]
         time.sleep(0.3)  # inside the slow task
         stack.kill("worker-slow")  # SIGKILL the whole worker: main process and child
         killed_at = time.monotonic()

@@ -2,7 +2,7 @@
 
 Usage:
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/debate_eval.py \
-        [--split test|dev] [--limit N] [--json out.json] [--keep DIR]
+        [--split test|dev] [--limit N] [--modes full,split,neutral] [--json out.json] [--keep DIR]
 
 Runs the same service function as ``cns run`` (``cns.services.run.run_pipeline`` with the CLI's
 configuration loading, i.e. default settings plus ``CNS_*`` environment variables) on the corpus in
@@ -13,6 +13,11 @@ configuration loading, i.e. default settings plus ``CNS_*`` environment variable
 * **split** — per debate, one side whole and the other side split in two halves
   (``<side>.part1/2``).  Pairing the two halves is a *same-side* pair; the true pairs are each half
   with the opponent.
+* **neutral** (only when asked for) — both sides plus ``--neutral-docs`` overviews per debate that
+  take no side (``--neutral-arguments`` arguments of each side, no position statement; built by
+  ``_neutral_docs.py`` from the public stance data of the debate's motion, arguments the two
+  documents do not use).  A reported pair with an overview is a *neutral* pair; the question is
+  whether the overviews cost true pairs.
 
 Reported: true pairs found (k of N), same-side and cross-topic pairs reported; per debate the
 opposition / chirality / entanglement of the true pair against the best-scoring wrong pair (same
@@ -53,6 +58,9 @@ from cns.pairs.scoring import candidate_opposition
 from cns.services.run import run_pipeline
 from cns.services.runtime import Runtime, build_runtime
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling module when imported, not run
+from _neutral_docs import write_overviews
+
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "debates"
 
 
@@ -83,9 +91,23 @@ class RunResult:
     backends: str = ""
 
 
-def load_docs(split: str, limit: int | None) -> dict[str, list[Doc]]:
+def manifest_debates(split: str, limit: int | None) -> list[dict[str, Any]]:
     manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
-    debates = [d for d in manifest["debates"] if d["split"] == split][:limit]
+    return [d for d in manifest["debates"] if d["split"] == split][:limit]
+
+
+@dataclass(frozen=True)
+class NeutralOptions:
+    """Which debates get overviews, how many, and how many arguments of each side they hold."""
+
+    split: str
+    limit: int | None
+    documents: int
+    per_side: int
+
+
+def load_docs(split: str, limit: int | None) -> dict[str, list[Doc]]:
+    debates = manifest_debates(split, limit)
     out: dict[str, list[Doc]] = {}
     for d in debates:
         out[d["debate_id"]] = [
@@ -103,12 +125,31 @@ def load_docs(split: str, limit: int | None) -> dict[str, list[Doc]]:
     return out
 
 
-def mode_docs(debates: dict[str, list[Doc]], mode: str) -> list[Doc]:
-    """The documents of a run: both full sides, or one full side plus the other side's halves."""
+def neutral_docs(
+    split: str, limit: int | None, out: Path, *, documents: int, per_side: int
+) -> dict[str, list[Doc]]:
+    """Overviews that take no side, per debate, written under ``out``."""
+    found: dict[str, list[Doc]] = {}
+    for debate in manifest_debates(split, limit):
+        made = write_overviews(debate, out, documents=documents, per_side=per_side)
+        found[debate["debate_id"]] = [
+            Doc(o.path, debate["debate_id"], "neutral", f"overview{k + 1}", o.title, (), o.arguments)
+            for k, o in enumerate(made)
+        ]
+    return found
+
+
+def mode_docs(
+    debates: dict[str, list[Doc]], mode: str, neutral: dict[str, list[Doc]] | None = None
+) -> list[Doc]:
+    """The documents of a run: both full sides, one full side plus the other side's halves, or
+    both full sides plus the overviews that take no side."""
     chosen: list[Doc] = []
-    for docs in debates.values():
-        if mode == "full":
+    for debate, docs in debates.items():
+        if mode in ("full", "neutral"):
             chosen += [d for d in docs if d.variant == "full"]
+            if mode == "neutral":
+                chosen += (neutral or {}).get(debate, [])
         else:
             split_side = next(d.side for d in docs if d.variant.startswith("split"))
             chosen += [d for d in docs if d.variant.startswith("split")]
@@ -142,7 +183,16 @@ def thesis_verdict(doc: Doc, hypothesis: str) -> dict[str, bool | None]:
 
 
 def is_true_pair(a: Doc, b: Doc) -> bool:
-    return a.debate == b.debate and a.side != b.side
+    return a.debate == b.debate and a.side != b.side and "neutral" not in (a.side, b.side)
+
+
+def pair_kind(a: Doc, b: Doc) -> str:
+    """``true``, ``same-side``, ``neutral`` (an overview with its own debate) or ``cross-topic``."""
+    if a.debate != b.debate:
+        return "cross-topic"
+    if "neutral" in (a.side, b.side):
+        return "neutral"
+    return "same-side" if a.side == b.side else "true"
 
 
 def _by_source(
@@ -183,10 +233,21 @@ def score_all_pairs(
     return out
 
 
-def run_mode(debates: dict[str, list[Doc]], mode: str, keep: Path | None) -> RunResult:
-    docs = mode_docs(debates, mode)
-    result = RunResult(mode, docs)
+def run_mode(
+    debates: dict[str, list[Doc]], mode: str, keep: Path | None, neutral: NeutralOptions | None = None
+) -> RunResult:
     work = Path(tempfile.mkdtemp(prefix=f"cns-debate-{mode}-"))
+    overviews = None
+    if mode == "neutral" and neutral is not None:
+        overviews = neutral_docs(
+            neutral.split,
+            neutral.limit,
+            work / "neutral",
+            documents=neutral.documents,
+            per_side=neutral.per_side,
+        )
+    docs = mode_docs(debates, mode, overviews)
+    result = RunResult(mode, docs)
     try:
         config = load_config(work / "data")
         rt = build_runtime(config, "cli")
@@ -244,9 +305,7 @@ def per_debate(result: RunResult) -> list[dict[str, Any]]:
                 "true_total": len(truth),
                 "true": worst_true,
                 "best_wrong": None if best_wrong is None else best_wrong[0],
-                "best_wrong_kind": None
-                if best_wrong is None
-                else ("same-side" if best_wrong[1].debate == best_wrong[2].debate else "cross-topic"),
+                "best_wrong_kind": None if best_wrong is None else pair_kind(best_wrong[1], best_wrong[2]),
             }
         )
     return rows
@@ -256,8 +315,12 @@ def summarise(result: RunResult) -> dict[str, Any]:
     truth = true_pairs(result.docs)
     reported = {frozenset((a.path, b.path)) for a, b in result.reported}
     found = sum(frozenset((a.path, b.path)) in reported for a, b in truth)
-    same_side = sum(a.debate == b.debate and a.side == b.side for a, b in result.reported)
-    cross = sum(a.debate != b.debate for a, b in result.reported)
+    kinds = [pair_kind(a, b) for a, b in result.reported]
+    same_side, cross, with_neutral = (
+        kinds.count("same-side"),
+        kinds.count("cross-topic"),
+        kinds.count("neutral"),
+    )
     verdicts = {
         d.path: thesis_verdict(d, result.hypothesis[d.path])
         for d in result.docs
@@ -273,6 +336,7 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "true_total": len(truth),
         "same_side_reported": same_side,
         "cross_topic_reported": cross,
+        "neutral_reported": with_neutral,
         "pairs_reported": len(result.reported),
         "thesis_accuracy": sum(bool(v["thesis"]) for v in with_thesis) / max(1, len(with_thesis)),
         "thesis_documents": len(with_thesis),
@@ -280,10 +344,13 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "title_rate": sum(bool(v["title"]) for v in verdicts.values()) / max(1, len(verdicts)),
         "seconds": round(result.seconds, 1),
         "debates": per_debate(result),
-        "hypotheses": {
-            str(p.relative_to(CORPUS)): {"hypothesis": h, **verdicts[p]} for p, h in result.hypothesis.items()
-        },
+        "hypotheses": {_name(p): {"hypothesis": h, **verdicts[p]} for p, h in result.hypothesis.items()},
     }
+
+
+def _name(path: Path) -> str:
+    """A corpus file relative to the corpus; an overview (written to a temporary folder) by debate."""
+    return str(path.relative_to(CORPUS)) if path.is_relative_to(CORPUS) else f"{path.parent.name}/{path.name}"
 
 
 def _fmt(score: tuple[float, float, float] | None) -> str:
@@ -293,13 +360,15 @@ def _fmt(score: tuple[float, float, float] | None) -> str:
 def markdown(summaries: list[dict[str, Any]], backends: str) -> str:
     lines = [f"Backends: {backends}", ""]
     lines += [
-        "| run | docs | archived | true pairs found | same-side reported | cross-topic reported | thesis | on side | title | s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| run | docs | archived | true pairs found | same-side reported | cross-topic reported | neutral reported "
+        "| thesis | on side | title | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in summaries:
         lines.append(
             f"| {s['mode']} | {s['documents']} | {s['archived']} | {s['true_found']} of {s['true_total']} | "
-            f"{s['same_side_reported']} | {s['cross_topic_reported']} | {s['thesis_accuracy']:.2f} "
+            f"{s['same_side_reported']} | {s['cross_topic_reported']} | {s['neutral_reported']} | "
+            f"{s['thesis_accuracy']:.2f} "
             f"(n={s['thesis_documents']}) | {s['on_side_rate']:.2f} | {s['title_rate']:.2f} | {s['seconds']} |"
         )
     for s in summaries:
@@ -329,7 +398,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--split", default="test", choices=["test", "dev"])
     parser.add_argument("--limit", type=int, help="only the first N debates of the split")
-    parser.add_argument("--modes", default="full,split", help="comma-separated: full, split")
+    parser.add_argument("--modes", default="full,split", help="comma-separated: full, split, neutral")
+    parser.add_argument("--neutral-docs", type=int, default=3, help="neutral mode: overviews per debate")
+    parser.add_argument(
+        "--neutral-arguments", type=int, default=3, help="neutral mode: arguments of each side per overview"
+    )
     parser.add_argument("--json", type=Path, help="also write the full result as JSON here")
     parser.add_argument("--keep", type=Path, help="copy each run's data dir and outputs here")
     args = parser.parse_args(argv)
@@ -341,9 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     backends = ""
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        if mode not in {"full", "split"}:
-            parser.error(f"unknown mode {mode!r} (use full, split)")
-        result = run_mode(debates, mode, args.keep)
+        if mode not in {"full", "split", "neutral"}:
+            parser.error(f"unknown mode {mode!r} (use full, split, neutral)")
+        options = NeutralOptions(args.split, args.limit, args.neutral_docs, args.neutral_arguments)
+        result = run_mode(debates, mode, args.keep, options)
         backends = result.backends
         summaries.append(summarise(result))
     print(markdown(summaries, backends))

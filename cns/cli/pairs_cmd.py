@@ -107,8 +107,14 @@ def _side_lines(ex: PairExplanation) -> list[str]:
 def _parts_line(parts: dict[str, Any]) -> str:
     if "hypothesis" not in parts:
         return ", ".join(f"{k} {v}" for k, v in parts.items())
+    contrast = parts.get("contrast")
+    beyond_self = (
+        ""
+        if contrast is None
+        else f", contradiction beyond each side's own {contrast:+.3f} → weight {parts['contrast_gate']:.3f}"
+    )
     return (
-        f"hypothesis pair {parts['hypothesis']:+.3f}, strongest claim pairs {parts['claims']:+.3f}, "
+        f"hypothesis pair {parts['hypothesis']:+.3f}, strongest claim pairs {parts['claims']:+.3f}{beyond_self}, "
         f"opposite stance toward shared evidence {parts['evidence']:.3f}, topic similarity "
         f"{parts['topic']:.3f} → gate {parts['gate']:.3f} ({parts['statement_pairs']} statement pairs judged)"
     )

@@ -217,12 +217,32 @@ class ChiralityConfig(_Section):
         "embedding backend gets (0.1, 0.3) unless set)",
     )
 
+    self_contrast: bool = Field(
+        True,
+        description="narrative: count the statement score only as far as the two narratives contradict "
+        "each other more than each contradicts itself (docs/opposition.md)",
+    )
+    contrast_gate: tuple[float, float] = Field(
+        (-0.05, 0.1),
+        description="narrative: self contrast (mean statement-pair contradiction across the two "
+        "narratives minus within each) at or below the first value gives the statement score weight "
+        "0, at or above the second full weight (linear in between); measured on the debate DEV corpus",
+    )
+
     @field_validator("topic_gate")
     @classmethod
     def _ordered_gate(cls, value: tuple[float, float]) -> tuple[float, float]:
         low, high = value
         if not -1.0 <= low < high <= 1.0:
             raise ValueError("topic_gate must be two similarities -1 <= low < high <= 1")
+        return value
+
+    @field_validator("contrast_gate")
+    @classmethod
+    def _ordered_contrast(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not -2.0 <= low < high <= 2.0:
+            raise ValueError("contrast_gate must be two contrasts -2 <= low < high <= 2")
         return value
 
 

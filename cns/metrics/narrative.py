@@ -19,7 +19,12 @@ two SNOs ``A`` and ``B`` uses all of it (docs/opposition.md has the rationale an
    is ``p_entail − p_contra`` of its statements most similar to the premise. The item opposes
    the pair when one side is entailed and the other contradicted: ``min(s_A⁺, s_B⁻) + min(s_A⁻, s_B⁺)``.
    It can only *add* opposition: ``1 − (1 − statements⁺)(1 − w_e · evidence)``.
-5. **Topic gate.** Texts on different topics are "neutral" to an NLI model at best and noise at
+5. **Self contrast.** The statement score counts only as far as the two narratives contradict
+   each other *more than each contradicts itself* (mean ``d`` of the judged pairs minus the mean
+   ``d`` of each side's own statement pairs, ramp ``contrast_gate``; :mod:`cns.metrics.self_contrast`):
+   the model reads two points of one position as partly contradictory, and a document's own
+   statements measure how much.
+6. **Topic gate.** Texts on different topics are "neutral" to an NLI model at best and noise at
    worst (the shipped model calls many unrelated pairs contradictory); opposition is multiplied
    by a ramp of the topic similarity (the cosine of the two statement centroids; the hypothesis
    cosine only when there is no embedder) from ``topic_gate[0]`` (0) to ``topic_gate[1]`` (1), so
@@ -40,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cns.config.settings import ChiralityConfig
+from cns.metrics.self_contrast import contrast, contrast_gate, self_level, self_pairs
 from cns.ports import CONTRADICTION, ENTAILMENT, Embedder, NLIModel
 
 if TYPE_CHECKING:
@@ -131,6 +137,7 @@ class _PairPlan:
     pairs: list[tuple[str, str]]
     premises: list[tuple[str, list[str], list[str]]]  # premise, A's statements, B's statements
     topic: float
+    sides: tuple[list[str], list[str]] = ([], [])  # each side's statements (for its self level)
 
 
 def _plan(
@@ -158,7 +165,7 @@ def _plan(
     # vectors there is no gate: word overlap is no measure of topic (opposite sides may share no word).
     centroid = sim.centroid_cosine(sa, sb)
     topic = centroid if centroid is not None else hyp_cos if hyp_cos is not None else 1.0
-    return _PairPlan(chosen, premises, topic)
+    return _PairPlan(chosen, premises, topic, (sa, sb))
 
 
 def hypothesis_cosine(sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject) -> float | None:
@@ -218,6 +225,11 @@ def narrative_opposition(
         for premise, near_a, near_b in plan.premises:
             for s in (*near_a, *near_b):
                 rows.setdefault((premise, s), len(rows))
+        if cfg.self_contrast:
+            for side in plan.sides:
+                for a, b in self_pairs(side):
+                    rows.setdefault((a, b), len(rows))
+                    rows.setdefault((b, a), len(rows))
     probs = np.asarray(nli.predict(list(rows)), dtype=np.float64) if rows else np.zeros((0, 3))
     scores = np.zeros(len(pairs), dtype=np.float64)
     details: list[dict[str, Any]] = []
@@ -236,6 +248,8 @@ def _closed(plan: _PairPlan) -> dict[str, Any]:
         "evidence": 0.0,
         "topic": round(plan.topic, 6),
         "gate": 0.0,
+        "contrast": None,
+        "contrast_gate": 1.0,
         "statement_pairs": 0,
         "evidence_premises": 0,
     }
@@ -262,6 +276,10 @@ def _combine(
     others = [d(a, b) for a, b in plan.pairs[1:]]
     claims = _top_mean(others, cfg.aggregate_top_k) if others else hyp
     stmt = max(0.0, cfg.hypothesis_weight * hyp + (1.0 - cfg.hypothesis_weight) * claims)
+    excess = None
+    if cfg.self_contrast:
+        excess = contrast([hyp, *others], self_level(plan.sides[0], d), self_level(plan.sides[1], d))
+    stmt *= contrast_gate(excess, *cfg.contrast_gate)
     item_scores = []
     for premise, near_a, near_b in plan.premises:
         sa, sb = stance(premise, near_a), stance(premise, near_b)
@@ -276,6 +294,8 @@ def _combine(
         "evidence": round(evidence, 6),
         "topic": round(plan.topic, 6),
         "gate": round(gate, 6),
+        "contrast": None if excess is None else round(excess, 6),
+        "contrast_gate": round(contrast_gate(excess, *cfg.contrast_gate), 6),
         "statement_pairs": len(plan.pairs),
         "evidence_premises": len(plan.premises),
     }

@@ -44,7 +44,7 @@ from cns.pairs.opposition import opposition_pairs
 from cns.pairs.progress import StepCounter, conflicts_with_progress
 from cns.pairs.ranking import EPS, POTENTIAL_BONUS_MAX, score_best_first, top_by_bound
 from cns.pairs.scoring import can_reach_chirality, opposition_upper_bound, trusts
-from cns.pairs.sides import assign_sides, same_side
+from cns.pairs.sides import assign_sides, same_side, side_edges
 from cns.pairs.types import ChiralPair, JudgedCandidate, PairSearchOptions, PairSearchStats, PairSource
 from cns.pairs.verdict import MAX_PAIRS, SIDE_CHECK, checks, first_failure
 from cns.ports import Embedder, NLIModel, SNOStore
@@ -409,9 +409,8 @@ def _one_side_dropped(
     stats: PairSearchStats,
 ) -> tuple[list[ChiralPair], list[ChiralPair]]:
     """Drop qualifying pairs whose narratives the side assignment puts on one side (:mod:`.sides`)."""
-    neutral = config.synthesis_thresholds.opposition
-    # weight = (opposition − θ_O) · relevance: a pair gated out as off-topic says nothing about sides
-    sides = assign_sides((a, b, (o - neutral) * r) for a, b, o, r in judged if r > 0)
+    # weight = (opposition − θ_O) · relevance, between narratives that take a side (:func:`side_edges`)
+    sides = assign_sides(side_edges(judged, config.synthesis_thresholds.opposition))
     row = {s.sno_id: i for i, s in enumerate(snos)}
 
     def keep(p: ChiralPair) -> bool:

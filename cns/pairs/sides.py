@@ -18,6 +18,13 @@ ones by deterministic local search (single moves that raise the cut, from a gree
 "one side"), which is a local optimum, never below zero, and linear in the edges per pass.
 A question with three or more positions is forced into two camps; pairs between two positions
 that land in one camp are then missed, never invented.
+
+Only narratives that *take a side* vote (:func:`side_edges`): a narrative that opposes none of
+the narratives it was judged against (an overview, a summary, a text that argues neither way) is
+left out. Its low oppositions say "I do not disagree with A" and "I do not disagree with B", which
+is no evidence that A and B agree — but as negative edges each such narrative paid for every cut
+between A and B, so a few of them outvoted a clear opposition. Between two narratives that do take
+sides a low opposition still pulls them together.
 """
 
 from __future__ import annotations
@@ -110,6 +117,15 @@ def _local_search(nodes: list[int], edges: list[Edge]) -> dict[int, int]:
     for side in starts:
         _improve(side, nodes, adjacency)
     return max(starts, key=lambda side: _cut_value(side, edges))
+
+
+def side_edges(judged: Iterable[tuple[int, int, float, float]], neutral: float) -> list[Edge]:
+    """Signed edges ``(a, b, (o − neutral) · r)`` of the judged pairs ``(a, b, o, r)`` between two
+    narratives that take a side: each opposes at least one narrative on a question (``o ≥ neutral``
+    with ``r > 0``). Pairs about different questions (``r = 0``) say nothing about sides."""
+    relevant = [(a, b, o, r) for a, b, o, r in judged if r > 0]
+    takers = {x for a, b, o, _ in relevant if o >= neutral for x in (a, b)}
+    return [(a, b, (o - neutral) * r) for a, b, o, r in relevant if a in takers and b in takers]
 
 
 def assign_sides(edges: Iterable[Edge]) -> dict[int, tuple[int, int]]:

@@ -8,6 +8,7 @@ import pytest
 from cns.config.settings import ChiralityConfig
 from cns.metrics import narrative_opposition, opposition_scores
 from cns.metrics.narrative import key_shared_texts, statements, topic_gate
+from cns.metrics.self_contrast import MAX_SELF_PAIRS, self_pairs
 from cns.testing.fakes import HashEmbedder, RuleNLI
 from tests.conftest import make_sno
 
@@ -98,7 +99,10 @@ def test_one_batch_one_call_and_bounded_pairs(embedder: HashEmbedder) -> None:
         [(many, d["con"]), (d["pro"], d["con"])], nli=nli, embedder=embedder, config=cfg
     )  # type: ignore[list-item]
     assert nli.calls == 1
-    assert result.nli_pairs == nli.pairs_seen <= 2 * (2 * 8)  # both directions, per candidate
+    # both directions: 8 statement pairs per candidate, and each narrative's own pairs once
+    own = sum(2 * len(self_pairs(statements(s, 20))) for s in (many, d["con"], d["pro"]))
+    assert own == 2 * (MAX_SELF_PAIRS + 3 + 3)  # the long narrative's own pairs are capped
+    assert result.nli_pairs == nli.pairs_seen <= 2 * (2 * 8) + own
     assert all(detail["statement_pairs"] == 8 for detail in result.details)
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from cns.config import CNSConfig
+from cns.core.evidence import EvidenceItem
 from cns.pairs import search_chiral_pairs
-from cns.pairs.sides import EXACT_LIMIT, _exact, _local_search, assign_sides, same_side
+from cns.pairs.sides import EXACT_LIMIT, _exact, _local_search, assign_sides, same_side, side_edges
 from tests.conftest import make_sno
 
 
@@ -104,3 +105,46 @@ def test_search_drops_the_pair_of_two_same_side_halves(check: bool) -> None:
     assert ("con1", "pro") in keys and ("con2", "pro") in keys
     assert (("con1", "con2") in keys) is (not check)
     assert result.stats.same_side_dropped == (1 if check else 0)
+
+
+def test_halves_of_one_document_are_not_reported_and_both_true_pairs_are() -> None:
+    """Narrative method: the halves' strongest claim pairs clash (old score 0.76 against 0.7 for the
+    weaker true pair), so the side check used to keep the halves and drop a true pair; measured
+    against what each half contradicts itself, the halves are not opposed at all."""
+    from tests.metrics.test_self_contrast import halves_scenario
+
+    snos, nli = halves_scenario()
+    for sno in snos:
+        sno.trust_score = 0.9
+        sno.add_evidence(EvidenceItem("the 2019 survey", source_id="doi:10.1/survey"))
+    result = search_chiral_pairs(snos, CNSConfig(), nli=nli)
+    assert {p.key for p in result.pairs} == {("con1", "pro"), ("con2", "pro")}
+    halves = next(r for r in result.judged if r.key == ("con1", "con2"))
+    assert halves.opposition == 0.0 and halves.stopped_by == "opposition"
+
+
+def test_only_narratives_that_take_a_side_vote() -> None:
+    # 0 opposes 1; 2 and 3 oppose nobody (2 is judged against 0 and 1, 3 against 2 and off-topic 4)
+    judged = [(0, 1, 0.6, 1.0), (0, 2, 0.1, 1.0), (1, 2, 0.1, 1.0), (2, 3, 0.2, 1.0), (3, 4, 0.9, 0.0)]
+    assert side_edges(judged, 0.25) == [(0, 1, pytest.approx(0.35))]
+    # between two side-takers a low opposition still pulls them together
+    judged += [(1, 5, 0.5, 1.0), (0, 5, 0.05, 0.5)]
+    assert side_edges(judged, 0.25)[-1] == (0, 5, pytest.approx(-0.1))
+
+
+@pytest.mark.parametrize("overviews", [1, 3, 6])
+def test_overviews_that_take_no_side_do_not_outvote_a_true_pair(overviews: int) -> None:
+    """``pro`` opposes ``con`` (0.6); each overview opposes neither (0.1) nor another overview. Each
+    overview used to count as a vote that pro and con stand together (weight −0.15 against +0.35
+    for the pair), so three overviews dropped the pair."""
+    shared = [("the 2019 survey", "doi:10.1/survey")]
+    texts = {"pro": "Tags increase safety.", "con": "Tags decrease safety."}
+    texts |= {f"view{k}": f"Overview {k} of the tag debate." for k in range(overviews)}
+    snos = [make_sno(text, evidence=shared, trust=0.9, sno_id=key) for key, text in texts.items()]
+    contra = {frozenset((texts["pro"], texts["con"])): 0.6}
+    for k in range(overviews):
+        contra |= {frozenset((texts[side], texts[f"view{k}"])): 0.1 for side in ("pro", "con")}
+    nli = ScriptedContradiction(contra)
+    result = search_chiral_pairs(snos, CNSConfig(chirality={"method": "nli"}), nli=nli)
+    assert [p.key for p in result.pairs] == [("con", "pro")]
+    assert result.stats.same_side_dropped == 0

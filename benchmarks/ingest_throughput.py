@@ -3,7 +3,7 @@
 Usage:
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/ingest_throughput.py \
         [--docs 40] [--embedder sentence-transformers|fake] [--nli auto|embedded|fake] [--top-k-evidence K]
-        [--nli-precision auto|fp32|bf16] [--cache]
+        [--nli-precision auto|fp32|bf16|int8] [--cache]
 
 The corpus is the gold set (data/gold), each document made unique by a numbered first line so no
 ingestion is a duplicate. In the same process, with the same loaded models, document by document (the two
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--nli-precision",
         default="auto",
-        choices=["auto", "fp32", "bf16"],
+        choices=["auto", "fp32", "bf16", "int8"],
         help="embedded NLI precision (auto = bf16 where the CPU has native bf16, as the product does)",
     )
     parser.add_argument(

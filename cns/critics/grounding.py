@@ -8,7 +8,9 @@ The root hypothesis *is* a claim to ground (``grounding.include_root``, default
 on) — a narrative whose central claim no evidence entails is not well grounded. A narrative
 without evidence scores 0 with full confidence and says so. ``grounding.top_k_evidence`` caps the
 cost by keeping, per claim, only the k evidence items most similar to it by embedding when an
-embedder is supplied; without an embedder every item is used. A claim is never tested against
+embedder is supplied, and of those only the ones within ``grounding.similarity_margin`` of the
+most similar (where some claim has more than k items, so the vectors are computed anyway);
+without an embedder every item is used. A claim is never tested against
 an evidence item that merely quotes that same sentence of its own document (non-source items,
 ``EvidenceItem.is_source``): a sentence cannot ground itself. A citation does count — citing is
 how a document grounds a claim.
@@ -25,7 +27,7 @@ from cns.config.settings import GroundingConfig
 from cns.core.ids import normalize_text
 from cns.critics.base import CriticResult, EvaluationContext, clip01
 from cns.ingestion.markup import strip_markup
-from cns.ports import ENTAILMENT, Embedder, NLIModel
+from cns.ports import ENTAILMENT, Embedder, FloatArray, NLIModel
 
 if TYPE_CHECKING:
     from cns.core.evidence import EvidenceItem
@@ -51,6 +53,21 @@ def _pairs(
     return [(evidence[j].content, claims[i]) for i, idx in enumerate(candidates) for j in idx]
 
 
+def _nearest(idx: list[int], sims: FloatArray, k: int, margin: float | None) -> list[int]:
+    """The (at most ``k``) items of ``idx`` most similar to the claim, most similar first, without
+    those more than ``margin`` below the most similar one.
+
+    Why the margin: the entailing item is almost always among the claim's closest in meaning; on the
+    gold sets no item that far below the best one was ever the best-entailing among the top k, so
+    judging it was work that could not change the score (a fifth of the grounding pairs).
+    """
+    ranked = sorted(idx, key=lambda j: -float(sims[j]))[:k]
+    if margin is None or not ranked:
+        return ranked
+    floor = float(sims[ranked[0]]) - margin
+    return [j for j in ranked if float(sims[j]) >= floor]
+
+
 class GroundingCritic:
     """NLI-based grounding of claims in evidence."""
 
@@ -71,10 +88,12 @@ class GroundingCritic:
         ]
         k = self.config.top_k_evidence
         if k is None or self.embedder is None or all(len(idx) <= k for idx in allowed):
+            # no ranking needed, so no vectors at hand: embedding the evidence only to apply the
+            # margin would cost about as much as the pairs it saves
             return allowed
         vectors = self.embedder.encode([*claims, *(e.content for e in evidence)])  # one call
         sims = vectors[: len(claims)] @ vectors[len(claims) :].T
-        return [sorted(idx, key=lambda j: -float(sims[i, j]))[:k] for i, idx in enumerate(allowed)]
+        return [_nearest(idx, sims[i], k, self.config.similarity_margin) for i, idx in enumerate(allowed)]
 
     def plan_pairs(
         self, hypothesis: str, claims: Sequence[str], evidence: Iterable[EvidenceItem]

@@ -7,6 +7,12 @@ import os
 
 # weight-loading progress bars are noise in CLI output and logs (CNS reports its own progress)
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+# torch's OpenMP threads wait for work passively instead of spinning. Why: CNS runs the API, the
+# workers and the CLI as separate processes on the same cores; a spinning thread burns the core
+# another process needs, and on 2 shared cores under load the embedded NLI measured 3.2 pairs/s
+# with spinning against 19.8 with passive waiting (docs/models.md, "Inference cost"). It must be
+# set before torch is first imported, which every model module does after this package.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from cns.models.factory import NLI_BACKENDS, load_embedder, load_llm, load_nli
 

@@ -17,7 +17,7 @@ from cns.config.backends import backend_names, unknown_backend_message
 from cns.config.settings import CNSConfig
 from cns.errors import ConfigError
 from cns.logging_setup import get_logger
-from cns.models.precision import resolve_precision
+from cns.models.precision import resolve_precision, version_suffix
 from cns.ports import Embedder, LLMClient, NLIModel
 
 log = get_logger(__name__)
@@ -82,7 +82,7 @@ def _embedded(config: CNSConfig) -> NLIModel:
     from cns.models.nli_cache import CachedNLI
 
     precision = resolve_precision(config.models.nli_precision)
-    version = embedded_weights_version() + ("" if precision == "fp32" else f"-{precision}")
+    version = embedded_weights_version() + version_suffix(precision)
     return CachedNLI(build, name="embedded-nli", version=version, path=_nli_cache_path(config))
 
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,7 @@ import torch
 
 from cns.models.embedded.features import N_FEATURES, batch_features
 from cns.models.embedded.network import MAX_LENGTH, SplitCrossEncoder, load_base_bert
+from cns.models.precision import PRECISIONS, Precision, version_suffix
 from cns.models.sentence_vectors import SentenceVectors, encoder_identity
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -57,8 +58,11 @@ class EmbeddedNLI:
     ``precision="bf16"`` runs the cross-encoder under bfloat16 autocast (the cosine stays fp32): on
     CPUs with native bf16 matrix units (AMX, AVX512-BF16) it measured 1.7x (single-thread CPU time)
     to 2.6x (one evaluation run) faster with TEST metrics unchanged to the third decimal
-    (docs/models.md); elsewhere it is slower. It is opt-in, and its ``version`` carries a ``-bf16``
-    suffix so cached fp32 and bf16 judgements never mix.
+    (docs/models.md); elsewhere it is slower. ``precision="int8"`` quantizes the cross-encoder's
+    linear layers to int8 when the model loads (:mod:`cns.models.embedded.quantize`; the head and
+    the cosine stay fp32; each pair's answer is independent of its batch). Both are opt-in here
+    (``models.nli_precision`` decides in the factory), and the ``version`` carries a ``-bf16`` /
+    ``-int8`` suffix so cached judgements of two precisions never mix.
 
     The final logits are a late fusion fitted on the DEV split (see ``fusion`` in the metadata):
     ``logits / T + cos(u, v) * w + b`` where ``cos`` is the base all-MiniLM-L6-v2 cosine of premise
@@ -76,7 +80,7 @@ class EmbeddedNLI:
         batch_size: int = 32,
         num_threads: int | None = None,
         use_fusion: bool = True,
-        precision: Literal["fp32", "bf16"] = "fp32",
+        precision: Precision = "fp32",
     ) -> None:
         wdir = Path(weights_dir) if weights_dir is not None else DEFAULT_WEIGHTS_DIR
         meta_path = wdir / METADATA_FILE
@@ -94,8 +98,8 @@ class EmbeddedNLI:
             raise RuntimeError(f"base MiniLM model folder is incomplete or missing: {base}")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if num_threads is not None:
             torch.set_num_threads(num_threads)
         from safetensors.torch import load_file
@@ -109,6 +113,10 @@ class EmbeddedNLI:
             self._net.enable_sentence_encoder()
         self._net.load_shipped_state(load_file(str(weights_path)))
         self._net.eval()
+        if precision == "int8":
+            from cns.models.embedded.quantize import quantize_cross_encoder
+
+            quantize_cross_encoder(self._net)
         self._temperature = float(fusion.get("temperature", 1.0)) if use_fusion else 1.0
         self._cos_w = torch.tensor(fusion.get("cos_weights") or [0.0, 0.0, 0.0], dtype=torch.float32)
         self._bias = torch.tensor(fusion.get("bias") or [0.0, 0.0, 0.0], dtype=torch.float32)
@@ -118,8 +126,8 @@ class EmbeddedNLI:
         self._pad_id = int(self._tokenizer.pad_token_id or 0)
         self._encoder_id = encoder_identity(base)
         self._precision = precision
-        # bf16 judgements differ from fp32 ones (by < 0.01): a distinct version keeps caches apart
-        self._version = _sha256(weights_path)[:12] + ("" if precision == "fp32" else f"-{precision}")
+        # bf16 and int8 judgements differ from fp32 ones: a distinct version keeps caches apart
+        self._version = _sha256(weights_path)[:12] + version_suffix(precision)
 
     @property
     def name(self) -> str:
@@ -128,7 +136,7 @@ class EmbeddedNLI:
 
     @property
     def version(self) -> str:
-        """sha256 prefix of the shipped weights (+ ``-bf16``): changes whenever the outputs could."""
+        """sha256 prefix of the shipped weights (+ ``-bf16``/``-int8``): changes whenever the outputs could."""
         return self._version
 
     @property

@@ -1,9 +1,13 @@
 """Which numeric precision the cross-encoder runs in: detected from the CPU, never assumed.
 
-Why: bfloat16 autocast runs the embedded NLI 1.7-2.6x faster on CPUs with native bf16 matrix
-instructions (AVX512-BF16, AMX) with the same TEST metrics to the third decimal (docs/models.md),
-but it is *slower* than fp32 where the CPU emulates bf16.  ``auto`` therefore reads the CPU's
-feature flags and picks bf16 only where the hardware has it.
+Why: the arithmetic that is fastest depends on the CPU. bfloat16 autocast runs the embedded NLI
+1.7-2.6x faster on CPUs with native bf16 matrix instructions (AVX512-BF16, AMX) with the same TEST
+metrics to the third decimal, but *slower* than fp32 where the CPU emulates bf16. ``auto``
+therefore reads the CPU's feature flags: bf16 where the hardware has it, else fp32.
+
+``int8`` (quantized linear layers, :mod:`cns.models.embedded.quantize`) is offered but not picked
+by ``auto``: on an AVX2 server without int8 dot-product units it was no faster than fp32 while
+moving single judgements by 0.013 on average (docs/models.md, "Precision").
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-Precision = Literal["fp32", "bf16"]
+Precision = Literal["fp32", "bf16", "int8"]
+PRECISIONS: tuple[Precision, ...] = ("fp32", "bf16", "int8")
 NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
@@ -30,15 +35,29 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def has_native_bf16() -> bool:
-    """True when the CPU executes bf16 matrix products natively."""
-    return bool(cpu_flags() & NATIVE_BF16_FLAGS)
+def local_cpu_flags() -> frozenset[str]:
+    """This machine's CPU flags (read once)."""
+    return cpu_flags()
+
+
+def auto_precision(flags: frozenset[str]) -> Precision:
+    """The precision ``auto`` picks for a CPU with these feature flags."""
+    return "bf16" if flags & NATIVE_BF16_FLAGS else "fp32"
 
 
 def resolve_precision(setting: str) -> Precision:
-    """``auto`` -> bf16 on native-bf16 CPUs, else fp32; explicit values pass through."""
+    """``auto`` -> :func:`auto_precision` of this CPU; explicit values pass through."""
     if setting == "auto":
-        return "bf16" if has_native_bf16() else "fp32"
-    if setting in ("fp32", "bf16"):
-        return setting  # type: ignore[return-value]
-    raise ValueError(f"unknown NLI precision {setting!r}; expected auto, fp32 or bf16")
+        return auto_precision(local_cpu_flags())
+    if setting in PRECISIONS:
+        return setting
+    raise ValueError(f"unknown NLI precision {setting!r}; expected auto, fp32, bf16 or int8")
+
+
+def version_suffix(precision: Precision) -> str:
+    """Suffix of the model version for judgements made in ``precision`` ('' for fp32).
+
+    Why: bf16 and int8 judgements differ from fp32 ones in the second or third decimal, so each
+    precision caches under its own version and cached results of two precisions never mix.
+    """
+    return "" if precision == "fp32" else f"-{precision}"

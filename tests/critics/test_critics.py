@@ -196,6 +196,43 @@ def test_top_k_evidence_limits_nli_pairs_to_the_most_similar_items() -> None:
     assert sorted(p for p, _ in nli.pairs) == ["plates move", "plates move apart slowly"]
 
 
+class TableEmbedder:
+    """Fixed unit vectors per text: the test decides every cosine."""
+
+    name, version, dimension = "table-embedder", "1", 2
+
+    def __init__(self, vectors: dict[str, tuple[float, float]]) -> None:
+        self.vectors = vectors
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.stack([unit(*self.vectors[t]) for t in texts])
+
+
+def test_similarity_margin_skips_evidence_far_below_the_claims_closest_item() -> None:
+    # cosines to the claim "H" (vector (1, 0)): close 1.0, near 0.8, far 0.6, away 0.0
+    angles = {"H": (1.0, 0.0), "close": (1.0, 0.0), "near": (0.8, 0.6), "far": (0.6, 0.8), "away": (0.0, 1.0)}
+    sno = StructuredNarrativeObject("H")
+    for i, text in enumerate(["close", "near", "far", "away"]):
+        sno.add_evidence(EvidenceItem(text, source_id=f"s{i}"))
+    judged = {}
+    for margin in (0.3, 0.1, None):
+        nli = TableNLI({("far", "H"): 0.9, ("close", "H"): 0.5})
+        config = GroundingConfig(top_k_evidence=3, similarity_margin=margin)
+        critic = GroundingCritic(nli, config, TableEmbedder(angles))
+        result = critic.evaluate(sno, EvaluationContext())
+        judged[margin] = (sorted(p for p, _ in nli.pairs), result.score)
+        assert critic.plan_pairs("H", [], sno.evidence_set) == nli.pairs  # the plan follows the rule
+    assert judged[0.3] == (["close", "near"], pytest.approx(0.5))  # far is 0.4 below the best
+    assert judged[0.1] == (["close"], pytest.approx(0.5))
+    assert judged[None] == (["close", "far", "near"], pytest.approx(0.9))  # the top 3 alone
+    # with no more items than k there is nothing to rank: no vectors, every item judged
+    nli = TableNLI({})
+    GroundingCritic(nli, GroundingConfig(top_k_evidence=4), TableEmbedder({})).evaluate(
+        sno, EvaluationContext()
+    )
+    assert sorted(p for p, _ in nli.pairs) == ["away", "close", "far", "near"]
+
+
 def test_plan_pairs_names_exactly_the_pairs_evaluate_judges() -> None:
     """Ingestion judges the planned pairs early; evaluate must then need nothing else."""
     from cns.testing.fakes import HashEmbedder

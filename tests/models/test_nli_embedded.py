@@ -166,3 +166,55 @@ def test_bf16_is_opt_in_close_to_fp32_and_versioned_apart(nli: EmbeddedNLI) -> N
     fast = EmbeddedNLI(precision="bf16")
     assert fast.version == f"{nli.version}-bf16"  # caches never mix fp32 and bf16 judgements
     np.testing.assert_allclose(fast.predict(PAIRS), nli.predict(PAIRS), atol=0.02)
+
+
+@pytest.fixture(scope="module")
+def int8() -> Iterator[EmbeddedNLI]:
+    yield EmbeddedNLI(batch_size=16, precision="int8")
+
+
+def test_int8_gives_the_fp32_labels_and_is_versioned_apart(nli: EmbeddedNLI, int8: EmbeddedNLI) -> None:
+    from torch import nn
+
+    from cns.models.embedded.quantize import RowScaledInt8Linear
+
+    assert int8.version == f"{nli.version}-int8"  # caches never mix fp32 and int8 judgements
+    layer = int8._net.bert.encoder.layer[0]
+    assert isinstance(layer.intermediate.dense, RowScaledInt8Linear)
+    assert type(int8._net.head) is nn.Linear  # the head mixes scales one int8 scale would crush
+    fixed = [
+        *PAIRS,
+        ("The cat sat on the red mat.", "A cat is sitting."),
+        ("The cat sat on the red mat.", "No animal is on the mat."),
+    ]
+    full, quantized = nli.predict(fixed), int8.predict(fixed)
+    np.testing.assert_array_equal(quantized.argmax(1), full.argmax(1))
+    assert np.abs(quantized - full).max() < 0.1  # quantization noise, not another model
+    assert not np.array_equal(quantized, full)  # and it did run quantized
+
+
+def test_int8_judges_a_pair_the_same_in_any_batch(int8: EmbeddedNLI) -> None:
+    """Plain dynamic quantization scales a whole batch at once, so company changed answers."""
+    together = int8.predict(PAIRS)
+    alone = np.concatenate([int8.predict([pair]) for pair in PAIRS])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    np.testing.assert_allclose(int8.predict(PAIRS[::-1])[::-1], together, atol=1e-6)
+
+
+@pytest.mark.parametrize("folder", [None, "v1"])
+def test_int8_leaves_the_fusion_sentence_encoder_in_fp32(folder: str | None) -> None:
+    """Supplied fp32 sentence vectors must give what the model computes itself, in every precision.
+
+    Version 1 shares its four frozen bottom layers between cross-encoder and sentence encoder, so
+    quantizing must give the sentence encoder its own fp32 copy first.
+    """
+    from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR
+
+    where = None if folder is None else DEFAULT_WEIGHTS_DIR / folder
+    texts = {t for pair in PAIRS for t in pair}
+    full, quantized = (
+        EmbeddedNLI(where)._embed_texts(texts),
+        EmbeddedNLI(where, precision="int8")._embed_texts(texts),
+    )
+    for text in texts:
+        np.testing.assert_array_equal(quantized[text].numpy(), full[text].numpy())

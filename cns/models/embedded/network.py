@@ -46,6 +46,9 @@ class SplitCrossEncoder(nn.Module):
         self.n_features = n_features
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(2 * hidden + n_features, 3)
+        # the sentence encoder's own copy of the frozen bottom layers, set only when the
+        # cross-encoder's copy is changed (int8 quantization, see ``embedded/quantize.py``)
+        self.sentence_bottom: nn.ModuleList | None = None
         for p in self.bert.parameters():
             p.requires_grad_(False)
         for layer in self.top_layers():
@@ -65,10 +68,11 @@ class SplitCrossEncoder(nn.Module):
     @torch.no_grad()
     def sentence_embeddings(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """L2-normalised mean-pooled embeddings of single sentences, as all-MiniLM-L6-v2 computes them."""
-        hidden = self.bottom(input_ids, attention_mask, torch.zeros_like(input_ids))
-        mask = additive_mask(attention_mask, hidden.dtype)
-        for layer in self.base_top:
-            hidden = layer(hidden, attention_mask=mask)
+        embedded = self.bert.embeddings(input_ids=input_ids, token_type_ids=torch.zeros_like(input_ids))
+        bottom = (
+            self.bert.encoder.layer[: self.n_bottom] if self.sentence_bottom is None else self.sentence_bottom
+        )
+        hidden = self._layers(embedded, attention_mask, [*bottom, *self.base_top])
         m = attention_mask.to(hidden.dtype).unsqueeze(-1)
         mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
         return torch.nn.functional.normalize(mean, dim=-1)
@@ -83,8 +87,12 @@ class SplitCrossEncoder(nn.Module):
     ) -> torch.Tensor:
         """Hidden states after the frozen layers (no gradient; cacheable)."""
         hidden: torch.Tensor = self.bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+        return self._layers(hidden, attention_mask, self.bert.encoder.layer[: self.n_bottom])
+
+    @staticmethod
+    def _layers(hidden: torch.Tensor, attention_mask: torch.Tensor, layers: Any) -> torch.Tensor:
         mask = additive_mask(attention_mask, hidden.dtype)
-        for layer in self.bert.encoder.layer[: self.n_bottom]:
+        for layer in layers:
             hidden = layer(hidden, attention_mask=mask)
         return hidden
 

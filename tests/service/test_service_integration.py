@@ -68,7 +68,7 @@ def test_fifty_documents_become_fifty_snos_and_logs_are_json(tmp_path: Path) -> 
         assert [s["state"] for s in states.values()].count("SUCCESS") == 50, states
         snos = all_snos(stack)
         assert snos["total"] == 50
-        assert sorted(s["metadata"]["source"] for s in snos["items"]) == sorted(d["source"] for d in docs)
+        assert sorted(s["source"] for s in snos["items"]) == sorted(d["source"] for d in docs)
         assert {states[j]["sno_id"] for j in job_ids} == {s["sno_id"] for s in snos["items"]}
         assert httpx.get(f"{stack.api_url}/tasks/{'0' * 32}", timeout=5).status_code == 404
         metrics = httpx.get(f"{stack.api_url}/metrics", timeout=10).text
@@ -128,8 +128,8 @@ def test_worker_sigkill_mid_task_loses_and_duplicates_nothing(tmp_path: Path) ->
         assert states[started[0]]["attempts"] == 2
         snos = all_snos(stack)
         assert snos["total"] == len(docs)
-        assert sorted(s["metadata"]["source"] for s in snos["items"]) == sorted(d["source"] for d in docs)
-        assert len({s["metadata"]["document_id"] for s in snos["items"]}) == len(docs)
+        assert sorted(s["source"] for s in snos["items"]) == sorted(d["source"] for d in docs)
+        assert len({s["document_id"] for s in snos["items"]}) == len(docs)
         print(f"recovered {len(docs)} jobs {recovery:.1f} s after SIGKILL")
 
 

@@ -77,7 +77,13 @@ def test_api_and_export_list_pairs_in_the_one_shape(tmp_path: Path, monkeypatch)
             store.put(sno)
         [record] = record_pairs(store, [pair])
         [item] = client.get("/pairs").json()["items"]
-        assert item == json.loads(json.dumps(record.to_dict()))
+        # the pair shape, then both sides' files and hypotheses for a reader of the list
+        assert list(item) == [*PAIR_FIELDS, "file_a", "hypothesis_a", "file_b", "hypothesis_b"]
+        assert {k: item[k] for k in PAIR_FIELDS} == json.loads(json.dumps(record.to_dict()))
+        assert (item["hypothesis_a"], item["hypothesis_b"]) == (
+            pair.sno_a.central_hypothesis,
+            pair.sno_b.central_hypothesis,
+        )
     for key, value in FAKES.items():
         monkeypatch.setenv(key, value)
     out = tmp_path / "export"
@@ -85,7 +91,7 @@ def test_api_and_export_list_pairs_in_the_one_shape(tmp_path: Path, monkeypatch)
     assert exported.exit_code == 0, exported.output
     [line] = (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
     row = json.loads(line)  # the pair shape, then the files and the synthesis, as in `cns run`'s rows
-    assert {k: row[k] for k in PAIR_FIELDS} == item
+    assert {k: row[k] for k in PAIR_FIELDS} == {k: item[k] for k in PAIR_FIELDS}
     assert list(row) == [*PAIR_FIELDS, *SYNTHESIS_FIELDS] and row["synthesis_sno_id"] is None
 
 

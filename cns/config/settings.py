@@ -218,9 +218,11 @@ class ChiralityConfig(_Section):
     )
 
     self_contrast: bool = Field(
-        True,
+        False,
         description="narrative: count the statement score only as far as the two narratives contradict "
-        "each other more than each contradicts itself (docs/opposition.md)",
+        "each other more than each contradicts itself; opt-in: it removes same-side pairs of short "
+        "debate documents but finds no pair among long essays that contradict themselves as much as "
+        "their opponent (docs/opposition.md)",
     )
     contrast_gate: tuple[float, float] = Field(
         (-0.05, 0.1),

@@ -76,7 +76,9 @@ def test_helpers() -> None:
 def test_halves_of_one_document_are_not_opposed_but_their_opponent_is() -> None:
     snos, nli = halves_scenario()
     pro, con1, con2 = snos
-    result = narrative_opposition([(con1, con2), (pro, con1), (pro, con2)], nli=nli)
+    result = narrative_opposition(
+        [(con1, con2), (pro, con1), (pro, con2)], nli=nli, config=ChiralityConfig(self_contrast=True)
+    )
     halves, first, second = result.scores.tolist()
     # the halves' own mean is below their self level: no opposition at all
     assert result.details[0]["contrast"] < 0 and halves == 0.0
@@ -92,8 +94,9 @@ def test_halves_of_one_document_are_not_opposed_but_their_opponent_is() -> None:
 def test_symmetric_and_bounded() -> None:
     snos, nli = halves_scenario()
     pairs = [(a, b) for a in snos for b in snos if a is not b]
-    forward = narrative_opposition(pairs, nli=nli).scores
-    backward = narrative_opposition([(b, a) for a, b in pairs], nli=nli).scores
+    on = ChiralityConfig(self_contrast=True)
+    forward = narrative_opposition(pairs, nli=nli, config=on).scores
+    backward = narrative_opposition([(b, a) for a, b in pairs], nli=nli, config=on).scores
     assert forward == pytest.approx(backward, abs=1e-12)
     assert np.all((forward >= 0) & (forward <= 1))
 

@@ -117,7 +117,7 @@ def test_halves_of_one_document_are_not_reported_and_both_true_pairs_are() -> No
     for sno in snos:
         sno.trust_score = 0.9
         sno.add_evidence(EvidenceItem("the 2019 survey", source_id="doi:10.1/survey"))
-    result = search_chiral_pairs(snos, CNSConfig(), nli=nli)
+    result = search_chiral_pairs(snos, CNSConfig(chirality={"self_contrast": True}), nli=nli)
     assert {p.key for p in result.pairs} == {("con1", "pro"), ("con2", "pro")}
     halves = next(r for r in result.judged if r.key == ("con1", "con2"))
     assert halves.opposition == 0.0 and halves.stopped_by == "opposition"

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
@@ -231,20 +231,15 @@ class ChiralityConfig(_Section):
         "0, at or above the second full weight (linear in between); measured on the debate DEV corpus",
     )
 
-    @field_validator("topic_gate")
+    @field_validator("topic_gate", "contrast_gate")
     @classmethod
-    def _ordered_gate(cls, value: tuple[float, float]) -> tuple[float, float]:
+    def _ordered_ramp(cls, value: tuple[float, float], info: ValidationInfo) -> tuple[float, float]:
+        """A ramp rises from its first value to its second, inside the range its measure can take:
+        a cosine similarity lies in [-1, 1], a difference of two such means in [-2, 2]."""
+        bound, what = (1.0, "similarities") if info.field_name == "topic_gate" else (2.0, "contrasts")
         low, high = value
-        if not -1.0 <= low < high <= 1.0:
-            raise ValueError("topic_gate must be two similarities -1 <= low < high <= 1")
-        return value
-
-    @field_validator("contrast_gate")
-    @classmethod
-    def _ordered_contrast(cls, value: tuple[float, float]) -> tuple[float, float]:
-        low, high = value
-        if not -2.0 <= low < high <= 2.0:
-            raise ValueError("contrast_gate must be two contrasts -2 <= low < high <= 2")
+        if not -bound <= low < high <= bound:
+            raise ValueError(f"{info.field_name} must be two {what} -{bound:g} <= low < high <= {bound:g}")
         return value
 
 

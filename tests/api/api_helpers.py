@@ -29,6 +29,11 @@ class RecordingPublisher:
     def queue_depth(self) -> int | None:
         return None if self.down else len(self.sent)
 
+    @property
+    def job_ids(self) -> list[str]:
+        """The job ids that reached the (fake) broker: conservation counts these as published."""
+        return [args[0] for _, args in self.sent if args]
+
     def ping(self) -> None:
         if self.down:
             raise BrokerUnavailable("broker down (test)")

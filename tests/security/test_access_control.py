@@ -57,7 +57,7 @@ def test_wrong_secrets_for_a_real_key_id_do_not_lock_its_owner_out(tmp_path: Pat
     with api_client(tmp_path, auth={"enabled": True}, service={"rate_limit_per_minute": 6}) as (
         client,
         store,
-        _,
+        publisher,
     ):
         info, key = create_api_key(store, name="victim")
         forged = f"cnsk_{info.key_id}.{'A' * 43}"
@@ -65,7 +65,10 @@ def test_wrong_secrets_for_a_real_key_id_do_not_lock_its_owner_out(tmp_path: Pat
         assert attack[429] >= 130, attack
         victim = [client.post("/ingest", json=DOC, headers={"X-API-Key": key})]  # its burst is 1
         assert [r.status_code for r in victim] == [202], [r.text for r in victim]
-        check = conservation(store, accepted=[r.json()["job_id"] for r in victim])
+        check = conservation(
+            store, accepted=[r.json()["job_id"] for r in victim], published=publisher.job_ids
+        )
+    assert (check.lost, check.duplicated) == (0, 0), check
     record(
         "S08",
         "150 requests with a real key's id and a wrong secret, then a valid request with that key (6/min)",
@@ -92,7 +95,8 @@ def test_prod_reads_need_a_key_and_a_read_key_cannot_write(tmp_path: Path) -> No
         assert accepted.status_code == 202
         assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200
         assert len(publisher.sent) == 1
-        check = conservation(store, accepted=[accepted.json()["job_id"]])
+        check = conservation(store, accepted=[accepted.json()["job_id"]], published=publisher.job_ids)
+    assert (check.lost, check.duplicated) == (0, 0), check
     record(
         "S09",
         "prod profile: the 6 read routes without a key; a read-scope key on reads, POST /ingest, DELETE",

@@ -48,8 +48,16 @@ chromium:
 		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing: run 'sudo apt-get install -y chromium' (browser tests skip without it)"; fi
 
+# The suite runs in TEST_WORKERS pytest processes (pytest-xdist). Most of its wall time is spent
+# waiting on real services (leases expiring, workers restarting, parsers timing out), so two
+# processes overlap those waits on a 2-core machine; all tests of one file stay on one process
+# (--dist loadfile), so module fixtures are built once and a file's services never race each
+# other. Each process gets its own Redis database (tests/service/service_harness.py).
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+
 test: lint typecheck chromium
-	$(BIN)/python -m pytest -q --cov=cns --cov-report=term
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --cov=cns --cov-report=term
 
 test-nightly: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or nightly"

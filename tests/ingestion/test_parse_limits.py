@@ -179,7 +179,9 @@ def test_cns_run_ingestion_reads_files_under_the_configured_loader_limits(tmp_pa
     config = CNSConfig(
         models={"embedding_backend": "fake", "nli_backend": "fake"},
         data_dir=tmp_path / "data",
-        loaders={"parse_timeout_seconds": 5.0},
+        # the bomb crosses max_chars in ~1 s on a quiet machine, 5+ s under load: the timeout must
+        # leave it room, or it would be skipped for time instead of for size
+        loaders={"parse_timeout_seconds": 10.0},
     )
     start = time.monotonic()
     report = CNSWorkflowManager(config).ingest_path(folder)

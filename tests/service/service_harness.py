@@ -1,7 +1,9 @@
 """The service tests' stack: :mod:`cns.testing.service_stack` on Redis DB 13, with test limits.
 
 Redis DB 13 is used and flushed (no other test uses it; ``CNS_TEST_SERVICE_REDIS_URL`` picks another
-database, so two checkouts can run service tests side by side); PostgreSQL gets a temporary database.
+database, so two checkouts can run service tests side by side). Under pytest-xdist, worker ``gwN``
+takes the database N below it (13, 12, 11, …), so parallel workers never flush each other's queue.
+PostgreSQL gets a temporary database.
 Outside CI a missing Redis or PostgreSQL skips the test; under ``CI=true`` it fails.
 """
 
@@ -17,7 +19,22 @@ import pytest
 from cns.testing.service_stack import Stack, free_port, parse_json_lines, running_stack, wait_until
 from cns.testing.services import ServiceUnavailableError, ensure_redis, in_ci
 
-REDIS_URL = os.environ.get("CNS_TEST_SERVICE_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+def _redis_url_for_this_worker(base: str) -> str:
+    """``base`` with its database number lowered by the xdist worker index (``gw1`` → one below)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    head, _, db = base.rpartition("/")
+    if index == 0 or not db.isdigit():
+        return base
+    if int(db) - index < 0:
+        raise RuntimeError(f"no Redis database left for xdist worker {worker} below {base}")
+    return f"{head}/{int(db) - index}"
+
+
+REDIS_URL = _redis_url_for_this_worker(
+    os.environ.get("CNS_TEST_SERVICE_REDIS_URL", "redis://127.0.0.1:6379/13")
+)
 
 #: Short limits so time-limit and redelivery tests finish in seconds (soft < hard limit < visibility
 #: timeout; lease < visibility timeout, renewed five times per lease; the reconciler every 2 s).

@@ -38,7 +38,7 @@ from cns.ingestion.loaders.headers import text_header_metadata
 from cns.ingestion.model import Extractor
 from cns.logging_setup import bound_context, get_logger, preview, text_preview_chars
 from cns.models.session import ModelSession
-from cns.ports import ChangeFeed, Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
+from cns.ports import ChangeFeed, DocumentRepository, Embedder, LLMClient, NLIModel, SNOStore, VectorIndex
 from cns.store.memory import InMemorySNOStore
 from cns.workflow.report import FailedDocument, IngestedDocument, IngestReport
 
@@ -305,6 +305,23 @@ class CNSWorkflowManager:
         """The active SNOs (admitted, not archived)."""
         return self.store.list(status=SNOStatus.ACTIVE.value)
 
+    def _keep_document_text(self, document: Document) -> None:
+        """Give a document stored before the store kept texts its text back when it is ingested again.
+
+        Its narrative page can then show the evidence spans inside the whole document; without this,
+        only a resubmission through the API would fill the gap, because every other path skips a
+        document whose SNO is already stored.
+        """
+        documents = getattr(self.store, "documents", None)
+        if not isinstance(documents, DocumentRepository):
+            return
+        if (
+            documents.document_exists(document.document_id)
+            and documents.document_text(document.document_id) is None
+        ):
+            documents.put_document(document.text, source=document.source, metadata=document.metadata)
+            log.info("sno_ingestion.text_restored", source=document.source)
+
     def _existing(self, sno_id: str) -> StructuredNarrativeObject | None:
         try:
             return self.store.get(sno_id)
@@ -378,6 +395,7 @@ class CNSWorkflowManager:
                         source=document.source,
                         status=existing.status.value,
                     )
+                    self._keep_document_text(document)
                     return existing, True, None
                 sno, done = self._build_and_evaluate(document, sno_id, completion)
             except IngestionError as exc:

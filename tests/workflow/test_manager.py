@@ -271,3 +271,24 @@ def test_one_encode_and_one_nli_forward_pass_per_document(fake_config: CNSConfig
     assert len(nli.batches) == 3 and nli.batches[-1] == grounding["nli_pairs"]
     for critic in ("grounding", "logic"):
         assert after[critic] == before[critic]
+
+
+def test_reingesting_restores_the_text_of_a_document_stored_before_texts_were_kept(
+    fake_config: CNSConfig, tmp_path: Path, logs: io.StringIO
+) -> None:
+    from sqlalchemy import update
+
+    from cns.store.sql import SQLStore
+    from cns.store.sql.schema import Document
+
+    config = fake_config.model_copy(update={"data_dir": tmp_path / "data"})
+    with SQLStore.open(config=config) as store:
+        first = CNSWorkflowManager(config, store=store).ingest_and_evaluate(DRIFT_TEXT, "a.txt")
+        document_id = str(first.metadata["document_id"])
+        with store.engine.begin() as conn:  # what a row written before migration 0007 looks like
+            conn.execute(update(Document).where(Document.document_id == document_id).values(text=None))
+        assert store.documents.document_text(document_id) is None
+        again = CNSWorkflowManager(config, store=store).ingest_and_evaluate(DRIFT_TEXT, "a.txt")
+        assert again.sno_id == first.sno_id and len(store.list()) == 1
+        assert store.documents.document_text(document_id) == DRIFT_TEXT
+    assert [e["event"] for e in _events(logs)].count("sno_ingestion.text_restored") == 1

@@ -138,6 +138,7 @@ class _PairPlan:
     premises: list[tuple[str, list[str], list[str]]]  # premise, A's statements, B's statements
     topic: float
     sides: tuple[list[str], list[str]] = ([], [])  # each side's statements (for its self level)
+    shares: bool = False  # the two narratives share evidence (a key or a fact)
 
 
 def _plan(
@@ -165,7 +166,7 @@ def _plan(
     # vectors there is no gate: word overlap is no measure of topic (opposite sides may share no word).
     centroid = sim.centroid_cosine(sa, sb)
     topic = centroid if centroid is not None else hyp_cos if hyp_cos is not None else 1.0
-    return _PairPlan(chosen, premises, topic, (sa, sb))
+    return _PairPlan(chosen, premises, topic, (sa, sb), bool(shared))
 
 
 def hypothesis_cosine(sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject) -> float | None:
@@ -225,7 +226,7 @@ def narrative_opposition(
         for premise, near_a, near_b in plan.premises:
             for s in (*near_a, *near_b):
                 rows.setdefault((premise, s), len(rows))
-        if cfg.self_contrast:
+        if _contrasted(plan, cfg):
             for side in plan.sides:
                 for a, b in self_pairs(side):
                     rows.setdefault((a, b), len(rows))
@@ -238,6 +239,19 @@ def narrative_opposition(
         scores[n] = score
         details.append(detail)
     return NarrativeOpposition(np.clip(scores, 0.0, 1.0), len(rows), details)
+
+
+def _contrasted(plan: _PairPlan, cfg: ChiralityConfig) -> bool:
+    """Whether the self contrast weighs this pair: on, and the pair shares no evidence unless
+    ``contrast_shared_evidence`` says so.
+
+    Pairs that share evidence are left out by default: on long essays that cite the same papers
+    the model reads each essay's own statements as contradictory as the opponent's, so the
+    contrast says nothing there (measured on the bundled examples: true and same-side pairs alike
+    at −0.23 to +0.02) and would remove every true pair; those pairs also carry their stance
+    toward the shared evidence, and the side check separates their sides.
+    """
+    return cfg.self_contrast and (cfg.contrast_shared_evidence or not plan.shares)
 
 
 def _closed(plan: _PairPlan) -> dict[str, Any]:
@@ -277,7 +291,7 @@ def _combine(
     claims = _top_mean(others, cfg.aggregate_top_k) if others else hyp
     stmt = max(0.0, cfg.hypothesis_weight * hyp + (1.0 - cfg.hypothesis_weight) * claims)
     excess = None
-    if cfg.self_contrast:
+    if _contrasted(plan, cfg):
         excess = contrast([hyp, *others], self_level(plan.sides[0], d), self_level(plan.sides[1], d))
     stmt *= contrast_gate(excess, *cfg.contrast_gate)
     item_scores = []

@@ -218,13 +218,14 @@ class ChiralityConfig(_Section):
     )
 
     self_contrast: bool = Field(
-        True,
-        description="narrative: count the statement score only as far as the two narratives contradict "
-        "each other more than each contradicts itself; removes same-side pairs of short debate "
-        "documents (one side split over several files) (docs/opposition.md)",
+        False,
+        description="narrative: count the statement score of pairs that share no evidence only as far as "
+        "the two narratives contradict each other more than each contradicts itself; opt-in: it removes "
+        "same-side pairs of short debate documents (one side split over several files) but loses true "
+        "pairs whose documents the model finds as self-contradictory as the two sides (docs/opposition.md)",
     )
     contrast_gate: tuple[float, float] = Field(
-        (-0.1, 0.05),
+        (-0.05, 0.1),
         description="narrative: self contrast (mean statement-pair contradiction across the two "
         "narratives minus within each) at or below the first value gives the statement score weight "
         "0, at or above the second full weight (linear in between); measured on the debate DEV corpus",

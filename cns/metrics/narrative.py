@@ -19,8 +19,8 @@ two SNOs ``A`` and ``B`` uses all of it (docs/opposition.md has the rationale an
    is ``p_entail − p_contra`` of its statements most similar to the premise. The item opposes
    the pair when one side is entailed and the other contradicted: ``min(s_A⁺, s_B⁻) + min(s_A⁻, s_B⁺)``.
    It can only *add* opposition: ``1 − (1 − statements⁺)(1 − w_e · evidence)``.
-5. **Self contrast.** The statement score counts only as far as the two narratives contradict
-   each other *more than each contradicts itself* (mean ``d`` of the judged pairs minus the mean
+5. **Self contrast** (opt-in; pairs that share no evidence). The statement score counts only as
+   far as the two narratives contradict each other *more than each contradicts itself* (mean ``d`` of the judged pairs minus the mean
    ``d`` of each side's own statement pairs, ramp ``contrast_gate``; :mod:`cns.metrics.self_contrast`):
    the model reads two points of one position as partly contradictory, and a document's own
    statements measure how much.
@@ -247,9 +247,9 @@ def _contrasted(plan: _PairPlan, cfg: ChiralityConfig) -> bool:
 
     Pairs that share evidence are left out by default: on long essays that cite the same papers
     the model reads each essay's own statements as contradictory as the opponent's, so the
-    contrast says nothing there (measured on the bundled examples: true and same-side pairs alike
-    at −0.23 to +0.02) and would remove every true pair; those pairs also carry their stance
-    toward the shared evidence, and the side check separates their sides.
+    contrast says nothing there (bundled examples: opposed pairs −0.23 to +0.02, same-side pairs
+    −0.14 to +0.02) and removed every true pair; those pairs also carry their stance toward the
+    shared evidence, and the side check separates their sides.
     """
     return cfg.self_contrast and (cfg.contrast_shared_evidence or not plan.shares)
 

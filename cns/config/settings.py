@@ -219,16 +219,22 @@ class ChiralityConfig(_Section):
 
     self_contrast: bool = Field(
         False,
-        description="narrative: count the statement score only as far as the two narratives contradict "
-        "each other more than each contradicts itself; opt-in: it removes same-side pairs of short "
-        "debate documents but finds no pair among long essays that contradict themselves as much as "
-        "their opponent (docs/opposition.md)",
+        description="narrative: count the statement score of pairs that share no evidence only as far as "
+        "the two narratives contradict each other more than each contradicts itself; opt-in: it removes "
+        "same-side pairs of short debate documents (one side split over several files) but loses true "
+        "pairs whose documents the model finds as self-contradictory as the two sides (docs/opposition.md)",
     )
     contrast_gate: tuple[float, float] = Field(
         (-0.05, 0.1),
         description="narrative: self contrast (mean statement-pair contradiction across the two "
         "narratives minus within each) at or below the first value gives the statement score weight "
         "0, at or above the second full weight (linear in between); measured on the debate DEV corpus",
+    )
+    contrast_shared_evidence: bool = Field(
+        False,
+        description="narrative: apply the self contrast also to pairs that share evidence; off: long "
+        "essays citing the same papers contradict themselves as much as their opponent, so the "
+        "contrast removed every true pair of the bundled examples (docs/opposition.md)",
     )
 
     @field_validator("topic_gate", "contrast_gate")

@@ -19,8 +19,8 @@ two SNOs ``A`` and ``B`` uses all of it (docs/opposition.md has the rationale an
    is ``p_entail − p_contra`` of its statements most similar to the premise. The item opposes
    the pair when one side is entailed and the other contradicted: ``min(s_A⁺, s_B⁻) + min(s_A⁻, s_B⁺)``.
    It can only *add* opposition: ``1 − (1 − statements⁺)(1 − w_e · evidence)``.
-5. **Self contrast.** The statement score counts only as far as the two narratives contradict
-   each other *more than each contradicts itself* (mean ``d`` of the judged pairs minus the mean
+5. **Self contrast** (opt-in; pairs that share no evidence). The statement score counts only as
+   far as the two narratives contradict each other *more than each contradicts itself* (mean ``d`` of the judged pairs minus the mean
    ``d`` of each side's own statement pairs, ramp ``contrast_gate``; :mod:`cns.metrics.self_contrast`):
    the model reads two points of one position as partly contradictory, and a document's own
    statements measure how much.
@@ -138,6 +138,7 @@ class _PairPlan:
     premises: list[tuple[str, list[str], list[str]]]  # premise, A's statements, B's statements
     topic: float
     sides: tuple[list[str], list[str]] = ([], [])  # each side's statements (for its self level)
+    shares: bool = False  # the two narratives share evidence (a key or a fact)
 
 
 def _plan(
@@ -165,7 +166,7 @@ def _plan(
     # vectors there is no gate: word overlap is no measure of topic (opposite sides may share no word).
     centroid = sim.centroid_cosine(sa, sb)
     topic = centroid if centroid is not None else hyp_cos if hyp_cos is not None else 1.0
-    return _PairPlan(chosen, premises, topic, (sa, sb))
+    return _PairPlan(chosen, premises, topic, (sa, sb), bool(shared))
 
 
 def hypothesis_cosine(sno_a: StructuredNarrativeObject, sno_b: StructuredNarrativeObject) -> float | None:
@@ -225,7 +226,7 @@ def narrative_opposition(
         for premise, near_a, near_b in plan.premises:
             for s in (*near_a, *near_b):
                 rows.setdefault((premise, s), len(rows))
-        if cfg.self_contrast:
+        if _contrasted(plan, cfg):
             for side in plan.sides:
                 for a, b in self_pairs(side):
                     rows.setdefault((a, b), len(rows))
@@ -238,6 +239,19 @@ def narrative_opposition(
         scores[n] = score
         details.append(detail)
     return NarrativeOpposition(np.clip(scores, 0.0, 1.0), len(rows), details)
+
+
+def _contrasted(plan: _PairPlan, cfg: ChiralityConfig) -> bool:
+    """Whether the self contrast weighs this pair: on, and the pair shares no evidence unless
+    ``contrast_shared_evidence`` says so.
+
+    Pairs that share evidence are left out by default: on long essays that cite the same papers
+    the model reads each essay's own statements as contradictory as the opponent's, so the
+    contrast says nothing there (bundled examples: opposed pairs −0.23 to +0.02, same-side pairs
+    −0.14 to +0.02) and removed every true pair; those pairs also carry their stance toward the
+    shared evidence, and the side check separates their sides.
+    """
+    return cfg.self_contrast and (cfg.contrast_shared_evidence or not plan.shares)
 
 
 def _closed(plan: _PairPlan) -> dict[str, Any]:
@@ -277,7 +291,7 @@ def _combine(
     claims = _top_mean(others, cfg.aggregate_top_k) if others else hyp
     stmt = max(0.0, cfg.hypothesis_weight * hyp + (1.0 - cfg.hypothesis_weight) * claims)
     excess = None
-    if cfg.self_contrast:
+    if _contrasted(plan, cfg):
         excess = contrast([hyp, *others], self_level(plan.sides[0], d), self_level(plan.sides[1], d))
     stmt *= contrast_gate(excess, *cfg.contrast_gate)
     item_scores = []

@@ -91,6 +91,46 @@ def test_halves_of_one_document_are_not_opposed_but_their_opponent_is() -> None:
     assert plain[0] > plain[1]
 
 
+def test_pairs_that_share_no_evidence_are_contrasted() -> None:
+    snos, nli = halves_scenario()
+    pro, con1, con2 = snos
+    assert not ChiralityConfig().self_contrast  # opt-in (docs/opposition.md says why)
+    on = ChiralityConfig(self_contrast=True)
+    assert on.contrast_gate == (-0.05, 0.1) and not on.contrast_shared_evidence
+    result = narrative_opposition([(con1, con2), (pro, con2)], nli=nli, config=on)
+    halves, true = result.scores.tolist()
+    # halves: mean cross d (0.4 + 3 · 1.0 + 12 · 0.1) / 16 = 0.2875 against 0.4 within each
+    assert result.details[0]["contrast"] == pytest.approx(0.2875 - d_of(0.6)) and halves == 0.0
+    assert result.details[1]["contrast"] == pytest.approx(0.3) and true == pytest.approx(d_of(0.8))
+
+
+def test_pairs_that_share_evidence_are_left_alone_unless_asked() -> None:
+    """Shared evidence: the raw score stands (no self pairs judged) unless
+    ``contrast_shared_evidence``; the ramp between its two values is linear."""
+    snos, nli = halves_scenario()
+    pro, con1, con2 = snos
+    pairs = [(con1, con2), (pro, con2)]
+    shared = [[("the 2019 survey", "the 2019 survey")]] * 2
+    default = narrative_opposition(pairs, nli=nli, shared=shared, config=ChiralityConfig(self_contrast=True))
+    plain = narrative_opposition(pairs, nli=nli, shared=shared, config=ChiralityConfig(self_contrast=False))
+    assert [d["contrast"] for d in default.details] == [None, None]
+    assert default.scores.tolist() == pytest.approx(plain.scores.tolist())
+    assert default.scores[0] == pytest.approx(0.4 * d_of(0.6) + 0.6 * d_of(1.0))  # 0.76: the clash
+    assert default.nli_pairs == plain.nli_pairs
+    forced = narrative_opposition(
+        pairs,
+        nli=nli,
+        shared=shared,
+        config=ChiralityConfig(self_contrast=True, contrast_shared_evidence=True),
+    )
+    assert forced.scores[0] == 0.0 and forced.details[1]["contrast"] == pytest.approx(0.3)
+    assert forced.nli_pairs > default.nli_pairs  # the self pairs are judged only when used
+    # contrast −0.1125 halfway up a ramp (−0.2, −0.025): weight 0.5
+    half = ChiralityConfig(self_contrast=True, contrast_shared_evidence=True, contrast_gate=(-0.2, -0.025))
+    ramped = narrative_opposition(pairs[:1], nli=nli, shared=shared[:1], config=half)
+    assert ramped.scores[0] == pytest.approx(0.5 * default.scores[0])
+
+
 def test_symmetric_and_bounded() -> None:
     snos, nli = halves_scenario()
     pairs = [(a, b) for a in snos for b in snos if a is not b]

@@ -117,10 +117,29 @@ def test_halves_of_one_document_are_not_reported_and_both_true_pairs_are() -> No
     for sno in snos:
         sno.trust_score = 0.9
         sno.add_evidence(EvidenceItem("the 2019 survey", source_id="doi:10.1/survey"))
-    result = search_chiral_pairs(snos, CNSConfig(chirality={"self_contrast": True}), nli=nli)
+    # the three share a source, so the contrast weighs them only when asked to
+    config = CNSConfig(chirality={"self_contrast": True, "contrast_shared_evidence": True})
+    result = search_chiral_pairs(snos, config, nli=nli)
     assert {p.key for p in result.pairs} == {("con1", "pro"), ("con2", "pro")}
     halves = next(r for r in result.judged if r.key == ("con1", "con2"))
     assert halves.opposition == 0.0 and halves.stopped_by == "opposition"
+
+
+def test_pairs_that_share_evidence_rest_on_the_side_check_alone() -> None:
+    """Turned on, the self contrast still leaves pairs that share evidence alone (on cited essays
+    it carries no signal): the halves keep their raw score (0.76 against 0.70 for the weaker true
+    pair), and the side check keeps the stronger two of the three."""
+    from tests.metrics.test_self_contrast import halves_scenario
+
+    snos, nli = halves_scenario()
+    for sno in snos:
+        sno.trust_score = 0.9
+        sno.add_evidence(EvidenceItem("the 2019 survey", source_id="doi:10.1/survey"))
+    result = search_chiral_pairs(snos, CNSConfig(chirality={"self_contrast": True}), nli=nli)
+    scores = {r.key: round(r.opposition, 2) for r in result.judged}
+    assert scores == {("con1", "con2"): 0.76, ("con1", "pro"): 0.78, ("con2", "pro"): 0.7}
+    assert {p.key for p in result.pairs} == {("con1", "con2"), ("con1", "pro")}
+    assert result.stats.same_side_dropped == 1
 
 
 def test_only_narratives_that_take_a_side_vote() -> None:

@@ -3,7 +3,10 @@ service layer knows neither the broker nor the CLI, and there is no runtime impo
 
 Imports are read from the source with :mod:`ast`, so an import inside a function counts as much
 as one at the top of a module. Imports under ``if TYPE_CHECKING:`` do not run: they count for
-the layers (a type is a dependency too) but not for cycles.
+the layers (a type is a dependency too) but not for cycles. The exception is a package that
+re-exports its names lazily (it calls ``lazy_exports``, :mod:`cns.lazy_exports`): its
+``TYPE_CHECKING`` imports are the ones its module ``__getattr__`` performs on first use, so they
+count as runtime imports, as an import inside a function does.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The layers, lowest first; a module may import its own layer and the layers below it. The
 #: longest matching prefix decides a module's layer.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("cns.errors", "cns.logging_setup", "cns.version", "cns.ports", "cns.config", "cns.core")),
+    (
+        "foundation",
+        (
+            "cns.errors",
+            "cns.logging_setup",
+            "cns.version",
+            "cns.lazy_exports",
+            "cns.ports",
+            "cns.config",
+            "cns.core",
+        ),
+    ),
     # the offline fake backends are adapters that the model factory selects from configuration
     ("adapters", ("cns.store", "cns.index", "cns.models", "cns.testing.fakes", "cns.testing.slow_fakes")),
     (
@@ -114,6 +128,16 @@ def _type_checking_nodes(tree: ast.AST) -> set[int]:
     return skipped
 
 
+def _exports_lazily(tree: ast.AST) -> bool:
+    """True for a package whose ``TYPE_CHECKING`` imports are performed on first attribute use."""
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id.endswith("lazy_exports")
+        for node in ast.walk(tree)
+    )
+
+
 def imports_of(root: Path, package: str = "cns") -> Iterator[Import]:
     """Every import of every module under ``root/package``, resolved to a module of the tree."""
     modules = modules_of(root, package)
@@ -125,7 +149,7 @@ def imports_of(root: Path, package: str = "cns") -> Iterator[Import]:
 
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        typing_only = _type_checking_nodes(tree)
+        typing_only = set() if _exports_lazily(tree) else _type_checking_nodes(tree)
         package_of = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node in ast.walk(tree):
             targets: list[str] = []

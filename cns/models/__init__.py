@@ -3,6 +3,8 @@
 Public entry points: :func:`load_embedder`, :func:`load_nli`, :func:`load_llm`.
 """
 
+from __future__ import annotations
+
 import os
 
 # weight-loading progress bars are noise in CLI output and logs (CNS reports its own progress)
@@ -14,6 +16,22 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 # set before torch is first imported, which every model module does after this package.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from cns.models.factory import NLI_BACKENDS, load_embedder, load_llm, load_nli
+from typing import TYPE_CHECKING
+
+from cns.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from cns.models.factory import NLI_BACKENDS, load_embedder, load_llm, load_nli
+
 
 __all__ = ["NLI_BACKENDS", "load_embedder", "load_llm", "load_nli"]
+
+_EXPORTS = {
+    "NLI_BACKENDS": "cns.models.factory",
+    "load_embedder": "cns.models.factory",
+    "load_llm": "cns.models.factory",
+    "load_nli": "cns.models.factory",
+}
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 IntArray = NDArray[np.int64]
@@ -107,6 +106,10 @@ class CandidateIndex:
     """
 
     def __init__(self, inc: Incidence, *, keep_rows: NDArray[np.bool_], stop_key_max_postings: int) -> None:
+        # imported here, not at the top: the API, the workers and the CLI import pair search on
+        # paths that never run one, and scipy.sparse costs each process a few tenths of a second
+        import scipy.sparse as sp
+
         sel = keep_rows[inc.rows]
         rows, cols = inc.rows[sel], inc.cols[sel]
         postings = np.bincount(cols, minlength=inc.n_keys)

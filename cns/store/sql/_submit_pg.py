@@ -20,15 +20,19 @@ real PostgreSQL, so a schema change that forgets it fails there.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Engine
 
 from cns.core.records import JobState, NewDocument
 from cns.errors import StoreError
 from cns.store.rules import document_id_for
+
+if TYPE_CHECKING:
+    import psycopg
+
+# psycopg is imported inside the functions: only a PostgreSQL store calls them, and a process on
+# SQLite (tests, the single-machine CLI) should not pay for importing the driver.
 
 _SUBMIT = """
 WITH job AS (
@@ -67,6 +71,8 @@ def submit_in_one_statement(
 
     The second value is None when there is no document or the job was not inserted.
     """
+    from psycopg.types.json import Jsonb
+
     params = {
         "job_id": job_id,
         "kind": kind,
@@ -91,6 +97,8 @@ def submit_in_one_statement(
 
 def _execute(engine: Engine, statement: str, params: dict[str, Any]) -> tuple[int, int]:
     """Run ``statement`` in autocommit on a pooled connection; its one row."""
+    import psycopg
+
     try:
         pooled = engine.raw_connection()  # the pool's checkout events run (the idle-connection ping)
     except Exception as exc:  # SQLAlchemy wraps the driver's connect error

@@ -22,37 +22,45 @@ same way:
 ``docs/architecture.md`` draws the whole path.
 """
 
-from cns.synthesis.view import is_synthesis
-from cns.workflow.lifecycle.admission import admit
-from cns.workflow.lifecycle.attempts import (
-    PendingAttempts,
-    StoreAttemptLog,
-    accepted_of,
-    attempt_log_for,
-    outcome_of,
-)
-from cns.workflow.lifecycle.pairs import (
-    explain,
-    find_and_record_pairs,
-    judge_population,
-    pair_record,
-    pairing_population,
-    rebuild_pair,
-    record_pairs,
-)
-from cns.workflow.lifecycle.population import enforce_size_limit
-from cns.workflow.lifecycle.rescore import (
-    RESCORE_MARKER,
-    RescoreArchival,
-    RescoreReport,
-    mark_rescored,
-    population_mark,
-    rescore_due,
-    rescore_if_due,
-    rescore_one,
-    rescore_population,
-)
-from cns.workflow.lifecycle.synthesis import SYNTHESIS_SOURCE, finish_synthesis, synthesize_and_store
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cns.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from cns.synthesis.view import is_synthesis
+    from cns.workflow.lifecycle.admission import admit
+    from cns.workflow.lifecycle.attempts import (
+        PendingAttempts,
+        StoreAttemptLog,
+        accepted_of,
+        attempt_log_for,
+        outcome_of,
+    )
+    from cns.workflow.lifecycle.pairs import (
+        explain,
+        find_and_record_pairs,
+        judge_population,
+        pair_record,
+        pairing_population,
+        rebuild_pair,
+        record_pairs,
+    )
+    from cns.workflow.lifecycle.population import enforce_size_limit
+    from cns.workflow.lifecycle.rescore import (
+        RESCORE_MARKER,
+        RescoreArchival,
+        RescoreReport,
+        mark_rescored,
+        population_mark,
+        rescore_due,
+        rescore_if_due,
+        rescore_one,
+        rescore_population,
+    )
+    from cns.workflow.lifecycle.synthesis import SYNTHESIS_SOURCE, finish_synthesis, synthesize_and_store
+
 
 __all__ = [
     "RESCORE_MARKER",
@@ -83,3 +91,36 @@ __all__ = [
     "rescore_population",
     "synthesize_and_store",
 ]
+
+_EXPORTS = {
+    "is_synthesis": "cns.synthesis.view",
+    "admit": "cns.workflow.lifecycle.admission",
+    "PendingAttempts": "cns.workflow.lifecycle.attempts",
+    "StoreAttemptLog": "cns.workflow.lifecycle.attempts",
+    "accepted_of": "cns.workflow.lifecycle.attempts",
+    "attempt_log_for": "cns.workflow.lifecycle.attempts",
+    "outcome_of": "cns.workflow.lifecycle.attempts",
+    "explain": "cns.workflow.lifecycle.pairs",
+    "find_and_record_pairs": "cns.workflow.lifecycle.pairs",
+    "judge_population": "cns.workflow.lifecycle.pairs",
+    "pair_record": "cns.workflow.lifecycle.pairs",
+    "pairing_population": "cns.workflow.lifecycle.pairs",
+    "rebuild_pair": "cns.workflow.lifecycle.pairs",
+    "record_pairs": "cns.workflow.lifecycle.pairs",
+    "enforce_size_limit": "cns.workflow.lifecycle.population",
+    "RESCORE_MARKER": "cns.workflow.lifecycle.rescore",
+    "RescoreArchival": "cns.workflow.lifecycle.rescore",
+    "RescoreReport": "cns.workflow.lifecycle.rescore",
+    "mark_rescored": "cns.workflow.lifecycle.rescore",
+    "population_mark": "cns.workflow.lifecycle.rescore",
+    "rescore_due": "cns.workflow.lifecycle.rescore",
+    "rescore_if_due": "cns.workflow.lifecycle.rescore",
+    "rescore_one": "cns.workflow.lifecycle.rescore",
+    "rescore_population": "cns.workflow.lifecycle.rescore",
+    "SYNTHESIS_SOURCE": "cns.workflow.lifecycle.synthesis",
+    "finish_synthesis": "cns.workflow.lifecycle.synthesis",
+    "synthesize_and_store": "cns.workflow.lifecycle.synthesis",
+}
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

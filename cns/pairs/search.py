@@ -423,7 +423,8 @@ def _one_side_dropped(
     stats: PairSearchStats,
 ) -> tuple[list[ChiralPair], list[ChiralPair]]:
     """Drop qualifying pairs whose narratives the side assignment puts on one side (:mod:`.sides`)."""
-    # weight = (opposition − θ_O) · relevance, between narratives that take a side (:func:`side_edges`)
+    # weight = (opposition − θ_O) · relevance, between narratives that take a side (:func:`side_edges`);
+    # the opposition is the self-contrasted one when `pair_search.side_contrast` (:mod:`.side_votes`)
     sides = assign_sides(side_edges(judged, config.synthesis_thresholds.opposition))
     row = {s.sno_id: i for i, s in enumerate(snos)}
 

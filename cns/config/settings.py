@@ -317,6 +317,18 @@ class PairSearchConfig(_Section):
         description="split each cluster of judged pairs into two sides and drop opposed-looking pairs "
         "whose narratives land on one side",
     )
+    side_contrast: bool = Field(
+        True,
+        description="narrative method: the side check votes, and pairs without shared evidence are "
+        "ranked for `population.max_pairs`, by the self-contrasted opposition (`chirality.contrast_gate`); "
+        "thresholds and reported scores stay raw. Costs the narratives' own statement pairs in NLI",
+    )
+    share_cap: bool = Field(
+        True,
+        description="share the slots of `population.max_pairs` left after the pairs that share evidence "
+        "across questions (groups of narratives linked by topic-neighbour pairs): each question's best "
+        "pair before any question's second; false = one global ranking",
+    )
 
 
 class ThresholdsConfig(_Section):

@@ -17,7 +17,13 @@ Pipeline, cheapest filter first:
    other's nearest narratives by topic, judged the same way (``source="opposition"``);
 5. **side check** (:mod:`cns.pairs.sides`) — every judged pair votes on which narratives stand on
    which side of their question; qualifying pairs whose narratives land on one side are dropped;
-6. **conflict points** for the returned pairs only, in one NLI call.
+   the votes, and the order of pairs without shared evidence, use the self-contrasted opposition
+   (:mod:`cns.pairs.side_votes`, ``pair_search.side_contrast``), the thresholds the raw one;
+6. **the cap** ``max_pairs``: pairs that share evidence first (best potential first, so step 3
+   stays exact), then the topic neighbours in the remaining slots, shared across questions
+   (:mod:`cns.pairs.quota`, ``pair_search.share_cap``): each question's best pair before any
+   question's second;
+7. **conflict points** for the returned pairs only, in one NLI call.
 
 No step before 3 calls a model, so cost is dominated by the sparse product and stays near-linear.
 """
@@ -42,8 +48,10 @@ from cns.pairs.candidates import CandidateIndex, Candidates, Incidence
 from cns.pairs.facts import FactSearchStats, PairMatches, fact_entanglement, find_fact_matches
 from cns.pairs.opposition import opposition_pairs
 from cns.pairs.progress import StepCounter, conflicts_with_progress
+from cns.pairs.quota import share_cap
 from cns.pairs.ranking import EPS, POTENTIAL_BONUS_MAX, score_best_first, top_by_bound
 from cns.pairs.scoring import can_reach_chirality, opposition_upper_bound, trusts
+from cns.pairs.side_votes import by_key, contrasted
 from cns.pairs.sides import assign_sides, same_side, side_edges
 from cns.pairs.types import ChiralPair, JudgedCandidate, PairSearchOptions, PairSearchStats, PairSource
 from cns.pairs.verdict import MAX_PAIRS, SIDE_CHECK, checks, first_failure
@@ -291,13 +299,19 @@ def search_chiral_pairs(
         judged += topic_judged
         records += _topic_records(snos, t, topic_judged)
     qualifying = {p.key for p in pairs} | {p.key for p in topic_pairs}
-    if config.pair_search.side_consistency and judged:
-        pairs, topic_pairs = _one_side_dropped(snos, judged, pairs, topic_pairs, config, stats)
+    votes, spent = contrasted(snos, judged, config, nli=nli, embedder=embedder, facts=facts)
+    stats.nli_pairs += spent
+    if config.pair_search.side_consistency and votes:
+        pairs, topic_pairs = _one_side_dropped(snos, votes, pairs, topic_pairs, config, stats)
     one_side = qualifying - {p.key for p in pairs} - {p.key for p in topic_pairs}
+    if spent:  # pairs without shared evidence, strongest contrasted chirality first (:mod:`.side_votes`)
+        weight = by_key(snos, votes)
+        topic_pairs.sort(key=lambda pr: (-weight.get(pr.key, 0.0) * _trust(pr), *pr.key))
     pairs.sort(key=lambda pr: (-pr.potential, *pr.key))
     taken = {p.key for p in pairs}
+    pinned = len(pairs)  # pairs that share evidence keep the exact best-first cut
     pairs += [p for p in topic_pairs if p.key not in taken]
-    pairs = pairs[:max_pairs]
+    pairs = share_cap(pairs, max_pairs, pinned=pinned) if config.pair_search.share_cap else pairs[:max_pairs]
     reported = {p.key for p in pairs}
     records = [_with_outcome(r, config, one_side, reported) for r in records]
     stats.seconds["scoring"] = time.perf_counter() - clock
@@ -409,7 +423,8 @@ def _one_side_dropped(
     stats: PairSearchStats,
 ) -> tuple[list[ChiralPair], list[ChiralPair]]:
     """Drop qualifying pairs whose narratives the side assignment puts on one side (:mod:`.sides`)."""
-    # weight = (opposition − θ_O) · relevance, between narratives that take a side (:func:`side_edges`)
+    # weight = (opposition − θ_O) · relevance, between narratives that take a side (:func:`side_edges`);
+    # the opposition is the self-contrasted one when `pair_search.side_contrast` (:mod:`.side_votes`)
     sides = assign_sides(side_edges(judged, config.synthesis_thresholds.opposition))
     row = {s.sno_id: i for i, s in enumerate(snos)}
 
@@ -419,6 +434,11 @@ def _one_side_dropped(
     kept, kept_topic = [p for p in pairs if keep(p)], [p for p in topic_pairs if keep(p)]
     stats.same_side_dropped = len(pairs) + len(topic_pairs) - len(kept) - len(kept_topic)
     return kept, kept_topic
+
+
+def _trust(pair: ChiralPair) -> float:
+    """``T_a · T_b`` of a reported pair (both are trusted, or it would not have been scored)."""
+    return float(pair.sno_a.trust_score or 0.0) * float(pair.sno_b.trust_score or 0.0)
 
 
 def _load_nli(config: CNSConfig) -> NLIModel:

@@ -23,22 +23,39 @@ from torch.nn import functional as F
 
 from cns.models.embedded.masks import additive_mask
 
+#: attention is computed in groups of consecutive rows whose padding stays within this share
+ATTENTION_PADDING = 0.1
+
 
 @dataclass(frozen=True)
 class Packing:
-    """Where the real tokens of a padded ``(batch, width)`` grid sit, and the attention mask."""
+    """Where the real tokens of a padded ``(batch, width)`` grid sit, and the attention mask.
+
+    ``groups`` cut the rows into runs of similar length (``(first token, end token, packing of
+    the run)``): attention, the only step that needs a grid, pays for little padding in each.
+    """
 
     index: torch.Tensor  # (tokens,) flat positions of real tokens in the batch * width grid
     batch: int
     width: int
-    keys: torch.Tensor  # (batch, 1, 1, width) True where a key is a real token
+    mask: torch.Tensor  # (batch, width) additive attention mask, 0 at real tokens
+    groups: tuple[tuple[int, int, Packing], ...] = ()
 
     @classmethod
-    def of(cls, attention_mask: torch.Tensor) -> Packing:
+    def of(cls, attention_mask: torch.Tensor, *, grouped: bool = True) -> Packing:
         """The packing of a 0/1 ``(batch, width)`` attention mask (real tokens first in each row)."""
         batch, width = attention_mask.shape
         index = torch.nonzero(attention_mask.reshape(-1), as_tuple=True)[0]
-        return cls(index, int(batch), int(width), attention_mask.bool()[:, None, None, :])
+        additive = additive_mask(attention_mask, torch.float32)[:, 0, 0, :]
+        groups: list[tuple[int, int, Packing]] = []
+        if grouped:
+            lengths = [int(n) for n in attention_mask.sum(1)]
+            token = row = 0
+            for run in _runs(lengths):
+                sub = attention_mask[row : row + len(run), : max(run)]
+                groups.append((token, token + sum(run), cls.of(sub, grouped=False)))
+                token, row = token + sum(run), row + len(run)
+        return cls(index, int(batch), int(width), additive, tuple(groups))
 
     def pack(self, padded: torch.Tensor) -> torch.Tensor:
         """``(batch, width, hidden)`` -> ``(tokens, hidden)``, real tokens only."""
@@ -50,22 +67,51 @@ class Packing:
         return grid.index_copy_(0, self.index, packed).view(self.batch, self.width, -1)
 
 
-def _attention(attention: Any, hidden: torch.Tensor, packing: Packing) -> torch.Tensor:
-    """Multi-head self-attention of a ``BertSelfAttention`` on packed tokens (padded grid inside)."""
-    heads, size = int(attention.num_attention_heads), int(attention.attention_head_size)
+def _runs(lengths: list[int]) -> list[list[int]]:
+    """Consecutive rows grouped while the group's padding stays within ``ATTENTION_PADDING``."""
+    runs: list[list[int]] = []
+    for n in lengths:
+        if runs:
+            run = runs[-1]
+            width = max(*run, n)
+            if width * (len(run) + 1) <= (1.0 + ATTENTION_PADDING) * (sum(run) + n):
+                run.append(n)
+                continue
+        runs.append([n])
+    return runs
 
-    def split(linear: Any) -> torch.Tensor:
-        grid = packing.unpack(linear(hidden))
-        return grid.view(packing.batch, packing.width, heads, size).transpose(1, 2)
 
-    query, key, value = split(attention.query), split(attention.key), split(attention.value)
+def _attention_grid(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, packing: Packing, heads: int, scaling: float
+) -> torch.Tensor:
+    """Attention of packed ``query``/``key``/``value`` rows on ``packing``'s padded grid."""
+
+    def split(states: torch.Tensor) -> torch.Tensor:
+        grid = packing.unpack(states)
+        return grid.view(packing.batch, packing.width, heads, -1).transpose(1, 2)
+
+    q, k, v = split(query), split(key), split(value)
     # the arithmetic of the padded model's eager attention, step for step: a fused kernel would
     # sum in an order that depends on the batch's width, and int8 rounding can magnify that
     # last-bit noise into answers that depend on the company a pair is judged in
-    scores = torch.matmul(query, key.transpose(2, 3)) * float(attention.scaling)
-    scores = scores + additive_mask(packing.keys[:, 0, 0, :], scores.dtype)
-    context = torch.matmul(F.softmax(scores, dim=-1), value)
-    return packing.pack(context.transpose(1, 2).reshape(packing.batch, packing.width, heads * size))
+    scores = torch.matmul(q, k.transpose(2, 3)) * scaling
+    scores = scores + packing.mask[:, None, None, :].to(scores.dtype)
+    context = torch.matmul(F.softmax(scores, dim=-1), v)
+    return packing.pack(context.transpose(1, 2).reshape(packing.batch, packing.width, -1))
+
+
+def _attention(attention: Any, hidden: torch.Tensor, packing: Packing) -> torch.Tensor:
+    """Multi-head self-attention of a ``BertSelfAttention`` on packed tokens, group by group."""
+    heads, scaling = int(attention.num_attention_heads), float(attention.scaling)
+    query, key, value = attention.query(hidden), attention.key(hidden), attention.value(hidden)
+    if not packing.groups:
+        return _attention_grid(query, key, value, packing, heads, scaling)
+    return torch.cat(
+        [
+            _attention_grid(query[a:b], key[a:b], value[a:b], sub, heads, scaling)
+            for a, b, sub in packing.groups
+        ]
+    )
 
 
 def packed_layer(layer: Any, hidden: torch.Tensor, packing: Packing) -> torch.Tensor:
@@ -86,5 +132,5 @@ def packed_layers(layers: Iterable[Any], hidden: torch.Tensor, packing: Packing)
 def mean_pool(hidden: torch.Tensor, packing: Packing) -> torch.Tensor:
     """Mean of each row's real tokens (``(batch, hidden)``) from packed states."""
     grid = packing.unpack(hidden)
-    counts = packing.keys[:, 0, 0, :].to(grid.dtype).sum(1, keepdim=True).clamp(min=1.0)
+    counts = (packing.mask == 0).to(grid.dtype).sum(1, keepdim=True).clamp(min=1.0)
     return grid.sum(1) / counts

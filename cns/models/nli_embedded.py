@@ -52,8 +52,10 @@ class EmbeddedNLI:
     """Cross-encoder NLI: ``predict([(premise, hypothesis), ...])`` -> (n, 3) probabilities.
 
     Columns are (entailment, neutral, contradiction); rows sum to 1.  Inputs are sorted by token
-    length and batched so that padding stays small (:func:`length_batches`), then returned in the
-    caller's order; repeated pairs are computed once.
+    length and cut into batches of at most ``batch_size`` pairs (:func:`length_batches`); each
+    batch runs its transformer layers on its real tokens only, packed into one matrix
+    (:mod:`cns.models.embedded.packed`), so a pair's answer does not depend on its batch. Results
+    come back in the caller's order; repeated pairs are computed once.
 
     ``precision="bf16"`` runs the cross-encoder under bfloat16 autocast (the cosine stays fp32): on
     CPUs with native bf16 matrix units (AMX, AVX512-BF16) it measured 1.7x (single-thread CPU time)
@@ -187,7 +189,7 @@ class EmbeddedNLI:
             )
             ids: list[list[int]] = encoded["input_ids"]
             types: list[list[int]] = encoded["token_type_ids"]
-            for idx in length_batches([len(row) for row in ids], self._batch_size):
+            for idx in length_batches([len(row) for row in ids], self._batch_size, max_padding=None):
                 logits[idx] = self._logits_batch(
                     [clean[i] for i in idx], [ids[i] for i in idx], [types[i] for i in idx]
                 )
@@ -221,14 +223,14 @@ class EmbeddedNLI:
             enc = self._tokenizer(
                 chunk, truncation=True, max_length=MAX_LENGTH, padding=True, return_tensors="pt"
             )
-            vecs = self._net.sentence_embeddings(enc["input_ids"], enc["attention_mask"])
+            vecs = self._net.infer_sentence_embeddings(enc["input_ids"], enc["attention_mask"])
             out.update(zip(chunk, vecs, strict=True))
         return out
 
     def _logits_batch(
         self, batch: list[tuple[str, str]], ids: list[list[int]], types: list[list[int]]
     ) -> torch.Tensor:
-        """Logits of one batch, padded only to its own longest pair (dynamic padding)."""
+        """Logits of one batch (the padded grid is built here; the layers see real tokens only)."""
         width = max(len(row) for row in ids)
         input_ids = np.full((len(ids), width), self._pad_id, dtype=np.int64)
         token_types = np.zeros((len(ids), width), dtype=np.int64)
@@ -240,18 +242,23 @@ class EmbeddedNLI:
         attention = torch.from_numpy(mask)
         feats = torch.from_numpy(batch_features(batch))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._precision == "bf16"):
-            hidden = self._net.bottom(torch.from_numpy(input_ids), attention, torch.from_numpy(token_types))
-            logits: torch.Tensor = self._net.top(hidden, attention, feats).float()
+            logits: torch.Tensor = self._net.infer_logits(
+                torch.from_numpy(input_ids), attention, torch.from_numpy(token_types), feats
+            ).float()
         return logits
 
 
-def length_batches(lengths: Sequence[int], max_items: int, *, max_padding: float = 0.1) -> list[list[int]]:
+def length_batches(
+    lengths: Sequence[int], max_items: int, *, max_padding: float | None = 0.1
+) -> list[list[int]]:
     """Indices grouped into batches of similar token length, shortest first.
 
-    Why: a batch is padded to its longest member and a cross-encoder pays for every padded token
-    (attention quadratically), so one batch of a document's ~30 pairs of 30–60 tokens wastes a
-    quarter of its work. A batch is closed when adding the next (longer) pair would make padding
-    exceed ``max_padding`` of the real tokens, or at ``max_items``.
+    Why: a padded batch costs its longest member's length for every row, so one batch of a
+    document's ~30 pairs of 30–80 tokens would waste a quarter of its work. A batch is closed when
+    adding the next (longer) pair would make padding exceed ``max_padding`` of the real tokens, or
+    at ``max_items``. The NLI itself runs its layers on real tokens only (:mod:`.embedded.packed`),
+    where padding costs only in attention, and passes ``max_padding=None`` (no bound): one large
+    batch per document then beats several small ones.
     """
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     batches: list[list[int]] = []
@@ -260,7 +267,8 @@ def length_batches(lengths: Sequence[int], max_items: int, *, max_padding: float
     for i in order:
         width = lengths[i]  # sorted: the newcomer is the longest so far
         if current and (
-            len(current) >= max_items or width * (len(current) + 1) > (1.0 + max_padding) * (real + width)
+            len(current) >= max_items
+            or (max_padding is not None and width * (len(current) + 1) > (1.0 + max_padding) * (real + width))
         ):
             batches.append(current)
             current, real = [], 0

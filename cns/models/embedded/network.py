@@ -15,6 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from cns.models.embedded.masks import additive_mask
+from cns.models.embedded.packed import Packing, mean_pool, packed_layers
+
 MAX_LENGTH = 128
 
 
@@ -25,11 +28,6 @@ def load_base_bert(path: str) -> Any:
     model = AutoModel.from_pretrained(path, attn_implementation="eager")
     model.eval()
     return model
-
-
-def additive_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """(B, S) 0/1 mask -> (B, 1, 1, S) additive mask understood by ``BertLayer``."""
-    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
 
 
 class SplitCrossEncoder(nn.Module):
@@ -107,6 +105,36 @@ class SplitCrossEncoder(nn.Module):
         logits: torch.Tensor = self.head(self.dropout(pooled))
         return logits
 
+    @torch.inference_mode()
+    def infer_logits(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor,
+        features: torch.Tensor,
+    ) -> torch.Tensor:
+        """``top(bottom(...))`` for inference, with the layers run on real tokens only (:mod:`.packed`)."""
+        packing = Packing.of(attention_mask)
+        embedded = self.bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+        hidden = packed_layers(self.bert.encoder.layer, packing.pack(embedded), packing)
+        cls = hidden.index_select(0, _row_starts(attention_mask))
+        pooled = torch.cat([mean_pool(hidden, packing), cls, features.to(hidden.dtype)], dim=-1)
+        logits: torch.Tensor = self.head(pooled)
+        return logits
+
+    @torch.inference_mode()
+    def infer_sentence_embeddings(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`sentence_embeddings` with the layers run on real tokens only (:mod:`.packed`)."""
+        packing = Packing.of(attention_mask)
+        embedded = self.bert.embeddings(input_ids=input_ids, token_type_ids=torch.zeros_like(input_ids))
+        bottom = (
+            self.bert.encoder.layer[: self.n_bottom] if self.sentence_bottom is None else self.sentence_bottom
+        )
+        hidden = packed_layers([*bottom, *self.base_top], packing.pack(embedded), packing)
+        return torch.nn.functional.normalize(mean_pool(hidden, packing), dim=-1)
+
     def shipped_state(self) -> dict[str, torch.Tensor]:
         """Only the tensors that differ from the base model: top layers and head."""
         out = {}
@@ -125,3 +153,9 @@ class SplitCrossEncoder(nn.Module):
             layer.load_state_dict(sub, strict=True)
         head = {k[len("head.") :]: v.float() for k, v in state.items() if k.startswith("head.")}
         self.head.load_state_dict(head, strict=True)
+
+
+def _row_starts(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Packed positions of each row's first ([CLS]) token."""
+    counts = attention_mask.sum(1)
+    return torch.cumsum(counts, 0) - counts

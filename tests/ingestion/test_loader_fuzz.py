@@ -179,7 +179,9 @@ def test_loader_gives_documents_or_an_ingestion_error(target: str) -> None:
     def run(data: bytes) -> None:
         started = time.perf_counter()
         outcomes.add(run_loader(loader, data, name))
-        assert time.perf_counter() - started < 30, "a loader took over 30 s on one small input"
+        # a hang guard, not a speed test: generous because coverage tracing and a loaded machine
+        # (two test processes on two cores) slow these pure-Python parsers several times over
+        assert time.perf_counter() - started < 120, "a loader took over 120 s on one small input"
 
     test = given(data=inputs)(run)
     for data in REGRESSIONS[target]:
@@ -193,16 +195,26 @@ def test_loader_gives_documents_or_an_ingestion_error(target: str) -> None:
 
 
 def test_yaml_alias_bomb_is_not_expanded() -> None:
-    started = time.perf_counter()
     (document,) = load_markdown(YAML_BOMB, Path("bomb.md"), None)
-    assert time.perf_counter() - started < 5
     assert document.metadata["title"] == "Heading" and len(document.text) < len(YAML_BOMB)
 
 
-def test_nested_block_html_is_linear() -> None:
+def _seconds_to_load_nested_divs(depth: int) -> float:
     started = time.perf_counter()
-    (document,) = load_html(b"<div>" * 100_000 + b"x", Path("deep.html"), None)
-    assert document.text == "x" and time.perf_counter() - started < 20  # was many minutes
+    (document,) = load_html(b"<div>" * depth + b"x", Path("deep.html"), None)
+    assert document.text == "x"
+    return time.perf_counter() - started
+
+
+def test_nested_block_html_is_linear() -> None:
+    """Ten times deeper costs about ten times more, not a hundred (it was many minutes at 100,000).
+
+    Both depths are timed back to back in this process, so a slow or loaded machine slows both.
+    """
+    _seconds_to_load_nested_divs(1_000)  # warm-up: imports, first parse
+    shallow = min(_seconds_to_load_nested_divs(10_000) for _ in range(2))
+    deep = _seconds_to_load_nested_divs(100_000)
+    assert deep / shallow < 30, (shallow, deep)
 
 
 KNOWN_SUFFIXES = frozenset(SUPPORTED_SUFFIXES)

@@ -24,28 +24,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+import networkx as nx
+
 from cns.pairs.types import ChiralPair
 
 P = TypeVar("P", bound=ChiralPair)
 
 
 def question_of(pairs: Sequence[ChiralPair]) -> list[int]:
-    """For each pair, the id of its question: the connected group of narratives the pairs link."""
-    parent: dict[str, str] = {}
+    """For each pair, the id of its question: the connected group of narratives the pairs link.
 
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for p in pairs:
-        ra, rb = find(p.sno_a.sno_id), find(p.sno_b.sno_id)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    ids: dict[str, int] = {}
-    return [ids.setdefault(find(p.sno_a.sno_id), len(ids)) for p in pairs]
+    Ids are numbered in the order the questions first appear in ``pairs``.
+    """
+    graph: nx.Graph[str] = nx.Graph()
+    graph.add_edges_from((p.sno_a.sno_id, p.sno_b.sno_id) for p in pairs)
+    component = {node: k for k, nodes in enumerate(nx.connected_components(graph)) for node in nodes}
+    ids: dict[int, int] = {}
+    return [ids.setdefault(component[p.sno_a.sno_id], len(ids)) for p in pairs]
 
 
 def share_cap(pairs: Sequence[P], limit: int, *, pinned: int = 0) -> list[P]:

@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+import networkx as nx
+
 EXACT_LIMIT = 14
 _MAX_PASSES = 50
 
@@ -39,23 +41,10 @@ Edge = tuple[int, int, float]  # (row a, row b, signed weight)
 
 
 def _components(edges: Iterable[Edge]) -> list[list[int]]:
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b, _ in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for node in sorted(parent):
-        groups[find(node)].append(node)
-    return [groups[k] for k in sorted(groups)]
+    """The connected groups of the rows the edges link, each sorted, ordered by their first row."""
+    graph: nx.Graph[int] = nx.Graph()
+    graph.add_edges_from((a, b) for a, b, _ in edges)
+    return sorted(sorted(nodes) for nodes in nx.connected_components(graph))
 
 
 def _cut_value(side: dict[int, int], edges: list[Edge]) -> float:

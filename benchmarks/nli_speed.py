@@ -1,7 +1,7 @@
 """pairs/s of the shipped embedded NLI against the previous version, side by side in one run.
 
 Usage:
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/nli_speed.py [--old v1] [--rounds 5] [--precision auto]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/nli_speed.py [--old v2] [--rounds 5] [--precision auto]
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/nli_speed.py --precision fp32,int8,bf16
 
 Both models judge the same pairs (the TEST opposition and SNLI pairs of the public data), in
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--old", default="v1", help="weights folder of the previous model (under the package)"
+        "--old", default="v2", help="weights folder of the previous model (under the package)"
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pairs", type=int, default=400, help="pairs per round")

@@ -156,6 +156,22 @@ class CachedPredictor:
         return out
 
 
+def warm_start(net: SplitCrossEncoder, folder: Path) -> None:
+    """Start from shipped weights instead of the base model.
+
+    Why: the previous run's DEV score was still rising when its schedule ended; continuing from
+    its weights on a fresh sample of the same data buys the extra steps without paying again for
+    the ones already done.
+    """
+    from safetensors.torch import load_file
+
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    if meta["n_top"] != net.n_top:
+        raise SystemExit(f"--init {folder} was trained with --n-top {meta['n_top']}, not {net.n_top}")
+    net.load_shipped_state(load_file(str(folder / meta["weights_file"])))
+    print(f"warm start from {folder} (selected step {meta.get('selected_step')})", flush=True)
+
+
 def block_batches(tasks: dict[str, list[Example]], shares: dict[str, float], size: int,
                   n_batches: int, rng: random.Random) -> list[list[Example]]:  # fmt: skip
     """``n_batches`` batches drawn by task share, length-bucketed (little padding), in random order."""
@@ -184,6 +200,8 @@ def train(args: argparse.Namespace) -> None:
     base = default_base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     net = SplitCrossEncoder(load_base_bert(str(base)), args.n_top, N_FEATURES, dropout=args.dropout)
+    if args.init:
+        warm_start(net, Path(args.init))
     tasks = build_tasks(args)
     shares = parse_mix(args.mix)
     print({k: len(v) for k, v in tasks.items()}, shares, flush=True)
@@ -204,6 +222,15 @@ def train(args: argparse.Namespace) -> None:
     t0 = time.time()
     step, losses = 0, []
     stop = min(total, args.stop_after or total)
+    if args.init:
+        # The starting weights compete too: if no step beats them on DEV, they are what is saved.
+        dev = evaluate(dev_model, "dev")
+        best = (float(np.mean([dev[k] for k in HEADLINE])), 0, net.shipped_state(), dev)
+        history.append({"step": 0, "loss": None, **{k: round(dev[k], 4) for k in HEADLINE}})
+        print(
+            f"step 0 (warm start) dev {best[0]:.4f} " + " ".join(f"{k}={dev[k]:.3f}" for k in HEADLINE),
+            flush=True,
+        )
     while step < stop:
         for batch in block_batches(tasks, shares, args.batch_size, 50, rng):
             net.train()
@@ -341,6 +368,9 @@ def main() -> None:
     ap.add_argument("--out", default="cns/models/weights")
     ap.add_argument("--checkpoint", default="", help="also save the best-so-far weights here while training")
     ap.add_argument("--n-top", type=int, default=6)
+    ap.add_argument(
+        "--init", default="", help="weights folder to start from (warm start) instead of the base model"
+    )
     ap.add_argument("--steps", type=int, default=3000, help="length of the learning-rate schedule")
     ap.add_argument(
         "--stop-after",

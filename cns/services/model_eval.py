@@ -62,7 +62,8 @@ def _embedded_version(where: str, config: CNSConfig) -> NLIModel:
     """``embedded@v1`` (a folder under the package's weights) or ``embedded@/path/to/weights``.
 
     Why: a new model is judged against the one it replaces in the same run, on the same machine;
-    the package keeps the previous version's folder for exactly that.
+    the source repository keeps earlier versions' folders for exactly that (an installed package
+    ships only the current weights, to stay small).
     """
     from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR, EmbeddedNLI
 
@@ -70,7 +71,10 @@ def _embedded_version(where: str, config: CNSConfig) -> NLIModel:
     if not path.is_absolute() and not path.exists():
         path = DEFAULT_WEIGHTS_DIR / where
     if not path.is_dir():
-        raise ModelUnavailableError(f"no embedded NLI weights folder {where!r} (looked at {path})")
+        raise ModelUnavailableError(
+            f"no embedded NLI weights folder {where!r} (looked at {path}); earlier versions are kept "
+            "in a source checkout of cns, not in an installed package"
+        )
     return EmbeddedNLI(path, precision=resolve_precision(config.models.nli_precision))
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -24,3 +25,36 @@ def test_eval_models_prints_table_and_json(tmp_path: Path) -> None:
 def test_eval_models_rejects_unknown_split() -> None:
     result = CliRunner().invoke(app, ["eval", "models", "-b", "fake", "--split", "validation"])
     assert result.exit_code != 0
+
+
+def test_eval_models_names_a_missing_weights_version_and_where_it_looked(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    missing = tmp_path / "no-such-version"
+    cns = Path(sys.executable).with_name("cns")
+    done = subprocess.run(
+        [str(cns), "eval", "models", "-b", f"embedded@{missing}", "--split", "dev"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "400"},
+    )
+    assert done.returncode == 1
+    message = " ".join(done.stderr.split())
+    assert f"no embedded NLI weights folder '{missing}'" in message and "source checkout" in message
+    assert "Traceback" not in done.stderr
+
+
+def test_previous_weights_versions_resolve_to_folders_of_the_source_checkout() -> None:
+    import hashlib
+
+    from cns.config import CNSConfig
+    from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR
+    from cns.services.model_eval import _embedded_version
+
+    folder = DEFAULT_WEIGHTS_DIR / "v2"
+    weights = folder / json.loads((folder / "embedded_nli.json").read_text())["weights_file"]
+    model = _embedded_version("v2", CNSConfig())
+    # the version id is the sha256 prefix of the weights that were loaded
+    assert model.version.split("-")[0] == hashlib.sha256(weights.read_bytes()).hexdigest()[:12]

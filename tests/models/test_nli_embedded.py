@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from cns.models import data_splits as ds
 from cns.models.nli_embedded import EmbeddedNLI, length_batches
@@ -127,7 +128,18 @@ def minilm() -> Any:
     return SentenceTransformerEmbedder()
 
 
-def test_vectors_from_the_same_encoder_replace_the_fusion_encoding(nli: EmbeddedNLI, minilm: Any) -> None:
+@pytest.fixture(scope="module")
+def fused() -> EmbeddedNLI:
+    """Version 2, which ships a cosine fusion (the current weights do not: DEV preferred them without)."""
+    from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR
+
+    model = EmbeddedNLI(DEFAULT_WEIGHTS_DIR / "v2", batch_size=16, num_threads=2)
+    assert model.metadata["fusion"]["cos_weights"]
+    return model
+
+
+def test_vectors_from_the_same_encoder_replace_the_fusion_encoding(fused: EmbeddedNLI, minilm: Any) -> None:
+    nli = fused
     texts = sorted({t for pair in PAIRS for t in pair})
     assert minilm.encoder_identity == nli.sentence_encoder  # same base MiniLM folder
     supplied = SentenceVectors(
@@ -199,8 +211,8 @@ def test_int8_judges_a_pair_the_same_in_any_batch(int8: EmbeddedNLI) -> None:
     np.testing.assert_allclose(int8.predict(PAIRS[::-1])[::-1], together, atol=1e-6)
 
 
-@pytest.mark.parametrize("folder", [None, "v1"])
-def test_int8_leaves_the_fusion_sentence_encoder_in_fp32(folder: str | None) -> None:
+@pytest.mark.parametrize("folder", ["v2", "v1"])
+def test_int8_leaves_the_fusion_sentence_encoder_in_fp32(folder: str) -> None:
     """Supplied fp32 sentence vectors must give what the model computes itself, in every precision.
 
     Version 1 shares its four frozen bottom layers between cross-encoder and sentence encoder, so
@@ -208,7 +220,7 @@ def test_int8_leaves_the_fusion_sentence_encoder_in_fp32(folder: str | None) -> 
     """
     from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR
 
-    where = None if folder is None else DEFAULT_WEIGHTS_DIR / folder
+    where = DEFAULT_WEIGHTS_DIR / folder
     texts = {t for pair in PAIRS for t in pair}
     full, quantized = (
         EmbeddedNLI(where)._embed_texts(texts),
@@ -216,3 +228,28 @@ def test_int8_leaves_the_fusion_sentence_encoder_in_fp32(folder: str | None) -> 
     )
     for text in texts:
         np.testing.assert_array_equal(quantized[text].numpy(), full[text].numpy())
+
+
+def test_weights_without_fusion_load_no_sentence_encoder_and_ignore_supplied_vectors(
+    tmp_path: Path, fused: EmbeddedNLI, minilm: Any
+) -> None:
+    """A version whose fusion DEV rejected (``fusion: null``) is the cross-encoder alone."""
+    import json
+    import shutil
+
+    from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR
+
+    meta = dict(fused.metadata, fusion=None)
+    (tmp_path / "embedded_nli.json").write_text(json.dumps(meta))
+    shutil.copy(DEFAULT_WEIGHTS_DIR / "v2" / meta["weights_file"], tmp_path / meta["weights_file"])
+    plain = EmbeddedNLI(tmp_path, batch_size=16)
+    assert getattr(plain._net, "base_top", None) is None  # no frozen copy of the base layers kept
+    logits, cos = plain.raw(PAIRS)
+    assert not cos.any()
+    np.testing.assert_allclose(plain.predict(PAIRS), torch.softmax(logits, -1).numpy(), atol=1e-6)
+    # the same cross-encoder as the fused model: only the fusion differs
+    np.testing.assert_allclose(logits.numpy(), fused.raw(PAIRS)[0].numpy(), atol=1e-5)
+    texts = sorted({t for pair in PAIRS for t in pair})
+    same = minilm.encode(texts[:1])[0]
+    wrong = SentenceVectors(minilm.encoder_identity, minilm.max_tokens, dict.fromkeys(texts, same))
+    np.testing.assert_array_equal(plain.predict(PAIRS, sentence_vectors=wrong), plain.predict(PAIRS))

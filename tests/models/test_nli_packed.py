@@ -78,7 +78,10 @@ def test_company_does_not_change_a_judgement(nli: EmbeddedNLI) -> None:
     np.testing.assert_array_equal(together.argmax(1), alone.argmax(1))
 
 
-def test_packed_sentence_embeddings_match_the_padded_encoder(nli: EmbeddedNLI) -> None:
+def test_packed_sentence_embeddings_match_the_padded_encoder() -> None:
+    from cns.models.nli_embedded import DEFAULT_WEIGHTS_DIR
+
+    nli = EmbeddedNLI(DEFAULT_WEIGHTS_DIR / "v2", batch_size=16)  # a version with the fusion encoder
     texts = sorted({t for pair in PAIRS for t in pair}, key=len)
     enc = nli._tokenizer(texts, truncation=True, max_length=MAX_LENGTH, padding=True, return_tensors="pt")
     padded = nli._net.sentence_embeddings(enc["input_ids"], enc["attention_mask"])

@@ -66,7 +66,8 @@ class EmbeddedNLI:
     (``models.nli_precision`` decides in the factory), and the ``version`` carries a ``-bf16`` /
     ``-int8`` suffix so cached judgements of two precisions never mix.
 
-    The final logits are a late fusion fitted on the DEV split (see ``fusion`` in the metadata):
+    A version may carry a late fusion fitted on the DEV split (``fusion`` in the metadata; kept by
+    the training script only when DEV prefers it — version 2 has one, version 3 does not):
     ``logits / T + cos(u, v) * w + b`` where ``cos`` is the base all-MiniLM-L6-v2 cosine of premise
     and hypothesis.  ``use_fusion=False`` gives the bare cross-encoder (for ablations).
     """

@@ -42,6 +42,7 @@ from cns.store.sql import JobRecord, SQLStore, pair_id_for
 from cns.workflow.lifecycle import (
     find_and_record_pairs,
     mark_rescored,
+    model_marker,
     rebuild_pair,
     rescore_due,
     rescore_population,
@@ -104,7 +105,8 @@ def sweep(
             kind=RESCORE,
             task_name=RESCORE_POPULATION,
             payload={"mark": mark},
-            idempotency_key=f"population:{mark}",
+            # the model is part of the key: a re-score for a new model at the same size is a new job
+            idempotency_key=f"population:{mark}:{model_marker(manager)}",
         )
         if not submission.job.state.terminal:
             log.info("find_pairs.rescore_first", job_id=submission.job.job_id, mark=mark)

@@ -125,6 +125,8 @@ class CNSWorkflowManager:
         self._attempt_log: AttemptLog | None = None
         #: population mark of the last re-score, for stores that keep no markers (in-memory)
         self.rescored_mark: int | None = None
+        #: markers of the NLI models that re-scored, for stores that keep no markers
+        self.rescored_models: set[str] = set()
         #: why the configured LLM is not used (set by :meth:`disable_llm`); None = used if configured
         self.llm_unavailable: str | None = None
 

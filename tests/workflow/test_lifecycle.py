@@ -32,6 +32,7 @@ from cns.workflow.lifecycle import (
     StoreAttemptLog,
     outcome_of,
     pairing_population,
+    rescore_due,
     rescore_if_due,
     synthesize_and_store,
 )
@@ -346,3 +347,84 @@ def test_a_synthesis_is_scored_against_the_reference_index_that_follows_the_stor
         novelty = result.sno.evaluation["critic_results"]["novelty"]
         assert novelty["evidence"]["reference_size"] == 3
         assert result.sno.sno_id in manager.reference_index().ids()  # the accepted synthesis joins it
+
+
+class _UpgradedNLI(RuleNLI):
+    """The same judge under new weights: what an upgrade of the shipped model looks like."""
+
+    version = "2"
+
+
+class _UpgradedNLIInBF16(_UpgradedNLI):
+    version = "2-bf16"
+
+
+def _graded_by(store: SQLStore) -> set[str]:
+    """The NLI models the stored trust scores were computed with (recorded by the grounding critic)."""
+    return {
+        s.evaluation["critic_results"]["grounding"]["models"]["nli"] for s in store.list() if s.evaluation
+    }
+
+
+def test_a_new_nli_model_rescores_once_without_growth_and_models_never_take_turns(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    with SQLStore.open(config=config) as store:
+        seed(store)
+        old = cli_manager(config, store)
+        rescore_if_due(old)
+        assert rescore_due(old) is None and _graded_by(store) == {"fake:rule-nli@1"}
+        # an upgrade: same documents, new weights -> due once, and every SNO is judged by the new model
+        new = CNSWorkflowManager(config, store=store, embedder=EMBEDDER, nli=_UpgradedNLI())
+        assert rescore_due(new) == 2
+        rescore_if_due(new)
+        assert _graded_by(store) == {"fake:rule-nli@2"}
+        assert rescore_due(new) is None
+        # the same weights in another precision (another machine) are the same model
+        assert (
+            rescore_due(CNSWorkflowManager(config, store=store, embedder=EMBEDDER, nli=_UpgradedNLIInBF16()))
+            is None
+        )
+        # a process still on the old model already re-scored once: no ping-pong between the two
+        assert rescore_due(cli_manager(config, store)) is None
+        # growth still makes a re-score due for everyone
+        seed(store, ("Tea improves memory in adults",))
+        assert rescore_due(new) == 3
+
+
+def test_the_service_sweep_submits_a_rescore_for_a_new_model_at_the_same_population(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    publisher = RecordingPublisher()
+    with SQLStore.open(config=config) as store:
+        seed(store)
+        old = worker_manager(config, store)
+        first = sweep(store=store, publisher=publisher, config=config, manager=old)
+        run_job(
+            store,
+            first["rescore_job_id"],
+            max_deliveries=3,
+            handler=rescore_job_handler(store, old, publisher, config),
+        )
+        assert "rescore_job_id" not in sweep(store=store, publisher=publisher, config=config, manager=old)
+        new = CNSWorkflowManager(config, store=store, embedder=EMBEDDER, nli=_UpgradedNLI())
+        upgraded = sweep(store=store, publisher=publisher, config=config, manager=new)
+        # not the first job replayed by its key: a new job for the new model
+        assert upgraded["rescore_job_id"] != first["rescore_job_id"]
+        run_job(
+            store,
+            upgraded["rescore_job_id"],
+            max_deliveries=3,
+            handler=rescore_job_handler(store, new, publisher, config),
+        )
+        assert _graded_by(store) == {"fake:rule-nli@2"} and len(store.list_jobs(kind="rescore")) == 2
+        assert "rescore_job_id" not in sweep(store=store, publisher=publisher, config=config, manager=new)
+
+
+def test_an_in_memory_store_remembers_which_models_rescored(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    memory = CNSWorkflowManager(config, embedder=EMBEDDER, nli=RuleNLI())
+    for text in OPPOSED:
+        sno = make_sno(text, [f"{text} in the trial"], EVIDENCE, embedder=EMBEDDER, trust=0.8)
+        sno.status = SNOStatus.ACTIVE
+        memory.store.put(sno)
+    rescore_if_due(memory)
+    assert rescore_due(memory) is None and len(memory.rescored_models) == 1

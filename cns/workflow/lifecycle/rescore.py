@@ -10,10 +10,19 @@ documents than at the last re-score. The count at the last re-score is a marker 
 (:data:`RESCORE_MARKER`), so ``cns run``, ``cns loop`` and the service's pair sweep share it: a
 re-score done by one is not repeated by another, and a run killed before its re-score does it
 on the next run.
+
+Also when the NLI model changed (a new version of the shipped weights, another backend): trust
+stored under the old model would otherwise stay until the population grows, beside trust of new
+documents judged by the new model. Each model that re-scored leaves its own marker
+(:func:`model_marker`: a fingerprint of the model's name and weights, without the precision
+suffix, so bf16 and fp32 machines agree). A model re-scores once, when its marker is missing —
+never because *another* model re-scored since: two workers whose ``auto`` backend differs (one
+has local Hugging Face weights, one does not) each re-score once instead of taking turns forever.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +40,9 @@ log = get_logger(__name__)
 
 #: Store marker: how many document SNOs were stored when the population was last re-scored.
 RESCORE_MARKER = "rescored_documents"
+#: Prefix of the per-model markers (:func:`model_marker`); the value is the population mark then.
+MODEL_MARKER_PREFIX = "rescored_nli_"
+_PRECISION_SUFFIXES = ("-bf16", "-int8")
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,7 @@ def rescore_population(
     changed: list[StructuredNarrativeObject] = []
     progress(RESCORE, 0, len(population))
     for done, sno in enumerate(population, 1):
-        before = sno.trust_score
+        before, models_before = sno.trust_score, _judged_with(sno)
         result = manager.evaluator.evaluate(sno, reference_index=reference, reference_lookup=by_id.get)
         reason = admit(sno, manager.config, rescored=True)
         if reason is not None:
@@ -90,7 +102,12 @@ def rescore_population(
             archived = RescoreArchival(sno.sno_id, sno.metadata.get("source"), before, trust, reason, critics)
             report.archived.append(archived)
             log.warning("population.rescore_archived", **archived.to_dict())
-        if sno.trust_score != before or sno.status is not SNOStatus.ACTIVE:
+        # a new model that happens to give the same trust is still stored: the record says who judged
+        if (
+            sno.trust_score != before
+            or sno.status is not SNOStatus.ACTIVE
+            or _judged_with(sno) != models_before
+        ):
             changed.append(sno)
         progress(RESCORE, done, len(population))
     for sno in changed:
@@ -100,6 +117,12 @@ def rescore_population(
         "population.rescored", population=len(population), changed=len(changed), archived=len(report.archived)
     )
     return report
+
+
+def _judged_with(sno: StructuredNarrativeObject) -> dict[str, Any]:
+    """The models each critic recorded in the SNO's evaluation ({} before any evaluation)."""
+    results = (sno.evaluation or {}).get("critic_results") or {}
+    return {name: result.get("models") for name, result in results.items() if isinstance(result, dict)}
 
 
 def rescore_one(manager: CNSWorkflowManager, sno_id: str) -> StructuredNarrativeObject:
@@ -125,10 +148,31 @@ def population_mark(manager: CNSWorkflowManager) -> int:
 
 
 def rescore_due(manager: CNSWorkflowManager) -> int | None:
-    """The population mark if it grew since the last re-score (a re-score is due), else None."""
+    """The population mark if a re-score is due, else None: the population grew since the last
+    re-score, or the NLI model in use never re-scored this store."""
     mark = population_mark(manager)
+    if mark <= 0:
+        return None
     last = last_rescore_mark(manager)
-    return mark if mark > 0 and (last is None or mark > last) else None
+    grown = last is None or mark > last
+    return mark if grown or not _model_rescored(manager) else None
+
+
+def model_marker(manager: CNSWorkflowManager) -> str:
+    """Marker name of the NLI model the critics judge with: name and weights, not precision."""
+    nli = manager.nli
+    version = str(nli.version)
+    for suffix in _PRECISION_SUFFIXES:
+        version = version.removesuffix(suffix)
+    digest = hashlib.sha256(f"{nli.name}@{version}".encode()).hexdigest()[:12]
+    return MODEL_MARKER_PREFIX + digest
+
+
+def _model_rescored(manager: CNSWorkflowManager) -> bool:
+    store = manager.store
+    if isinstance(store, SQLStore):
+        return store.read_marker(model_marker(manager)) is not None
+    return model_marker(manager) in manager.rescored_models
 
 
 def last_rescore_mark(manager: CNSWorkflowManager) -> int | None:
@@ -139,14 +183,17 @@ def last_rescore_mark(manager: CNSWorkflowManager) -> int | None:
 
 
 def mark_rescored(manager: CNSWorkflowManager, mark: int) -> None:
-    """Remember that the population was re-scored at ``mark`` (never moves the marker back)."""
+    """Remember that the population was re-scored at ``mark`` with the current NLI model (the
+    population marker never moves back)."""
     last = last_rescore_mark(manager)
-    if last is not None and last >= mark:
-        return
     store = manager.store
     if isinstance(store, SQLStore):
-        store.write_marker(RESCORE_MARKER, mark)
-    else:
+        store.write_marker(model_marker(manager), mark)
+        if last is None or last < mark:
+            store.write_marker(RESCORE_MARKER, mark)
+        return
+    manager.rescored_models.add(model_marker(manager))
+    if last is None or last < mark:
         manager.rescored_mark = mark
 
 

@@ -30,7 +30,7 @@ def test_flags_are_read_from_the_first_cpu(tmp_path: Path) -> None:
     [
         ("fpu avx2 avx512f avx512_bf16", "bf16"),
         ("fpu amx_bf16 amx_tile avx2", "bf16"),
-        # int8 is never picked by itself: on an AVX2 CPU it was barely faster than fp32
+        # int8 is never picked by itself: faster with VNNI, but it costs SNLI accuracy (docs/models.md)
         ("fpu sse4_2 avx avx2 fma avx512_vnni", "fp32"),
         ("fp asimd evtstrm", "fp32"),
         ("", "fp32"),  # unreadable /proc/cpuinfo

@@ -3,7 +3,7 @@
 Why: ingesting one document asks the models the same questions several times — the extractor
 embeds the candidate sentences, the grounding critic embeds claims and evidence again to pick its
 top-k, the edge typer and the grounding critic both judge (claim, hypothesis) pairs, and the
-embedded NLI re-encodes every sentence for its cosine fusion. Embeddings and NLI judgements are
+embedded NLI versions that have a cosine fusion re-encode every sentence for it. Embeddings and NLI judgements are
 pure functions of the texts and the model, so inside a :meth:`ModelSession.document` block the
 wrapped models answer repeats from memory, send only new inputs to the real model (deduplicated,
 in one call), and hand the document's sentence vectors to an NLI model that can use them

@@ -65,6 +65,16 @@ def seed(store: SQLStore, texts: tuple[str, ...] = OPPOSED) -> list[StructuredNa
     return snos
 
 
+def memory_manager(config: CNSConfig) -> CNSWorkflowManager:
+    """A manager on its own in-memory store (no markers table) holding the two opposed SNOs."""
+    memory = CNSWorkflowManager(config, embedder=EMBEDDER, nli=RuleNLI())
+    for text in OPPOSED:
+        sno = make_sno(text, [f"{text} in the trial"], EVIDENCE, embedder=EMBEDDER, trust=0.8)
+        sno.status = SNOStatus.ACTIVE
+        memory.store.put(sno)
+    return memory
+
+
 def cli_manager(config: CNSConfig, store: SQLStore, llm: Any = None) -> CNSWorkflowManager:
     return CNSWorkflowManager(config, store=store, embedder=EMBEDDER, nli=RuleNLI(), llm=llm)
 
@@ -313,11 +323,7 @@ def test_cli_and_loop_share_the_rescore_marker(tmp_path: Path) -> None:
         assert all(evaluated.values())
         assert rescore_if_due(manager).changed == 0  # not grown: nothing re-evaluated
         assert {s.sno_id: s.evaluation for s in store.list()} == evaluated
-    memory = CNSWorkflowManager(config, embedder=EMBEDDER, nli=RuleNLI())
-    for text in OPPOSED:
-        sno = make_sno(text, [f"{text} in the trial"], EVIDENCE, embedder=EMBEDDER, trust=0.8)
-        sno.status = SNOStatus.ACTIVE
-        memory.store.put(sno)
+    memory = memory_manager(config)
     rescore_if_due(memory)
     assert memory.rescored_mark == 2
 
@@ -391,6 +397,20 @@ def test_a_new_nli_model_rescores_once_without_growth_and_models_never_take_turn
         assert rescore_due(new) == 3
 
 
+def run_rescore(
+    store: SQLStore,
+    job_id: str,
+    manager: CNSWorkflowManager,
+    publisher: RecordingPublisher,
+    config: CNSConfig,
+) -> None:
+    """Run a submitted ``rescore`` job the way a worker does."""
+    done = run_job(
+        store, job_id, max_deliveries=3, handler=rescore_job_handler(store, manager, publisher, config)
+    )
+    assert done.state is JobState.SUCCESS
+
+
 def test_the_service_sweep_submits_a_rescore_for_a_new_model_at_the_same_population(tmp_path: Path) -> None:
     config = config_for(tmp_path)
     publisher = RecordingPublisher()
@@ -398,33 +418,19 @@ def test_the_service_sweep_submits_a_rescore_for_a_new_model_at_the_same_populat
         seed(store)
         old = worker_manager(config, store)
         first = sweep(store=store, publisher=publisher, config=config, manager=old)
-        run_job(
-            store,
-            first["rescore_job_id"],
-            max_deliveries=3,
-            handler=rescore_job_handler(store, old, publisher, config),
-        )
+        run_rescore(store, first["rescore_job_id"], old, publisher, config)
         assert "rescore_job_id" not in sweep(store=store, publisher=publisher, config=config, manager=old)
         new = CNSWorkflowManager(config, store=store, embedder=EMBEDDER, nli=_UpgradedNLI())
         upgraded = sweep(store=store, publisher=publisher, config=config, manager=new)
         # not the first job replayed by its key: a new job for the new model
         assert upgraded["rescore_job_id"] != first["rescore_job_id"]
-        run_job(
-            store,
-            upgraded["rescore_job_id"],
-            max_deliveries=3,
-            handler=rescore_job_handler(store, new, publisher, config),
-        )
+        run_rescore(store, upgraded["rescore_job_id"], new, publisher, config)
         assert _graded_by(store) == {"fake:rule-nli@2"} and len(store.list_jobs(kind="rescore")) == 2
         assert "rescore_job_id" not in sweep(store=store, publisher=publisher, config=config, manager=new)
 
 
 def test_an_in_memory_store_remembers_which_models_rescored(tmp_path: Path) -> None:
     config = config_for(tmp_path)
-    memory = CNSWorkflowManager(config, embedder=EMBEDDER, nli=RuleNLI())
-    for text in OPPOSED:
-        sno = make_sno(text, [f"{text} in the trial"], EVIDENCE, embedder=EMBEDDER, trust=0.8)
-        sno.status = SNOStatus.ACTIVE
-        memory.store.put(sno)
+    memory = memory_manager(config)
     rescore_if_due(memory)
     assert rescore_due(memory) is None and len(memory.rescored_models) == 1

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import structlog
 
+from cns.cli.output import Verbosity, configure_output
 from cns.config import CNSConfig, reset_config_cache
 from cns.core.evidence import EvidenceItem
 from cns.core.sno import StructuredNarrativeObject
@@ -34,6 +35,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     yield
     reset_config_cache()
     _reset_logging()
+    configure_output(json_lines=False, verbosity=Verbosity.NORMAL)  # a CLI test may have set JSON lines
 
 
 def _reset_logging() -> None:

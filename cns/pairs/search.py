@@ -15,8 +15,9 @@ Pipeline, cheapest filter first:
    brute force result) or after ``max_scored_candidates`` (then ``stats.exact`` is False);
 4. **topic neighbours** (:mod:`cns.pairs.opposition`) — pairs that share no evidence but are each
    other's nearest narratives by topic, judged the same way (``source="opposition"``);
-5. **side check** (:mod:`cns.pairs.sides`) — every judged pair votes on which narratives stand on
-   which side of their question; qualifying pairs whose narratives land on one side are dropped;
+5. **side check** (:mod:`cns.pairs.sides`) — every judged pair between narratives that take a
+   side votes on which side of their question each stands, the others are placed beside the one
+   they oppose least; qualifying pairs whose narratives land on one side are dropped;
    the votes, and the order of pairs without shared evidence, use the self-contrasted opposition
    (:mod:`cns.pairs.side_votes`, ``pair_search.side_contrast``), the thresholds the raw one;
 6. **the cap** ``max_pairs``: pairs that share evidence first (best potential first, so step 3
@@ -52,7 +53,7 @@ from cns.pairs.quota import share_cap
 from cns.pairs.ranking import EPS, POTENTIAL_BONUS_MAX, score_best_first, top_by_bound
 from cns.pairs.scoring import can_reach_chirality, opposition_upper_bound, trusts
 from cns.pairs.side_votes import by_key, contrasted
-from cns.pairs.sides import assign_sides, same_side, side_edges
+from cns.pairs.sides import assign_sides, place_abstainers, same_side, side_edges, signed_edges
 from cns.pairs.types import ChiralPair, JudgedCandidate, PairSearchOptions, PairSearchStats, PairSource
 from cns.pairs.verdict import MAX_PAIRS, SIDE_CHECK, checks, first_failure
 from cns.ports import Embedder, NLIModel, SNOStore
@@ -425,7 +426,9 @@ def _one_side_dropped(
     """Drop qualifying pairs whose narratives the side assignment puts on one side (:mod:`.sides`)."""
     # weight = (opposition − θ_O) · relevance, between narratives that take a side (:func:`side_edges`);
     # the opposition is the self-contrasted one when `pair_search.side_contrast` (:mod:`.side_votes`)
-    sides = assign_sides(side_edges(judged, config.synthesis_thresholds.opposition))
+    neutral = config.synthesis_thresholds.opposition
+    # then each narrative that took no side joins the side it opposes least, where that is clear
+    sides = place_abstainers(assign_sides(side_edges(judged, neutral)), signed_edges(judged, neutral))
     row = {s.sno_id: i for i, s in enumerate(snos)}
 
     def keep(p: ChiralPair) -> bool:

@@ -25,6 +25,10 @@ left out. Its low oppositions say "I do not disagree with A" and "I do not disag
 is no evidence that A and B agree — but as negative edges each such narrative paid for every cut
 between A and B, so a few of them outvoted a clear opposition. Between two narratives that do take
 sides a low opposition still pulls them together.
+
+Once the voters are split, each narrative that took no side is placed beside the one it opposes
+least when it clearly leans one way (:func:`place_abstainers`), so its pair with an ally is dropped
+like any same-side pair instead of passing unchecked.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ from collections.abc import Iterable
 import networkx as nx
 
 EXACT_LIMIT = 14
+#: a narrative that takes no side is placed only when one side cuts its edges by at least this
+#: much more (opposition units): closer than that, which side it leans to is noise
+PLACEMENT_MARGIN = 0.05
 _MAX_PASSES = 50
 
 Edge = tuple[int, int, float]  # (row a, row b, signed weight)
@@ -115,6 +122,40 @@ def side_edges(judged: Iterable[tuple[int, int, float, float]], neutral: float) 
     relevant = [(a, b, o, r) for a, b, o, r in judged if r > 0]
     takers = {x for a, b, o, _ in relevant if o >= neutral for x in (a, b)}
     return [(a, b, (o - neutral) * r) for a, b, o, r in relevant if a in takers and b in takers]
+
+
+def signed_edges(judged: Iterable[tuple[int, int, float, float]], neutral: float) -> list[Edge]:
+    """Signed edges ``(a, b, (o − neutral) · r)`` of every judged pair about one question (``r > 0``)."""
+    return [(a, b, (o - neutral) * r) for a, b, o, r in judged if r > 0]
+
+
+def place_abstainers(sides: dict[int, tuple[int, int]], edges: Iterable[Edge]) -> dict[int, tuple[int, int]]:
+    """``sides`` plus a side for each narrative that took none but was judged against some that did.
+
+    Why: a narrative that opposes nobody does not vote (see the module docstring), but its pairs
+    are still reported when their raw score qualifies — so the half of a document that contradicts
+    its sibling half more than anyone else, yet less than the threshold once its own contradictions
+    are discounted, was paired with that sibling unchecked. Placed afterwards, on the side that
+    cuts its judged edges most (it sits with the narrative it opposes least), it never moves the
+    voters, and a pair with its closest ally is dropped like any same-side pair. The placement uses
+    only the question (component) where its edges weigh most; when the two sides differ by less than
+    :data:`PLACEMENT_MARGIN` it stays unplaced.
+    """
+    towards: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0, 0.0]))
+    for a, b, w in edges:
+        for node, other in ((a, b), (b, a)):
+            if node in sides or other not in sides:
+                continue
+            cid, other_side = sides[other]
+            gains = towards[node][cid]
+            gains[1 - other_side] += w  # on side 1 − other_side, this edge is cut
+            gains[2] += abs(w)
+    placed = dict(sides)
+    for node in sorted(towards):
+        cid, gains = max(towards[node].items(), key=lambda item: (item[1][2], -item[0]))
+        if abs(gains[0] - gains[1]) >= PLACEMENT_MARGIN:
+            placed[node] = (cid, 0 if gains[0] > gains[1] else 1)
+    return placed
 
 
 def assign_sides(edges: Iterable[Edge]) -> dict[int, tuple[int, int]]:

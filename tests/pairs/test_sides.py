@@ -10,8 +10,19 @@ import pytest
 
 from cns.config import CNSConfig
 from cns.core.evidence import EvidenceItem
+from cns.pairs import search as search_module
 from cns.pairs import search_chiral_pairs
-from cns.pairs.sides import EXACT_LIMIT, _exact, _local_search, assign_sides, same_side, side_edges
+from cns.pairs.sides import (
+    EXACT_LIMIT,
+    PLACEMENT_MARGIN,
+    _exact,
+    _local_search,
+    assign_sides,
+    place_abstainers,
+    same_side,
+    side_edges,
+    signed_edges,
+)
 from tests.conftest import make_sno
 
 
@@ -167,3 +178,54 @@ def test_overviews_that_take_no_side_do_not_outvote_a_true_pair(overviews: int) 
     result = search_chiral_pairs(snos, CNSConfig(chirality={"method": "nli"}), nli=nli)
     assert [p.key for p in result.pairs] == [("con", "pro")]
     assert result.stats.same_side_dropped == 0
+
+
+def test_a_narrative_that_takes_no_side_joins_the_one_it_opposes_least() -> None:
+    # 0 and 1 take sides; 2 opposes nobody, but 1 much less than 0; 3 leans too little to place;
+    # 4 was judged only against 2, which has no side of its own yet; 5 is about another question
+    judged = [(0, 1, 0.7, 1.0), (0, 2, 0.2, 1.0), (1, 2, 0.0, 1.0), (0, 3, 0.2, 1.0), (1, 3, 0.18, 1.0)]
+    judged += [(2, 4, 0.1, 1.0), (0, 5, 0.0, 0.0)]
+    voters = assign_sides(side_edges(judged, 0.25))
+    assert set(voters) == {0, 1}
+    placed = place_abstainers(voters, signed_edges(judged, 0.25))
+    assert placed[0] == voters[0] and placed[1] == voters[1]  # the voters never move
+    assert same_side(placed, 1, 2) and not same_side(placed, 0, 2)
+    assert 3 not in placed and 4 not in placed and 5 not in placed
+    # the lean of 3 is 0.02 in opposition units: below the margin, which side it takes is noise
+    assert PLACEMENT_MARGIN > 0.25 - 0.18 - (0.25 - 0.2)
+
+
+def test_placement_uses_the_question_where_its_edges_weigh_most() -> None:
+    voters = {0: (0, 0), 1: (0, 1), 2: (1, 0), 3: (1, 1)}
+    # 4 leans to 1's side on question 0 (weights 0.3) and to 3's on question 1 (weights 0.1)
+    edges = [(0, 4, -0.05), (1, 4, -0.25), (2, 4, -0.02), (3, 4, -0.08)]
+    assert place_abstainers(voters, edges)[4] == (0, 1)
+
+
+@pytest.mark.parametrize(("halves_vote", "halves_reported"), [(0.0, False), (0.19, True)])
+def test_search_drops_a_half_that_took_no_side_from_its_sibling(
+    monkeypatch: pytest.MonkeyPatch, halves_vote: float, halves_reported: bool
+) -> None:
+    """All three pairs clear the thresholds on their raw scores; the side votes (the self-contrasted
+    scores in the product) say ``con2`` opposes nobody: 0.2 against ``pro``, ``halves_vote``
+    against its sibling half. It used to have no side, so its pair with ``con1`` was reported
+    unchecked; now it joins ``con1`` when that is clear, and stays unplaced when it is not."""
+    shared = [("the 2019 survey", "doi:10.1/survey")]
+    texts = {"pro": "Tags increase safety.", "con1": "Tags decrease safety.", "con2": "Tags harm pupils."}
+    snos = [make_sno(text, evidence=shared, trust=0.9, sno_id=key) for key, text in texts.items()]
+    raw = {("pro", "con1"): 0.8, ("pro", "con2"): 0.7, ("con1", "con2"): 0.6}
+    nli = ScriptedContradiction({frozenset((texts[a], texts[b])): c for (a, b), c in raw.items()})
+    votes = {("con1", "pro"): 0.6, ("con2", "pro"): 0.2, ("con1", "con2"): halves_vote}
+
+    def scripted_votes(snos_, judged, config, **_: object) -> tuple[list[tuple[int, int, float, float]], int]:
+        def vote(i: int, j: int) -> float:
+            return votes[tuple(sorted((snos_[i].sno_id, snos_[j].sno_id)))]  # type: ignore[index]
+
+        return [(i, j, vote(i, j), r) for i, j, _o, r in judged], 0
+
+    monkeypatch.setattr(search_module, "contrasted", scripted_votes)
+    result = search_chiral_pairs(snos, CNSConfig(chirality={"method": "nli"}), nli=nli)
+    keys = {p.key for p in result.pairs}
+    assert ("con1", "pro") in keys and ("con2", "pro") in keys
+    assert (("con1", "con2") in keys) is halves_reported
+    assert result.stats.same_side_dropped == (0 if halves_reported else 1)

@@ -135,7 +135,8 @@ def why(
         if a.id == b.id:
             out().error(f"[red]error:[/red] both name the same narrative {escape(a.id)}", event="why.same")
             raise typer.Exit(code=1)
-        ex = explain(rt.manager, a.id, b.id)
+        with ProgressDisplay() as progress:
+            ex = explain(rt.manager, a.id, b.id, progress=progress)
     if as_json:
         typer.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2, default=str))
         return

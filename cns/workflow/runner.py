@@ -2,8 +2,9 @@
 
 * One ``asyncio.PriorityQueue`` of :class:`ProcessingTask` (synthesis before ingestion, then
   FIFO); producers use ``put_nowait``, so tasks are really enqueued.
-* A synthesis loop finds pairs every ``synthesis_interval`` seconds and enqueues only the pairs
-  that are out of cooldown and not already queued; a metrics loop logs what an operator
+* A synthesis loop finds pairs every ``synthesis_interval`` seconds (searching again only when
+  the pairing population changed) and enqueues only the pairs that are out of cooldown and not
+  already queued; a metrics loop logs what an operator
   watches (population, mean trust, queue size, processed and failed tasks, syntheses).
 * Blocking work (models, database) runs in a worker thread, one task at a time, so the event
   loop stays responsive and the manager — which is not thread-safe — is never used concurrently.
@@ -107,6 +108,9 @@ class AsyncRunner:
         self.queue: asyncio.PriorityQueue[ProcessingTask] = asyncio.PriorityQueue()
         self._seq = itertools.count()
         self._queued_pairs: set[tuple[str, str]] = set()
+        self._last_search: tuple[str, PairSearchResult] | None = None
+        #: scans that reused the last search because the population had not changed
+        self.searches_skipped = 0
         self._stop = asyncio.Event()
         self._shut_down = False
 
@@ -201,11 +205,23 @@ class AsyncRunner:
 
     def _rescore_and_find(self) -> PairSearchResult:
         """The lifecycle's order, as in ``cns run`` and the service: re-score if the population
-        grew since the last re-score, then find and record pairs."""
-        from cns.workflow.lifecycle import find_and_record_pairs, rescore_if_due
+        grew since the last re-score, then find and record pairs.
+
+        The last search's result is kept while the pairing population is unchanged (same
+        narratives, statuses and trust: :func:`~cns.workflow.lifecycle.population_fingerprint`):
+        searching again would judge the same pairs and find the same ones. Its pairs still go
+        through the cooldown check each scan, so a pair whose cooldown ended is queued then.
+        """
+        from cns.workflow.lifecycle import find_and_record_pairs, population_fingerprint, rescore_if_due
 
         rescore_if_due(self.manager, progress=self.progress or no_progress)
-        return find_and_record_pairs(self.manager, progress=self.progress)
+        if self._last_search is not None and self._last_search[0] == population_fingerprint(self.manager):
+            self.searches_skipped += 1
+            return self._last_search[1]
+        result = find_and_record_pairs(self.manager, progress=self.progress)
+        # taken after the search: it may have archived narratives beyond ``population.size_limit``
+        self._last_search = (population_fingerprint(self.manager), result)
+        return result
 
     async def _log_metrics(self) -> None:
         snapshot = await asyncio.to_thread(self.metrics.snapshot, self.manager, self.queue.qsize())

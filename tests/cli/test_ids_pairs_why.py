@@ -41,6 +41,13 @@ def cns(*args: str) -> tuple[int, str]:
     return result.exit_code, " ".join(result.output.split())
 
 
+def verdict(*args: str) -> str:
+    """The first line ``cns why`` prints on stdout (its progress lines go to stderr)."""
+    result = CliRunner().invoke(app, ["why", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()[0]
+
+
 @pytest.fixture
 def ingested(fakes: None, tmp_path: Path) -> tuple[list[str], Path]:
     data = tmp_path / "data"
@@ -134,7 +141,7 @@ def test_pairs_filters_and_prints_json_with_pair_ids_that_synthesize_accepts(
 def test_why_explains_a_pair_and_a_pair_that_was_not_made(ingested: tuple[list[str], Path]) -> None:
     data, _ = ingested
     code, out = cns("why", "drift.md", "fixed.txt", *data)
-    assert code == 0 and out.startswith("paired"), out
+    assert code == 0 and verdict("drift.md", "fixed.txt", *data) == "paired", out
     assert "shared evidence (1" in out and "key: doi:10.1038/199947a0" in out
     assert "pass opposition" in out and "pass chirality" in out and "pass potential" in out
     result = CliRunner().invoke(app, ["why", "drift.md", "waves.txt", "--json", *data])
@@ -147,6 +154,20 @@ def test_why_explains_a_pair_and_a_pair_that_was_not_made(ingested: tuple[list[s
     assert "gate" in explained["opposition_parts"]
     code, out = cns("why", "drift.md", "drift.md", *data)
     assert code == 1 and "same narrative" in out
+
+
+def test_why_reports_the_progress_of_its_pair_search(ingested: tuple[list[str], Path]) -> None:
+    """The search behind ``cns why`` is the one behind ``cns pairs`` (minutes on a large
+    population): its steps are reported the same way, on stderr, so stdout stays the explanation."""
+    data, _ = ingested
+    result = CliRunner().invoke(
+        app, ["--log-format", "json", "why", "drift.md", "fixed.txt", "--json", *data]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["paired"] is True
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    steps = {r["step"] for r in records if r["event"] == "progress.step_done"}
+    assert {"pairs: shared-evidence candidates", "pairs: topic-neighbour candidates"} <= steps, records
 
 
 def test_topic_pairs_are_on_by_default_and_the_flag_turns_them_off(fakes: None, tmp_path: Path) -> None:
@@ -164,4 +185,5 @@ def test_topic_pairs_are_on_by_default_and_the_flag_turns_them_off(fakes: None, 
     code, out = cns("why", "zoos-close.txt", "zoos-stay.txt", "--no-topic-pairs", *data)
     assert code == 0 and "not paired: they share no evidence" in out and "--topic-pairs turns it on" in out
     code, out = cns("why", "zoos-close.txt", "zoos-stay.txt", *data)
-    assert code == 0 and out.startswith("paired") and "found by topic neighbours" in out, out
+    assert code == 0 and "found by topic neighbours" in out, out
+    assert verdict("zoos-close.txt", "zoos-stay.txt", *data) == "paired"

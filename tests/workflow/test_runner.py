@@ -98,3 +98,45 @@ def test_loop_rescores_the_grown_population_before_searching_pairs(
         assert rt.store.list_pairs(), "the pair search ran after the re-score and recorded the pair"
     finally:
         rt.close()
+
+
+def test_loop_searches_again_only_when_the_pairing_population_changed(
+    tmp_path: Path, fake_config: CNSConfig
+) -> None:
+    """Scans every 0.1 s for 2.5 s: the search runs when a narrative arrives or its trust changes,
+    the other scans reuse its result (no model work, no progress line), and the pair is found."""
+    from cns.core.progress import PAIR_EVIDENCE
+
+    rt = build_runtime(fake_config.model_copy(update={"data_dir": tmp_path}), "cli")
+    starts: list[int] = []
+
+    def progress(step: str, done: int, total: int | None) -> None:
+        if step == PAIR_EVIDENCE and done == 0:
+            starts.append(done)
+
+    try:
+        runner = AsyncRunner(rt.manager, synthesis_interval=0.1, metrics_interval=10.0, progress=progress)
+        for name, text in DOCS.items():
+            runner.submit_document(text, name)
+        asyncio.run(runner.run(duration=2.5, install_signal_handlers=False))
+        assert rt.store.list_pairs(), "the pair of the two documents was found and recorded"
+        assert 1 <= len(starts) <= 3, starts  # both documents in, then after a re-score or a synthesis
+        assert runner.searches_skipped >= 5, runner.searches_skipped
+    finally:
+        rt.close()
+
+
+def test_population_fingerprint_follows_what_the_pair_search_sees(fake_config: CNSConfig) -> None:
+    from cns.workflow.lifecycle import population_fingerprint
+    from cns.workflow.manager import CNSWorkflowManager
+
+    manager = CNSWorkflowManager(fake_config)
+    first = manager.ingest_and_evaluate(DOCS["a.txt"], "a.txt")
+    one = population_fingerprint(manager)
+    assert population_fingerprint(manager) == one  # nothing changed
+    manager.ingest_and_evaluate(DOCS["b.txt"], "b.txt")
+    two = population_fingerprint(manager)
+    assert two != one
+    first.trust_score = (first.trust_score or 0.0) + 0.01
+    manager.store.put(first)
+    assert population_fingerprint(manager) not in (one, two)  # a re-score moved a trust

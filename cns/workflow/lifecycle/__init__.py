@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         judge_population,
         pair_record,
         pairing_population,
+        population_fingerprint,
         rebuild_pair,
         record_pairs,
     )
@@ -84,6 +85,7 @@ __all__ = [
     "outcome_of",
     "pair_record",
     "pairing_population",
+    "population_fingerprint",
     "population_mark",
     "rebuild_pair",
     "record_pairs",
@@ -107,6 +109,7 @@ _EXPORTS = {
     "judge_population": "cns.workflow.lifecycle.pairs",
     "pair_record": "cns.workflow.lifecycle.pairs",
     "pairing_population": "cns.workflow.lifecycle.pairs",
+    "population_fingerprint": "cns.workflow.lifecycle.pairs",
     "rebuild_pair": "cns.workflow.lifecycle.pairs",
     "record_pairs": "cns.workflow.lifecycle.pairs",
     "enforce_size_limit": "cns.workflow.lifecycle.population",

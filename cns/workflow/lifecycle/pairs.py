@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from cns.core.ids import stable_id
 from cns.core.progress import ProgressCallback
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import PairNotFoundError, ValidationError
@@ -41,6 +42,18 @@ def pairing_population(manager: CNSWorkflowManager) -> list[StructuredNarrativeO
     if manager.config.population.pair_syntheses:
         return population
     return [s for s in population if not is_synthesis(s)]
+
+
+def population_fingerprint(manager: CNSWorkflowManager) -> str:
+    """A digest of the pairing population as the pair search sees it: ids, statuses and trust.
+
+    Why: ``cns loop`` searches every few seconds; when nothing was ingested, synthesized, archived
+    or re-scored since its last search, the search would judge the same pairs again — model work
+    and a progress line per step for nothing — so the loop keeps its last result while this stays
+    the same.
+    """
+    rows = sorted((s.sno_id, str(s.status), repr(s.trust_score)) for s in pairing_population(manager))
+    return stable_id(*("|".join(row) for row in rows), length=32)
 
 
 def find_and_record_pairs(
@@ -112,7 +125,7 @@ def rebuild_pair(store: SQLStore, pair_id: str) -> ChiralPair:
 
 
 def judge_population(
-    manager: CNSWorkflowManager,
+    manager: CNSWorkflowManager, *, progress: ProgressCallback | None = None
 ) -> tuple[list[StructuredNarrativeObject], PairSearchResult]:
     """The pairing population and the pair search over it, recording nothing.
 
@@ -121,21 +134,27 @@ def judge_population(
     ``population.size_limit`` either.
     """
     population = pairing_population(manager)
-    search = search_chiral_pairs(population, manager.config, nli=manager.nli, embedder=manager.embedder)
+    search = search_chiral_pairs(
+        population, manager.config, nli=manager.nli, embedder=manager.embedder, progress=progress
+    )
     return population, search
 
 
-def explain(manager: CNSWorkflowManager, sno_a: str, sno_b: str) -> PairExplanation:
+def explain(
+    manager: CNSWorkflowManager, sno_a: str, sno_b: str, *, progress: ProgressCallback | None = None
+) -> PairExplanation:
     """Why the stored SNOs ``sno_a`` and ``sno_b`` are, or are not, a chiral pair (``cns why``).
 
     Runs the same search as ``cns pairs`` over the same population (the side check and the cap
     on pairs depend on every other judged pair) without recording anything, then explains the
     one pair from it (:func:`cns.pairs.explain.explain_pair`). It changes nothing, so it does not
     apply ``population.size_limit`` either: it explains the population as it is stored.
+    ``progress`` hears the search's steps, as in ``cns pairs`` (on a large population the search
+    takes minutes).
     """
     if sno_a == sno_b:
         raise ValidationError(f"{sno_a} and {sno_b} are the same narrative: give two different ones")
-    population, search = judge_population(manager)
+    population, search = judge_population(manager, progress=progress)
     return explain_pair(
         manager.store.get(sno_a),
         manager.store.get(sno_b),

@@ -12,6 +12,7 @@ builds its message in one place, so that the CLI, the API and the logs all say t
     │   └── EmbeddingDimensionError  a vector's length differs from the configured model's
     ├── ModelError                  a model backend failed to load or to answer
     │   ├── ModelUnavailableError    weights / endpoint not found or not reachable offline
+    │   ├── ModelsBusyError          a job held the process's models longer than a request waits
     │   └── LLMResponseError         the LLM answered something unusable (bad JSON, schema)
     ├── StoreError                  persistence failed
     │   ├── StoreUnavailableError     the database dropped or refused the connection (transient)
@@ -107,6 +108,11 @@ class ModelError(CNSError):
 
 class ModelUnavailableError(ModelError):
     """Weights or an endpoint could not be found or reached (CNS never downloads implicitly)."""
+
+
+class ModelsBusyError(ModelError):
+    """A request waited too long for models a running job of the same process holds (``cns ui``,
+    where the pages and the in-process jobs share one copy); asking again later succeeds."""
 
 
 class LLMResponseError(ModelError):

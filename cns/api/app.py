@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from threading import Lock
 
 from fastapi import FastAPI
 
@@ -29,7 +30,7 @@ from cns.config.settings import CNSConfig, get_config
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
 from cns.services.disk_space import check_data_dir
-from cns.services.runtime import build_runtime
+from cns.services.runtime import Runtime, build_runtime
 from cns.store.sql import SQLStore
 from cns.version import __version__
 from cns.worker.celery_app import QUEUE, make_celery
@@ -77,7 +78,12 @@ def create_app(
     store: SQLStore | None = None,
     publisher: Publisher | None = None,
     readiness: ReadinessProbe | None = None,
+    runtime: Runtime | None = None,
+    model_lock: Lock | None = None,
 ) -> FastAPI:
+    """The app; ``runtime`` (with its store) replaces the one the API would build, and stays its
+    owner's to close. ``cns ui`` passes its single-machine runtime so that the pages, the search
+    and the in-process jobs share one copy of the models, used one at a time (``model_lock``)."""
     config = config or get_config()
     limiter = rate_limiter(config, real_broker=publisher is None)
 
@@ -87,15 +93,21 @@ def create_app(
             check_broker_at_startup(config, "api")
         the_publisher = publisher if publisher is not None else default_publisher(config)
         # an injected store stays its owner's to close (the runtime closes only what it opened)
-        runtime = build_runtime(config, "api", store=store, publisher=the_publisher)
-        the_store = runtime.store
+        the_runtime = (
+            runtime
+            if runtime is not None
+            else build_runtime(config, "api", store=store, publisher=the_publisher)
+        )
+        the_store = the_runtime.store
         extra = {**(broker_checks(config) if publisher is None else {}), **data_dir_checks(config)}
         probe = (
             readiness
             if readiness is not None
             else ReadinessProbe(the_store, the_publisher, extra_checks=extra)
         )
-        app.state.services = Services(config, the_store, the_publisher, probe, runtime)
+        app.state.services = Services(
+            config, the_store, the_publisher, probe, the_runtime, model_lock=model_lock
+        )
         app.state.metrics_registry = build_registry(the_store, the_publisher)
         log.info("api.started", profile=config.profile, auth=config.auth.enabled, store=the_store.url)
         try:
@@ -103,7 +115,8 @@ def create_app(
         finally:
             if isinstance(limiter, SharedRateLimiter):
                 await limiter.aclose()
-            runtime.close()
+            if runtime is None:
+                the_runtime.close()
 
     app = FastAPI(
         title="CNS 2.0 API",

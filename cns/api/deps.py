@@ -8,7 +8,10 @@ the dependencies themselves.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from threading import Lock
 from typing import Annotated
 
 import anyio
@@ -19,6 +22,7 @@ from cns.api.errors import ApiError
 from cns.api.readiness import ReadinessProbe
 from cns.api.stored import NOT_BLANK
 from cns.config.settings import CNSConfig
+from cns.errors import ModelsBusyError
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
 from cns.services.apikeys import ApiKeyInfo
@@ -34,6 +38,8 @@ log = get_logger(__name__)
 #: interpreter — but would fight over connections and the interpreter lock; further requests
 #: wait their turn on the event loop, where waiting costs nothing.
 SUBMISSION_THREADS = 8
+#: seconds a request waits for models that an in-process job uses (``cns ui``) before a 503
+MODEL_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -44,11 +50,35 @@ class Services:
     store: SQLStore
     publisher: Publisher
     readiness: ReadinessProbe
-    #: the API's runtime (its manager loads models only when a request needs them)
+    #: the API's runtime (its manager loads models only when a request needs them); under
+    #: ``cns ui`` the single-machine runtime whose models the in-process jobs use
     runtime: Runtime
     submitters: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(SUBMISSION_THREADS)
     )
+    #: held while a request uses the runtime's models when something else in the process uses
+    #: them too (``cns ui``: the in-process job runner); None in the service
+    model_lock: Lock | None = None
+    #: how long a request waits for ``model_lock`` before it answers 503
+    model_wait_seconds: float = MODEL_WAIT_SECONDS
+
+    @contextmanager
+    def using_models(self) -> Iterator[None]:
+        """While a request uses the runtime's models: after the in-process job that holds them
+        finishes, or :class:`~cns.errors.ModelsBusyError` when that takes longer than
+        ``model_wait_seconds`` (a request should not hang for a whole pair search)."""
+        if self.model_lock is None:
+            yield
+            return
+        if not self.model_lock.acquire(timeout=self.model_wait_seconds):
+            raise ModelsBusyError(
+                f"the models are busy with a running job (an upload, a re-score or a pair search) "
+                f"for more than {self.model_wait_seconds:g} s; ask again in a moment"
+            )
+        try:
+            yield
+        finally:
+            self.model_lock.release()
 
 
 async def get_services(request: Request) -> Services:

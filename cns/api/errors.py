@@ -30,6 +30,7 @@ from cns.errors import (
     ConfigError,
     DocumentNotFoundError,
     JobNotFoundError,
+    ModelsBusyError,
     PairNotFoundError,
     SNONotFoundError,
     StoreError,
@@ -127,6 +128,8 @@ def from_cns_error(exc: CNSError) -> ApiError:
     if isinstance(exc, BrokerUnavailable):
         details = [{k: v for k, v in exc.details.items() if k in ("job_id", "accepted_job_ids")}]
         return ApiError(503, exc.message, details=details, headers={"Retry-After": "5"})
+    if isinstance(exc, ModelsBusyError):
+        return ApiError(503, exc.message, headers={"Retry-After": "10"})
     for cls, status, error_type in _PASS_THROUGH:
         if isinstance(exc, cls):
             return ApiError(status, exc.message, error_type=error_type, details=_field_details(exc))

@@ -19,6 +19,7 @@ from cns.api.errors import error_body
 from cns.api.readiness import ReadinessProbe
 from cns.config.settings import CNSConfig, get_config
 from cns.ports import Publisher
+from cns.services.runtime import Runtime
 from cns.store.sql import SQLStore
 from cns.web import actions, ask, pages
 from cns.web.deps import LoginRequired
@@ -63,8 +64,17 @@ def create_web_app(
     publisher: Publisher | None = None,
     readiness: ReadinessProbe | None = None,
     state: WebState | None = None,
+    runtime: Runtime | None = None,
 ) -> FastAPI:
-    """The API with the pages (``cns serve``; ``cns ui`` passes its store, job runner and models)."""
+    """The API with the pages (``cns serve``; ``cns ui`` passes its runtime, job runner and models,
+    and the pages' model lock, so every model user of the process takes turns on one copy)."""
     config = config or get_config()
-    app = create_app(config, store=store, publisher=publisher, readiness=readiness)
+    app = create_app(
+        config,
+        store=store,
+        publisher=publisher,
+        readiness=readiness,
+        runtime=runtime,
+        model_lock=state.model_lock if state is not None and runtime is not None else None,
+    )
     return install_pages(app, state)

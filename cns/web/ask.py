@@ -84,7 +84,8 @@ def ask(
     if not q.strip():
         return page(request, who, "ask.html.j2", status=400, problem=EMPTY, **context)
     try:
-        result = search(services.runtime, q, include_archived=include_archived)
+        with services.using_models():
+            result = search(services.runtime, q, include_archived=include_archived)
     except ValidationError as exc:  # too long once whitespace is counted as the service counts it
         return page(request, who, "ask.html.j2", status=400, problem=exc.message, **context)
     except ModelError as exc:  # the embedder (or the NLI model) could not be loaded

@@ -37,7 +37,8 @@ def local_app(config: CNSConfig, runtime: Runtime | None = None) -> Iterator[Loc
     rt = runtime if runtime is not None else build_runtime(config, "cli")
     runner = LocalJobRunner(config, rt.store, rt.manager)
     state = WebState(manager=rt.manager, model_lock=runner.lock, local_jobs=True)
-    app = create_web_app(config, store=rt.store, publisher=runner, state=state)
+    # one runtime for the jobs, the pages and the search: one copy of the models, used in turn
+    app = create_web_app(config, store=rt.store, publisher=runner, state=state, runtime=rt)
     runner.start()
     try:
         yield LocalApp(app, rt, runner, runner.resume())

@@ -106,3 +106,28 @@ def test_cns_ui_help_names_its_options() -> None:
     assert result.exit_code == 0
     for option in ("--data-dir", "--port", "--no-browser"):
         assert option in result.output
+
+
+def test_the_pages_and_the_search_share_the_jobs_models_and_wait_for_them(
+    built_store: Path, tmp_path: Path
+) -> None:
+    """One copy of the models in ``cns ui``: the Ask page and ``GET /search`` use the runtime the
+    in-process jobs use, one at a time; while a job holds the models longer than a request may
+    wait, the request says so (503, nothing lost) instead of hanging."""
+    from tests.web.web_helpers import copy_store
+
+    config = web_config(copy_store(built_store, tmp_path / "data"))
+    with local_app(config) as local, TestClient(local.app) as client:
+        services = local.app.state.services
+        assert services.runtime is local.runtime and services.model_lock is local.runner.lock
+        page = client.get("/ui/ask", params={"q": "Do continents drift?"})
+        assert page.status_code == 200 and "drift.md" in page.text
+        assert not local.runner.lock.locked()  # released after the search
+        services.model_wait_seconds = 0.2
+        with local.runner.lock:  # a job is running
+            busy = client.get("/ui/ask", params={"q": "Do continents drift?"})
+            api = client.get("/search", params={"q": "Do continents drift?"})
+        assert busy.status_code == 503 and "the models are busy with a running job" in busy.text
+        assert api.status_code == 503 and api.headers["Retry-After"] == "10"
+        assert "ask again in a moment" in api.json()["error"]["message"]
+        assert client.get("/search", params={"q": "Do continents drift?"}).status_code == 200

@@ -39,11 +39,12 @@ def get_search(
     Ids and file names throughout, never embeddings. The first search of a process loads the
     embedder (and the NLI model, to judge disagreements) and indexes the corpus's claims.
     """
-    return search(
-        services.runtime,
-        q,
-        narratives=narratives,
-        claims=claims,
-        include_archived=include_archived,
-        answer=answer,
-    )
+    with services.using_models():
+        return search(
+            services.runtime,
+            q,
+            narratives=narratives,
+            claims=claims,
+            include_archived=include_archived,
+            answer=answer,
+        )

@@ -186,6 +186,19 @@ class JobSubmission:
 
 
 @dataclass(frozen=True)
+class AttemptWrite:
+    """A synthesis attempt to append for ``pair_id``; the store numbers it (last + 1)."""
+
+    pair_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    accepted: bool | None
+    result_sno_id: str | None
+    reasons: list[Any]
+    cooldown_until: datetime | None
+
+
+@dataclass(frozen=True)
 class JobCompletion:
     """A job to mark SUCCESS with ``result`` in the same transaction as another write.
 

@@ -16,9 +16,10 @@ a synthesis of a pair is queued or running, later sweeps find the same key and a
 schedules their syntheses, so its progress and outcome can be polled like any job's.
 
 ``synthesize_job_handler`` runs one synthesis through
-:func:`~cns.workflow.lifecycle.synthesize_and_store`: the synthesized SNO is stored before the
-attempt is recorded, so a crash in between leaves no attempt and the redelivered job
-synthesizes again instead of being skipped.
+:func:`~cns.workflow.lifecycle.synthesize_for_job`: the synthesized SNO, its attempt and the
+job's SUCCESS are written in one transaction fenced by the claim's lease token, so a crash
+leaves none of them (the redelivered job synthesizes again instead of being skipped) and a
+delivery that lost its lease to another worker adds no second candidate or attempt.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from cns.config.settings import CNSConfig
+from cns.core.records import JobCompletion
 from cns.errors import JobError
 from cns.logging_setup import get_logger
 from cns.ports import Publisher
@@ -39,6 +41,7 @@ from cns.services.job_kinds import (
 )
 from cns.services.jobs import JobHandler, Submission, submit_job
 from cns.store.sql import JobRecord, SQLStore, pair_id_for
+from cns.synthesis import SynthesisResult
 from cns.workflow.lifecycle import (
     find_and_record_pairs,
     mark_rescored,
@@ -46,7 +49,7 @@ from cns.workflow.lifecycle import (
     rebuild_pair,
     rescore_due,
     rescore_population,
-    synthesize_and_store,
+    synthesize_for_job,
 )
 from cns.workflow.manager import CNSWorkflowManager
 
@@ -183,11 +186,20 @@ def synthesize_job_handler(store: SQLStore, manager: CNSWorkflowManager, config:
     """Synthesize the stored pair of a ``synthesize`` job (``config`` kept for the task's signature)."""
     del config  # the manager carries the configuration the synthesis uses
 
-    def run(job: JobRecord) -> dict[str, Any]:
+    def run(job: JobRecord) -> dict[str, Any] | JobRecord:
         pair_id = str(job.payload["pair_id"])
         pair = rebuild_pair(store, pair_id)
-        result = synthesize_and_store(manager, pair, force=bool(job.payload.get("force", False)))
+
+        def completion(result: SynthesisResult) -> JobCompletion:
+            # fenced with the claim's token: a delivery that lost its lease stores nothing
+            return JobCompletion(
+                job.job_id, {"pair_id": pair_id, **result.to_dict()}, lease_token=job.lease_token
+            )
+
+        result, done = synthesize_for_job(
+            manager, pair, force=bool(job.payload.get("force", False)), completes=completion
+        )
         log.info("synthesis.job_done", pair_id=pair_id, accepted=result.accepted, skipped=result.skipped)
-        return {"pair_id": pair_id, **result.to_dict()}
+        return done if done is not None else {"pair_id": pair_id, **result.to_dict()}
 
     return run

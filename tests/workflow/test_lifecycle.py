@@ -213,22 +213,81 @@ def test_store_then_record_survives_a_crash_in_the_cli_path(tmp_path: Path, stor
     assert attempt.result_sno_id == result.sno.sno_id and store.contains(attempt.result_sno_id)
 
 
-def test_store_then_record_survives_a_crash_in_the_worker_path(tmp_path: Path, stores: Any) -> None:
+def test_a_crash_in_the_worker_path_leaves_neither_candidate_nor_attempt(
+    tmp_path: Path, stores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A synthesize job writes its candidate, its attempt and its SUCCESS in one transaction: a
+    failure at the attempt rolls the candidate back too, and the redelivery writes all three."""
+    from cns.store.sql import _pairs
+
     config = config_for(tmp_path)
     _, store = stores
-    store.put = _CrashOnSynthesis(store)  # type: ignore[method-assign]
     publisher = RecordingPublisher()
     manager = worker_manager(config, store)
     find_and_schedule(store=store, publisher=publisher, config=config, manager=manager)
     [job] = store.list_jobs(kind="synthesize")
     handler = synthesize_job_handler(store, manager, config)
-    with pytest.raises(StoreError):  # transient: the task retries (the delivery was counted)
+    real, crashed = _pairs.record_attempt_in, []
+
+    def crash_once(session: Any, write: Any) -> Any:
+        if not crashed:
+            crashed.append(write.result_sno_id)
+            raise StoreError("store write failed: disk I/O error (test)")
+        return real(session, write)
+
+    monkeypatch.setattr(_pairs, "record_attempt_in", crash_once)
+    with pytest.raises(StoreError):  # the task retries (the delivery was counted)
         run_job(store, job.job_id, max_deliveries=3, handler=handler)
     assert store.list_attempts(job.payload["pair_id"]) == []
+    assert crashed and not store.contains(crashed[0])  # the candidate went with the transaction
+    assert store.get_job(job.job_id).state is JobState.STARTED
     done = run_job(store, job.job_id, max_deliveries=3, handler=handler)  # the redelivery
     assert done.state is JobState.SUCCESS and done.result is not None and not done.result["skipped"]
     [attempt] = store.list_attempts(job.payload["pair_id"])
     assert attempt.result_sno_id == done.result["sno_id"] and store.contains(attempt.result_sno_id)
+
+
+def test_a_synthesis_delivery_that_lost_its_job_adds_no_candidate_and_no_attempt(
+    tmp_path: Path, stores: Any
+) -> None:
+    """Its lease ran out while it synthesized and another worker took the job over and finished
+    it: the late delivery's candidate, attempt and SUCCESS are all refused, so the pair keeps
+    one attempt and the one synthesis of the worker that took over."""
+    import structlog
+
+    from cns.core.records import LeaseTerms
+
+    config = config_for(tmp_path)
+    _, store = stores
+    manager = worker_manager(config, store)
+    find_and_schedule(store=store, publisher=RecordingPublisher(), config=config, manager=manager)
+    [job] = store.list_jobs(kind="synthesize")
+    handler = synthesize_job_handler(store, manager, config)
+    before = {s.sno_id for s in store.list()}
+    write, took_over = store.put_synthesis, []
+
+    def overtaken_before_writing(*args: Any, **kwargs: Any) -> Any:
+        # this delivery has synthesized (past the cooldown check) and is slow to write: meanwhile
+        # its lease runs out, the reconciler requeues the job and another worker does it all
+        if not took_over:
+            took_over.append(True)
+            store.requeue_job(job.job_id)
+            terms = LeaseTerms("other-host:9", 30.0)
+            other = store.claim_job(job.job_id, max_deliveries=3, lease=terms).job
+            assert other is not None
+            winner = handler(other)
+            assert winner.state is JobState.SUCCESS and winner.lease_token == other.lease_token
+        return write(*args, **kwargs)  # then the late write, with the old token
+
+    store.put_synthesis = overtaken_before_writing  # type: ignore[method-assign]
+    with structlog.testing.capture_logs() as logs:
+        late = run_job(store, job.job_id, max_deliveries=3, handler=handler)
+    assert late.state is JobState.SUCCESS and late.lease_token == 2
+    assert len(store.list_attempts(job.payload["pair_id"])) == 1
+    syntheses = {s.sno_id for s in store.list()} - before
+    assert len(syntheses) == 1 and late.result is not None and late.result["sno_id"] in syntheses
+    assert [e["lease_token"] for e in logs if e["event"] == "job.fenced"] == [1]
+    assert any(e["event"] == "synthesis.fenced" for e in logs)
 
 
 def test_pending_attempts_write_nothing_until_flushed(tmp_path: Path, stores: Any) -> None:

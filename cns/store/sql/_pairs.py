@@ -14,11 +14,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
-from cns.core.records import AttemptRecord, PairRecord, pair_id_for, utcnow
+from cns.core.records import (
+    AttemptRecord,
+    AttemptWrite,
+    JobCompletion,
+    JobRecord,
+    PairRecord,
+    pair_id_for,
+    utcnow,
+)
+from cns.core.sno import StructuredNarrativeObject
 from cns.errors import StoreError
-from cns.store.rules import ordered_pair, unstored_pair_snos
+from cns.store.rules import completion_values, ordered_pair, unstored_pair_snos
 from cns.store.sql._base import Database
+from cns.store.sql._job_rows import LeaseSuperseded, job_owner_in, transition_in
+from cns.store.sql._snos import put_sno_in
 from cns.store.sql.schema import AttemptRow, PairRow, SNORow
 
 #: What finding a stored pair again updates (``found_at`` keeps the first finding).
@@ -32,6 +44,28 @@ PAIR_METRICS = (
     "source",
     "evidence_matches",
 )
+
+
+def record_attempt_in(session: Session, write: AttemptWrite) -> AttemptRecord:
+    """Append ``write`` as attempt ``last + 1`` of its pair, inside the caller's transaction."""
+    # lock the pair row so two workers cannot both take the same attempt number
+    pair = session.scalar(select(PairRow).where(PairRow.pair_id == write.pair_id).with_for_update())
+    if pair is None:
+        raise StoreError(f"cannot record an attempt: no stored pair {write.pair_id!r}", pair_id=write.pair_id)
+    last = session.scalar(select(func.max(AttemptRow.attempt_no)).where(AttemptRow.pair_id == write.pair_id))
+    row = AttemptRow(
+        pair_id=write.pair_id,
+        attempt_no=int(last or 0) + 1,
+        started_at=write.started_at,
+        finished_at=write.finished_at,
+        accepted=write.accepted,
+        result_sno_id=write.result_sno_id,
+        reasons=builtins.list(write.reasons),
+        cooldown_until=write.cooldown_until,
+    )
+    session.add(row)
+    session.flush()
+    return attempt_of(row)
 
 
 class SQLPairRepository:
@@ -99,27 +133,50 @@ class SQLPairRepository:
         cooldown_until: datetime | None = None,
     ) -> AttemptRecord:
         """Append attempt number ``last + 1`` for ``pair_id`` (the pair must be stored)."""
+        write = AttemptWrite(
+            pair_id,
+            started_at or utcnow(),
+            finished_at,
+            accepted,
+            result_sno_id,
+            builtins.list(reasons),
+            cooldown_until,
+        )
         with self._db.writing("record_attempt") as session:
-            # lock the pair row so two workers cannot both take the same attempt number
-            pair = session.scalar(select(PairRow).where(PairRow.pair_id == pair_id).with_for_update())
-            if pair is None:
-                raise StoreError(f"cannot record an attempt: no stored pair {pair_id!r}", pair_id=pair_id)
-            last = session.scalar(
-                select(func.max(AttemptRow.attempt_no)).where(AttemptRow.pair_id == pair_id)
-            )
-            row = AttemptRow(
-                pair_id=pair_id,
-                attempt_no=int(last or 0) + 1,
-                started_at=started_at or utcnow(),
-                finished_at=finished_at,
-                accepted=accepted,
-                result_sno_id=result_sno_id,
-                reasons=builtins.list(reasons),
-                cooldown_until=cooldown_until,
-            )
-            session.add(row)
-            session.flush()
-            return attempt_of(row)
+            return record_attempt_in(session, write)
+
+    def put_synthesis(
+        self,
+        sno: StructuredNarrativeObject,
+        attempts: Sequence[AttemptWrite],
+        *,
+        completes: JobCompletion | None = None,
+    ) -> JobRecord | None:
+        """Store a synthesized SNO, then its attempts and, with ``completes``, the job's SUCCESS —
+        one transaction, so a synthesis job's candidate, attempt and outcome land together.
+
+        Why one transaction: a worker that lost its lease while it synthesized (frozen, paused)
+        and wakes after another worker took the job over must not add a second candidate and a
+        second attempt for the same pair (the newer, possibly rejected, attempt would hide the
+        accepted synthesis as the pair's latest). With a stale ``completes.lease_token`` nothing
+        is written and the job is returned as it is, with the newer token.
+        """
+        token = None if completes is None else completes.lease_token
+        try:
+            with self._db.writing("put_synthesis") as session:
+                if completes is not None:
+                    job_owner_in(session, completes.job_id, lease_token=token)  # the fence, row locked
+                put_sno_in(session, sno, None, self._db.next_seq(session))
+                for write in attempts:
+                    record_attempt_in(session, write)
+                if completes is None:
+                    return None
+                values, only_if = completion_values(completes.result)
+                return transition_in(
+                    session, "put_synthesis", completes.job_id, values, only_if=only_if, lease_token=token
+                )
+        except LeaseSuperseded as stale:
+            return stale.job
 
     def finish_attempt(
         self,

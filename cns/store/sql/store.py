@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cns.config import CNSConfig, get_config
 from cns.core.records import (
     AttemptRecord,
+    AttemptWrite,
     ChangePage,
     DeletionReport,
     DocumentRecord,
@@ -229,6 +230,15 @@ class SQLStore:
     # ------------------------------------------------------------------ pairs (self.pairs)
     def record_pair(self, pair: PairRecord) -> PairRecord:
         return self.pairs.record_pair(pair)
+
+    def put_synthesis(
+        self,
+        sno: StructuredNarrativeObject,
+        attempts: Sequence[AttemptWrite],
+        *,
+        completes: JobCompletion | None = None,
+    ) -> JobRecord | None:
+        return self.pairs.put_synthesis(sno, attempts, completes=completes)
 
     def get_pair(self, pair_id: str) -> PairRecord | None:
         return self.pairs.get_pair(pair_id)

@@ -12,7 +12,8 @@ same way:
 * :func:`judge_population` — the same search recording nothing (the near misses of the web pages);
 * :func:`synthesize_and_store` — synthesize, give the candidate its status, lineage, source and
   archive reason (:func:`finish_synthesis`, the only place that does), store it, *then* record
-  the attempt;
+  the attempt; :func:`synthesize_for_job` — the same for a ``synthesize`` job, with the job's
+  SUCCESS in the same fenced transaction as the candidate and its attempt;
 * :func:`admit` — active above ``thresholds.ingest``, archived with the reason otherwise;
 * :func:`enforce_size_limit` — at most ``population.size_limit`` active SNOs, the lowest-trust
   archived with the reason (before every pair search);
@@ -61,7 +62,12 @@ if TYPE_CHECKING:
         rescore_one,
         rescore_population,
     )
-    from cns.workflow.lifecycle.synthesis import SYNTHESIS_SOURCE, finish_synthesis, synthesize_and_store
+    from cns.workflow.lifecycle.synthesis import (
+        SYNTHESIS_SOURCE,
+        finish_synthesis,
+        synthesize_and_store,
+        synthesize_for_job,
+    )
 
 
 __all__ = [
@@ -94,6 +100,7 @@ __all__ = [
     "rescore_one",
     "rescore_population",
     "synthesize_and_store",
+    "synthesize_for_job",
 ]
 
 _EXPORTS = {
@@ -126,6 +133,7 @@ _EXPORTS = {
     "SYNTHESIS_SOURCE": "cns.workflow.lifecycle.synthesis",
     "finish_synthesis": "cns.workflow.lifecycle.synthesis",
     "synthesize_and_store": "cns.workflow.lifecycle.synthesis",
+    "synthesize_for_job": "cns.workflow.lifecycle.synthesis",
 }
 
 if not TYPE_CHECKING:

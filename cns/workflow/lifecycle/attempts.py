@@ -10,7 +10,8 @@ Order: an attempt names the SNO it produced, so the SNO is stored first and the 
 (:class:`PendingAttempts` holds the record back until then). A crash between the two leaves a
 stored SNO and no attempt: the pair is not in cooldown, the next run or the redelivered job
 synthesizes it again (same id for an offline synthesis, an upsert), and nothing points at an
-SNO that was never stored.
+SNO that was never stored. A ``synthesize`` job goes one step further and writes the SNO, its
+attempt and the job's SUCCESS in one transaction (:meth:`PendingAttempts.take_writes`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from cns.config.settings import CNSConfig
 from cns.core.ids import pair_id_for
+from cns.core.records import AttemptWrite
 from cns.pairs.types import pair_key
 from cns.ports import SNOStore
 from cns.store.sql import SQLStore
@@ -75,11 +77,12 @@ class StoreAttemptLog:
             last.result_sno_id,
         )
 
-    def record(
+    def write_of(
         self, id_a: str, id_b: str, outcome: Outcome, *, reason: str = "", result_sno_id: str | None = None
-    ) -> AttemptRecord:
+    ) -> AttemptWrite:
+        """The row :meth:`record` appends, for a caller that writes it in its own transaction."""
         now = self._clock()
-        stored = self.store.record_attempt(
+        return AttemptWrite(
             pair_id_for(id_a, id_b),
             started_at=now,
             finished_at=now,
@@ -88,8 +91,27 @@ class StoreAttemptLog:
             reasons=[reason] if reason else [],
             cooldown_until=now + timedelta(seconds=self.cooldown_seconds),
         )
+
+    def record(
+        self, id_a: str, id_b: str, outcome: Outcome, *, reason: str = "", result_sno_id: str | None = None
+    ) -> AttemptRecord:
+        write = self.write_of(id_a, id_b, outcome, reason=reason, result_sno_id=result_sno_id)
+        stored = self.store.record_attempt(
+            write.pair_id,
+            started_at=write.started_at,
+            finished_at=write.finished_at,
+            accepted=write.accepted,
+            result_sno_id=write.result_sno_id,
+            reasons=write.reasons,
+            cooldown_until=write.cooldown_until,
+        )
         return AttemptRecord(
-            pair_key(id_a, id_b), stored.attempt_no, now.timestamp(), outcome, reason, result_sno_id
+            pair_key(id_a, id_b),
+            stored.attempt_no,
+            write.started_at.timestamp(),
+            outcome,
+            reason,
+            result_sno_id,
         )
 
     def ready(self, id_a: str, id_b: str) -> bool:
@@ -142,6 +164,16 @@ class PendingAttempts:
         previous = self.log.get(id_a, id_b)
         count = 1 if previous is None else previous.attempts + 1
         return AttemptRecord(pair_key(id_a, id_b), count, _now().timestamp(), outcome, reason, result_sno_id)
+
+    def take_writes(self, log: StoreAttemptLog) -> list[AttemptWrite]:
+        """The held records as rows of ``log``'s store, for a caller that writes them together with
+        the SNO they name (:meth:`~cns.store.sql.SQLStore.put_synthesis`); nothing stays held."""
+        writes = [
+            log.write_of(h.id_a, h.id_b, h.outcome, reason=h.reason, result_sno_id=h.result_sno_id)
+            for h in self.held
+        ]
+        self.held.clear()
+        return writes
 
     def flush(self) -> list[AttemptRecord]:
         """Write the held records to the underlying log, in order; returns what it wrote."""

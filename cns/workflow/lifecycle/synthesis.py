@@ -4,18 +4,22 @@ The engine judges a candidate (accepted or not, with reasons); what a *stored* s
 ``active`` or ``archived``, its ``parent_ids`` (the store's lineage rows come from them), its
 ``metadata.source`` and, when archived, its ``archive_reason`` — is decided here, for
 ``cns run``, ``cns synthesize``, ``cns loop`` and the ``synthesize`` job alike. The candidate is
-stored before its attempt is recorded (:mod:`cns.workflow.lifecycle.attempts` says why).
+stored before its attempt is recorded (:mod:`cns.workflow.lifecycle.attempts` says why); a job
+writes both with its SUCCESS in one transaction fenced by its lease (:func:`synthesize_for_job`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cns.core.records import JobCompletion, JobRecord
 from cns.core.sno import SNOStatus, StructuredNarrativeObject
 from cns.logging_setup import get_logger
 from cns.pairs import ChiralPair
+from cns.store.sql import SQLStore
 from cns.synthesis import SynthesisResult
-from cns.workflow.lifecycle.attempts import PendingAttempts
+from cns.workflow.lifecycle.attempts import PendingAttempts, StoreAttemptLog
 
 if TYPE_CHECKING:
     from cns.workflow.manager import CNSWorkflowManager
@@ -58,10 +62,40 @@ def synthesize_and_store(
     storing the candidate fails, no attempt is recorded and the error propagates: the pair is
     tried again by the next run or delivery instead of sitting in cooldown with nothing stored.
     """
+    return _synthesize(manager, pair, force=force, completes=None)[0]
+
+
+def synthesize_for_job(
+    manager: CNSWorkflowManager,
+    pair: ChiralPair,
+    *,
+    force: bool,
+    completes: Callable[[SynthesisResult], JobCompletion],
+) -> tuple[SynthesisResult, JobRecord | None]:
+    """:func:`synthesize_and_store` for a ``synthesize`` job: the candidate, its attempt and the
+    job's SUCCESS (``completes``, fenced by its lease token) are written in one transaction.
+
+    Returns the result and the job as the write left it — ``None`` when nothing was stored (the
+    pair was in cooldown, or the store keeps no attempts), for the caller to complete the job.
+    A job claimed again while this delivery ran (its lease ran out) gets nothing from it: no
+    second candidate, no second attempt (:meth:`~cns.store.sql.SQLStore.put_synthesis`).
+    """
+    return _synthesize(manager, pair, force=force, completes=completes)
+
+
+def _synthesize(
+    manager: CNSWorkflowManager,
+    pair: ChiralPair,
+    *,
+    force: bool,
+    completes: Callable[[SynthesisResult], JobCompletion] | None,
+) -> tuple[SynthesisResult, JobRecord | None]:
     pending = PendingAttempts(manager.attempt_log)
     result = manager.synthesis_engine.synthesize(
         pair, manager.reference_index(), force=force, attempt_log=pending
     )
+    done: JobRecord | None = None
+    stored = False
     if result.sno is not None and not result.skipped:
         finish_synthesis(
             result.sno,
@@ -70,14 +104,27 @@ def synthesize_and_store(
             reasons=list(result.reasons),
             llm_unavailable=manager.llm_unavailable,
         )
-        manager.store.put(result.sno)
+        attempts = manager.attempt_log
+        if (
+            completes is not None
+            and isinstance(manager.store, SQLStore)
+            and isinstance(attempts, StoreAttemptLog)
+        ):
+            completion = completes(result)
+            done = manager.store.put_synthesis(
+                result.sno, pending.take_writes(attempts), completes=completion
+            )
+            stored = done is None or done.lease_token == completion.lease_token
+        else:
+            manager.store.put(result.sno)
+            stored = True
     pending.flush()
     log.info(
-        "synthesis.stored",
+        "synthesis.stored" if stored or result.sno is None else "synthesis.fenced",
         sno_a=pair.sno_a.sno_id,
         sno_b=pair.sno_b.sno_id,
         accepted=result.accepted,
         skipped=result.skipped,
         sno_id=None if result.sno is None else result.sno.sno_id,
     )
-    return result
+    return result, done

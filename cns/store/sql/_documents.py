@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from cns.core.records import DeletionReport, DocumentRecord, JobCompletion, JobRecord, utcnow
 from cns.core.sno import StructuredNarrativeObject
-from cns.store.rules import completion_values, document_id_for
+from cns.store.rules import document_id_for
 from cns.store.sql._base import Database, chunks, insert_for, table_of
-from cns.store.sql._job_rows import LeaseSuperseded, forget_document_in_jobs, job_owner_in, transition_in
+from cns.store.sql._job_rows import LeaseSuperseded, complete_in, forget_document_in_jobs, job_owner_in
 from cns.store.sql._snos import delete_snos_in, put_sno_in
 from cns.store.sql.schema import AttemptRow, Document, Lineage, PairRow, SNORow
 
@@ -140,12 +140,7 @@ class SQLDocumentRepository:
                 )
                 document_id = put_document_in(session, text, source, dict(metadata or {}), owner)
                 put_sno_in(session, sno, None, seq, known_document=(document_id, source))
-                if completes is None:
-                    return None
-                values, only_if = completion_values(completes.result)
-                return transition_in(
-                    session, "put_with_document", completes.job_id, values, only_if=only_if, lease_token=token
-                )
+                return None if completes is None else complete_in(session, "put_with_document", completes)
         except LeaseSuperseded as stale:
             return stale.job
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Row, Update, select, update
 from sqlalchemy.orm import Session
 
-from cns.core.records import JobRecord, JobState, utcnow
+from cns.core.records import JobCompletion, JobRecord, JobState, utcnow
 from cns.errors import StoreError
-from cns.store.rules import forgotten_job, owner_of_payload
+from cns.store.rules import completion_values, forgotten_job, owner_of_payload
 from cns.store.sql._base import table_of
 from cns.store.sql.schema import JobRow
 
@@ -54,6 +54,14 @@ class LeaseSuperseded(Exception):
     def __init__(self, job: JobRecord) -> None:
         super().__init__(job.job_id)
         self.job = job
+
+
+def complete_in(session: Session, operation: str, completes: JobCompletion) -> JobRecord:
+    """Mark the job of ``completes`` SUCCESS inside the caller's transaction (fenced by its token)."""
+    values, only_if = completion_values(completes.result)
+    return transition_in(
+        session, operation, completes.job_id, values, only_if=only_if, lease_token=completes.lease_token
+    )
 
 
 def returning(stmt: Update, values: dict[str, Any]) -> Any:

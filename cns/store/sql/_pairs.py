@@ -27,9 +27,9 @@ from cns.core.records import (
 )
 from cns.core.sno import StructuredNarrativeObject
 from cns.errors import StoreError
-from cns.store.rules import completion_values, ordered_pair, unstored_pair_snos
+from cns.store.rules import ordered_pair, unstored_pair_snos
 from cns.store.sql._base import Database
-from cns.store.sql._job_rows import LeaseSuperseded, job_owner_in, transition_in
+from cns.store.sql._job_rows import LeaseSuperseded, complete_in, job_owner_in
 from cns.store.sql._snos import put_sno_in
 from cns.store.sql.schema import AttemptRow, PairRow, SNORow
 
@@ -169,12 +169,7 @@ class SQLPairRepository:
                 put_sno_in(session, sno, None, self._db.next_seq(session))
                 for write in attempts:
                     record_attempt_in(session, write)
-                if completes is None:
-                    return None
-                values, only_if = completion_values(completes.result)
-                return transition_in(
-                    session, "put_synthesis", completes.job_id, values, only_if=only_if, lease_token=token
-                )
+                return None if completes is None else complete_in(session, "put_synthesis", completes)
         except LeaseSuperseded as stale:
             return stale.job
 

@@ -121,7 +121,7 @@ def side_edges(judged: Iterable[tuple[int, int, float, float]], neutral: float) 
     with ``r > 0``). Pairs about different questions (``r = 0``) say nothing about sides."""
     relevant = [(a, b, o, r) for a, b, o, r in judged if r > 0]
     takers = {x for a, b, o, _ in relevant if o >= neutral for x in (a, b)}
-    return [(a, b, (o - neutral) * r) for a, b, o, r in relevant if a in takers and b in takers]
+    return [(a, b, w) for a, b, w in signed_edges(relevant, neutral) if a in takers and b in takers]
 
 
 def signed_edges(judged: Iterable[tuple[int, int, float, float]], neutral: float) -> list[Edge]:

@@ -247,6 +247,27 @@ def test_a_crash_in_the_worker_path_leaves_neither_candidate_nor_attempt(
     assert attempt.result_sno_id == done.result["sno_id"] and store.contains(attempt.result_sno_id)
 
 
+def _overtaken_before_writing(store: SQLStore, job_id: str, handler: Any) -> None:
+    """Patch ``store.put_synthesis``: the delivery has synthesized (past the cooldown check) and is
+    slow to write; meanwhile its lease runs out, the reconciler requeues the job and another
+    worker does it all; then the late write goes ahead with the old token."""
+    from cns.core.records import LeaseTerms
+
+    write, took_over = store.put_synthesis, []
+
+    def late_write(*args: Any, **kwargs: Any) -> Any:
+        if not took_over:
+            took_over.append(True)
+            store.requeue_job(job_id)
+            other = store.claim_job(job_id, max_deliveries=3, lease=LeaseTerms("other-host:9", 30.0)).job
+            assert other is not None
+            winner = handler(other)
+            assert winner.state is JobState.SUCCESS and winner.lease_token == other.lease_token
+        return write(*args, **kwargs)
+
+    store.put_synthesis = late_write  # type: ignore[method-assign]
+
+
 def test_a_synthesis_delivery_that_lost_its_job_adds_no_candidate_and_no_attempt(
     tmp_path: Path, stores: Any
 ) -> None:
@@ -255,8 +276,6 @@ def test_a_synthesis_delivery_that_lost_its_job_adds_no_candidate_and_no_attempt
     one attempt and the one synthesis of the worker that took over."""
     import structlog
 
-    from cns.core.records import LeaseTerms
-
     config = config_for(tmp_path)
     _, store = stores
     manager = worker_manager(config, store)
@@ -264,22 +283,7 @@ def test_a_synthesis_delivery_that_lost_its_job_adds_no_candidate_and_no_attempt
     [job] = store.list_jobs(kind="synthesize")
     handler = synthesize_job_handler(store, manager, config)
     before = {s.sno_id for s in store.list()}
-    write, took_over = store.put_synthesis, []
-
-    def overtaken_before_writing(*args: Any, **kwargs: Any) -> Any:
-        # this delivery has synthesized (past the cooldown check) and is slow to write: meanwhile
-        # its lease runs out, the reconciler requeues the job and another worker does it all
-        if not took_over:
-            took_over.append(True)
-            store.requeue_job(job.job_id)
-            terms = LeaseTerms("other-host:9", 30.0)
-            other = store.claim_job(job.job_id, max_deliveries=3, lease=terms).job
-            assert other is not None
-            winner = handler(other)
-            assert winner.state is JobState.SUCCESS and winner.lease_token == other.lease_token
-        return write(*args, **kwargs)  # then the late write, with the old token
-
-    store.put_synthesis = overtaken_before_writing  # type: ignore[method-assign]
+    _overtaken_before_writing(store, job.job_id, handler)
     with structlog.testing.capture_logs() as logs:
         late = run_job(store, job.job_id, max_deliveries=3, handler=handler)
     assert late.state is JobState.SUCCESS and late.lease_token == 2
@@ -288,6 +292,30 @@ def test_a_synthesis_delivery_that_lost_its_job_adds_no_candidate_and_no_attempt
     assert len(syntheses) == 1 and late.result is not None and late.result["sno_id"] in syntheses
     assert [e["lease_token"] for e in logs if e["event"] == "job.fenced"] == [1]
     assert any(e["event"] == "synthesis.fenced" for e in logs)
+
+
+def test_a_failed_synthesis_records_its_error_attempt_under_the_same_fence(
+    tmp_path: Path, stores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A synthesis that fails (the model errs) has no candidate but an "error" attempt: it is
+    written with the job's SUCCESS, and a late delivery's error attempt is refused like a candidate."""
+    config = config_for(tmp_path)
+    _, store = stores
+    manager = worker_manager(config, store)
+    find_and_schedule(store=store, publisher=RecordingPublisher(), config=config, manager=manager)
+    [job] = store.list_jobs(kind="synthesize")
+
+    def fails(*_: Any, **__: Any) -> Any:
+        raise ModelUnavailableError("the LLM endpoint is unreachable (test)")
+
+    monkeypatch.setattr(manager.synthesis_engine, "_run", fails)
+    handler = synthesize_job_handler(store, manager, config)
+    _overtaken_before_writing(store, job.job_id, handler)
+    late = run_job(store, job.job_id, max_deliveries=3, handler=handler)
+    assert late.state is JobState.SUCCESS and late.lease_token == 2
+    assert late.result is not None and late.result["sno_id"] is None
+    [attempt] = store.list_attempts(job.payload["pair_id"])  # the winner's only
+    assert attempt.accepted is None and "unreachable" in " ".join(map(str, attempt.reasons))
 
 
 def test_pending_attempts_write_nothing_until_flushed(tmp_path: Path, stores: Any) -> None:

@@ -147,13 +147,14 @@ class SQLPairRepository:
 
     def put_synthesis(
         self,
-        sno: StructuredNarrativeObject,
+        sno: StructuredNarrativeObject | None,
         attempts: Sequence[AttemptWrite],
         *,
         completes: JobCompletion | None = None,
     ) -> JobRecord | None:
-        """Store a synthesized SNO, then its attempts and, with ``completes``, the job's SUCCESS —
-        one transaction, so a synthesis job's candidate, attempt and outcome land together.
+        """Store a synthesized SNO (None: there is none, e.g. an attempt that failed with an error),
+        then its attempts and, with ``completes``, the job's SUCCESS — one transaction, so a
+        synthesis job's candidate, attempt and outcome land together.
 
         Why one transaction: a worker that lost its lease while it synthesized (frozen, paused)
         and wakes after another worker took the job over must not add a second candidate and a
@@ -166,7 +167,8 @@ class SQLPairRepository:
             with self._db.writing("put_synthesis") as session:
                 if completes is not None:
                     job_owner_in(session, completes.job_id, lease_token=token)  # the fence, row locked
-                put_sno_in(session, sno, None, self._db.next_seq(session))
+                if sno is not None:
+                    put_sno_in(session, sno, None, self._db.next_seq(session))
                 for write in attempts:
                     record_attempt_in(session, write)
                 return None if completes is None else complete_in(session, "put_synthesis", completes)

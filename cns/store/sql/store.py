@@ -233,7 +233,7 @@ class SQLStore:
 
     def put_synthesis(
         self,
-        sno: StructuredNarrativeObject,
+        sno: StructuredNarrativeObject | None,
         attempts: Sequence[AttemptWrite],
         *,
         completes: JobCompletion | None = None,

@@ -75,8 +75,9 @@ def synthesize_for_job(
     """:func:`synthesize_and_store` for a ``synthesize`` job: the candidate, its attempt and the
     job's SUCCESS (``completes``, fenced by its lease token) are written in one transaction.
 
-    Returns the result and the job as the write left it — ``None`` when nothing was stored (the
-    pair was in cooldown, or the store keeps no attempts), for the caller to complete the job.
+    Returns the result and the job as the write left it — ``None`` when the store keeps no
+    attempts (not SQL), for the caller to complete the job. A pair in cooldown writes only the
+    SUCCESS, and a synthesis that failed its "error" attempt with it, under the same fence.
     A job claimed again while this delivery ran (its lease ran out) gets nothing from it: no
     second candidate, no second attempt (:meth:`~cns.store.sql.SQLStore.put_synthesis`).
     """
@@ -94,33 +95,32 @@ def _synthesize(
     result = manager.synthesis_engine.synthesize(
         pair, manager.reference_index(), force=force, attempt_log=pending
     )
-    done: JobRecord | None = None
-    stored = False
-    if result.sno is not None and not result.skipped:
+    candidate = None if result.sno is None or result.skipped else result.sno
+    if candidate is not None:
         finish_synthesis(
-            result.sno,
+            candidate,
             pair,
             accepted=result.accepted,
             reasons=list(result.reasons),
             llm_unavailable=manager.llm_unavailable,
         )
-        attempts = manager.attempt_log
-        if (
-            completes is not None
-            and isinstance(manager.store, SQLStore)
-            and isinstance(attempts, StoreAttemptLog)
-        ):
-            completion = completes(result)
-            done = manager.store.put_synthesis(
-                result.sno, pending.take_writes(attempts), completes=completion
-            )
-            stored = done is None or done.lease_token == completion.lease_token
-        else:
-            manager.store.put(result.sno)
-            stored = True
+    done: JobRecord | None = None
+    stored = True
+    attempts = manager.attempt_log
+    if (
+        completes is not None
+        and isinstance(manager.store, SQLStore)
+        and isinstance(attempts, StoreAttemptLog)
+    ):
+        # candidate (if any), attempt (also an "error" one, which has no candidate) and SUCCESS
+        completion = completes(result)
+        done = manager.store.put_synthesis(candidate, pending.take_writes(attempts), completes=completion)
+        stored = done is None or done.lease_token == completion.lease_token
+    elif candidate is not None:
+        manager.store.put(candidate)
     pending.flush()
     log.info(
-        "synthesis.stored" if stored or result.sno is None else "synthesis.fenced",
+        "synthesis.stored" if stored else "synthesis.fenced",
         sno_a=pair.sno_a.sno_id,
         sno_b=pair.sno_b.sno_id,
         accepted=result.accepted,
